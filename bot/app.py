@@ -1,0 +1,73 @@
+"""The one place that builds the Bolt app and everything its listeners use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.sessions import SessionService
+from bot.slack_client import create_web_client
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What listeners need: settings, database, clock, Slack client and the domain services."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    client: WebClient
+    sessions: SessionService
+
+
+def create_services(
+    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+) -> Services:
+    """Build the services once for the whole process."""
+    database = db or Database(settings.DATABASE_URL)
+    real_clock = clock or SystemClock()
+    return Services(
+        settings=settings,
+        db=database,
+        clock=real_clock,
+        client=create_web_client(settings),
+        sessions=SessionService(database, settings, real_clock),
+    )
+
+
+def create_app(services: Services, *, socket_mode: bool = False) -> App:
+    """The Bolt app with every listener registered.
+
+    Args:
+        services: shared services (see `create_services`).
+        socket_mode: no signing secret is needed in Socket Mode (Slack's WebSocket is trusted).
+    """
+    # Import here: handlers import bot modules, and bot.app must stay importable on its own.
+    from handlers import register_all
+
+    settings = services.settings
+    app = App(
+        client=services.client,
+        signing_secret=None if socket_mode else settings.SLACK_SIGNING_SECRET,
+        # auth.test at start-up turns a wrong token into one clear error before we listen.
+        token_verification_enabled=True,
+        process_before_response=False,
+        request_verification_enabled=not socket_mode,
+    )
+
+    @app.error
+    def handle_errors(error: Exception, body: dict[str, object]) -> BoltResponse | None:
+        """Log every unhandled listener error once, with the request kind."""
+        logger.exception("unhandled error for %s: %s", body.get("type") or "command", error)
+        return None
+
+    register_all(app, services)
+    return app

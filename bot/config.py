@@ -1,0 +1,175 @@
+"""One typed settings object, loaded once from the environment and `.env`."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Annotated, Any
+
+from dotenv import load_dotenv
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# Where each variable comes from, shown when it is missing or malformed.
+WHERE_TO_GET: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
+    "'OAuth & Permissions' page at https://api.slack.com/apps",
+    "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with the connections:write scope "
+    "on your Slack app's 'Basic Information' page",
+    "SLACK_SIGNING_SECRET": "copy the Signing Secret from your Slack app's 'Basic Information' "
+    "page",
+    "SLACK_API_URL": "leave it unset for https://slack.com/api/",
+    "DATABASE_URL": "use e.g. sqlite:///listening-bot.db or "
+    "postgresql+psycopg://user:password@host:5432/dbname",
+    "SUMMARY_CHANNEL": "use a channel ID such as C0123456789 (channel details → About, at the "
+    "bottom)",
+    "FACILITATORS": "list Slack member IDs such as U0123456789, comma-separated "
+    "(profile → ⋮ → Copy member ID)",
+    "ZOOM_ACCOUNT_ID": "copy it from your Zoom Server-to-Server OAuth app's App Credentials page",
+    "ZOOM_CLIENT_ID": "copy it from your Zoom Server-to-Server OAuth app's App Credentials page",
+    "ZOOM_CLIENT_SECRET": "copy it from your Zoom Server-to-Server OAuth app's App Credentials "
+    "page",
+    "ZOOM_API_URL": "leave it unset for https://api.zoom.us/v2",
+    "ZOOM_OAUTH_URL": "leave it unset for https://zoom.us/oauth/token",
+    "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
+    "Subscriptions page",
+}
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; `str()` is the one line shown to the user."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        self.variable = variable
+        hint = WHERE_TO_GET.get(variable, "")
+        super().__init__(f"{variable} {problem}" + (f" — {hint}." if hint else "."))
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; secrets have no defaults."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore")
+
+    SLACK_BOT_TOKEN: str | None = None
+    SLACK_APP_TOKEN: str | None = None
+    SLACK_SIGNING_SECRET: str | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    DATABASE_URL: str = "sqlite:///listening-bot.db"
+    SUMMARY_CHANNEL: str | None = None
+    FACILITATORS: Annotated[tuple[str, ...], NoDecode] = Field(default=())
+    ZOOM_ACCOUNT_ID: str | None = None
+    ZOOM_CLIENT_ID: str | None = None
+    ZOOM_CLIENT_SECRET: str | None = None
+    ZOOM_API_URL: str = "https://api.zoom.us/v2"
+    ZOOM_OAUTH_URL: str = "https://zoom.us/oauth/token"
+    ZOOM_WEBHOOK_SECRET_TOKEN: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        # `FOO=` in a .env file means "not set", not "set to the empty string".
+        if isinstance(value, str) and not value.strip():
+            assert info.field_name is not None
+            return cls.model_fields[info.field_name].get_default(call_default_factory=True)
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("must start with xoxb- (a bot token, not a user or app token)")
+        return value
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("must start with xapp- (an app-level token)")
+        return value
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        _check_url(value)
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("ZOOM_API_URL", "ZOOM_OAUTH_URL")
+    @classmethod
+    def _zoom_url(cls, value: str) -> str:
+        return _check_url(value).rstrip("/")
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a database URL") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if url.get_backend_name() == "postgresql" and url.drivername not in (
+            "postgresql",
+            "postgresql+psycopg",
+        ):
+            # psycopg (3) is the driver we install; psycopg2 URLs would fail later and obscurely.
+            raise ValueError("must use the psycopg driver: postgresql+psycopg://…")
+        return value
+
+    @field_validator("SUMMARY_CHANNEL")
+    @classmethod
+    def _summary_channel(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL_ID.match(value):
+            raise ValueError(f"must be a channel ID like C0123456789, not {value!r}")
+        return value
+
+    @field_validator("FACILITATORS", mode="before")
+    @classmethod
+    def _facilitators(cls, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        items = value.split(",") if isinstance(value, str) else list(value)
+        ids = tuple(item.strip() for item in items if item.strip())
+        for user_id in ids:
+            if not _USER_ID.match(user_id):
+                raise ValueError(f"must be Slack member IDs like U0123456789, not {user_id!r}")
+        return ids
+
+    @cached_property
+    def zoom_enabled(self) -> bool:
+        """Whether all three Zoom Server-to-Server OAuth credentials are set."""
+        return bool(self.ZOOM_ACCOUNT_ID and self.ZOOM_CLIENT_ID and self.ZOOM_CLIENT_SECRET)
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError for the first of `names` that is not set."""
+        for name in names:
+            if not getattr(self, name):
+                raise ConfigError(name, "is not set")
+
+
+def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
+    """Load settings once from `.env` (if present) and the environment.
+
+    Raises:
+        ConfigError: naming the first malformed variable.
+    """
+    if env_file:
+        # The real environment wins over .env, as with every twelve-factor tool.
+        load_dotenv(env_file, override=False)
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]) if first["loc"] else "configuration"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(variable, message) from None

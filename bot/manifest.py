@@ -1,0 +1,86 @@
+"""The Slack app manifest, generated from the commands the bot really has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+APP_NAME = "listening-bot"
+
+# (command, description, usage hint) for every slash command in DESIGN.md.
+SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "/session",
+        "Start, check or end a listening session",
+        'start "<title>" [--area "<place>"] [--group "<group type>"] [--zoom <id or URL>] '
+        "| status | end | help",
+    ),
+    (
+        "/poll",
+        "Launch a timed poll, or close the newest one",
+        '"<question>" "<option>" "<option>" … [--time 2m] [--multi] [--anonymous] '
+        "[--hide-results] [--key <id>] | close | help",
+    ),
+    (
+        "/breakout",
+        "Split the people present into breakout rooms",
+        "<rooms> [--size <people per room>] [--time 15m] [--mode random|mix:<attr>|group:<attr>] "
+        '[--prompt "<question>"] | end | help',
+    ),
+    ("/report", "Send your breakout room's report-back", "[help]"),
+    ("/summary", "Post an interim summary of this session", "[help]"),
+)
+
+# Only what the bot calls: slash commands, posting (also in public channels it has not
+# joined, so facilitators need not invite it first), and uploading charts.
+BOT_SCOPES: tuple[str, ...] = ("commands", "chat:write", "chat:write.public", "files:write")
+
+
+def build_manifest(request_url: str | None = None) -> dict[str, Any]:
+    """The manifest as a dict.
+
+    Args:
+        request_url: the public https URL of `/slack/events` for HTTP mode; None for Socket Mode.
+    """
+    commands: list[dict[str, Any]] = []
+    for command, description, hint in SLASH_COMMANDS:
+        entry: dict[str, Any] = {
+            "command": command,
+            "description": description,
+            "usage_hint": hint,
+            # Slack then sends @mentions as <@U…> ids and escapes & < > for us to undo.
+            "should_escape": True,
+        }
+        if request_url:
+            entry["url"] = request_url
+        commands.append(entry)
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if request_url:
+        interactivity["request_url"] = request_url
+        interactivity["message_menu_options_url"] = request_url
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": APP_NAME,
+            "description": "Runs live listening sessions: check-in, timed polls, breakout "
+            "rooms, report-backs and summaries.",
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "bot_user": {"display_name": APP_NAME, "always_online": True},
+            "slash_commands": commands,
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": request_url is None,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def render_manifest(request_url: str | None = None) -> str:
+    """The manifest as YAML, ready to paste into https://api.slack.com/apps → From a manifest."""
+    return yaml.safe_dump(build_manifest(request_url), sort_keys=False, allow_unicode=True)

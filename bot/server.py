@@ -1,0 +1,66 @@
+"""HTTP mode: a Starlette app served by uvicorn, with Slack, Zoom and health endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import Services
+from bot.zoom_webhook import ZoomWebhook
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything absurd early
+
+
+def create_web_app(bolt_app: App, services: Services) -> Starlette:
+    """The ASGI app: POST /slack/events, POST /zoom/webhook, GET /healthz."""
+    zoom = ZoomWebhook(services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock)
+
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response("payload too large", status_code=413)
+        bolt_request = to_bolt_request(request, body)
+        # Bolt's sync dispatch blocks until ack(); run it off the event loop so one slow
+        # listener never holds up the others.
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        return to_starlette_response(bolt_response)
+
+    async def zoom_webhook(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response("payload too large", status_code=413)
+        status, payload = zoom.handle(body, dict(request.headers))
+        return JSONResponse(payload, status_code=status)
+
+    def database_ok() -> bool:
+        try:
+            with services.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            logger.exception("health check: database unreachable")
+            return False
+
+    async def healthz(_request: Request) -> Response:
+        ok = await run_in_threadpool(database_ok)
+        return JSONResponse(
+            {"ok": ok, "database": "ok" if ok else "unreachable"}, status_code=200 if ok else 503
+        )
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/zoom/webhook", zoom_webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Block Kit views, built with slack_sdk.models so Slack's limits are checked where made."""

@@ -1,0 +1,68 @@
+"""Small helpers every view uses: escaping, trimming, dates, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.parsing import UsageError, escape_mrkdwn
+
+SECTION_TEXT_MAX = 3000
+MAX_BLOCKS = 50
+ELLIPSIS = "…"
+
+
+def trim(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with a visible "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def esc(text: str | None, limit: int | None = None) -> str:
+    """User text made safe for mrkdwn (no pings, no fake links), optionally trimmed first."""
+    value = text or ""
+    return escape_mrkdwn(trim(value, limit) if limit else value)
+
+
+def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -> str:
+    """A `<!date^…>` that every reader sees in their own time zone, with a UTC fallback."""
+    epoch = int(moment.timestamp())
+    fallback = moment.strftime("%d %b %Y %H:%M UTC")
+    return f"<!date^{epoch}^{token}|{fallback}>"
+
+
+def mention(user_id: str) -> str:
+    """A user mention."""
+    return f"<@{user_id}>"
+
+
+def section(text: str) -> SectionBlock:
+    """A mrkdwn section, trimmed to Slack's 3,000 characters."""
+    return SectionBlock(text=MarkdownTextObject(text=trim(text, SECTION_TEXT_MAX)))
+
+
+def context(text: str) -> ContextBlock:
+    """A one-line mrkdwn context block."""
+    return ContextBlock(elements=[MarkdownTextObject(text=trim(text, SECTION_TEXT_MAX))])
+
+
+def counted_lines(counts: Sequence[tuple[str, int]], *, limit: int = 12) -> str:
+    """`• value — n` lines for a tally, the long tail folded into "and N more"."""
+    if not counts:
+        return "_nobody yet_"
+    lines = [f"• {esc(name, 60)} — {count}" for name, count in counts[:limit]]
+    rest = counts[limit:]
+    if rest:
+        lines.append(f"• _and {len(rest)} more ({sum(c for _, c in rest)} people)_")
+    return "\n".join(lines)
+
+
+def render_usage_error(error: UsageError) -> list[Block]:
+    """An ephemeral error that says what was wrong and what to type instead."""
+    return [section(error.render())]
+
+
+def as_dicts(blocks: Sequence[Block]) -> list[dict[str, object]]:
+    """Blocks as JSON-ready dicts (for ack bodies and Web API calls)."""
+    return [block.to_dict() for block in blocks]

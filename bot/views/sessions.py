@@ -1,0 +1,252 @@
+"""Views for sessions: the session message, the check-in form, status, help."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    DividerBlock,
+    ExternalDataSelectElement,
+    HeaderBlock,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+from slack_sdk.models.views import View
+
+from bot.sessions import (
+    ROLE_MAX,
+    SESSION_USAGE,
+    START_SPEC,
+    CheckedIn,
+    CheckInForm,
+    SessionView,
+)
+from bot.views.common import context, counted_lines, esc, mention, section, slack_date, trim
+from storage.models import ATTRIBUTE_MAX, TITLE_MAX, ListeningSession
+
+CHECK_IN_ACTION = "session_check_in"
+CHECK_IN_CALLBACK = "session_check_in_form"
+ROLE_BLOCK, ROLE_ACTION = "role", "role"
+PLACE_BLOCK, PLACE_ACTION = "place", "place"
+GROUP_BLOCK, GROUP_ACTION = "group", "group"
+CONSENT_BLOCK, CONSENT_ACTION = "consent", "consent"
+CONSENT_YES = "quote_me"
+
+
+def _details(session: ListeningSession) -> str:
+    parts = []
+    if session.area:
+        parts.append(f"*Area:* {esc(session.area)}")
+    if session.group_type:
+        parts.append(f"*Group:* {esc(session.group_type)}")
+    if session.zoom_meeting_id:
+        parts.append(f"*Zoom meeting:* {session.zoom_meeting_id}")
+    return "   ".join(parts)
+
+
+def render_session_message(view: SessionView) -> tuple[str, list[Block]]:
+    """The channel message for a session: details, attendance and the Check in button.
+
+    Returns:
+        The notification text and the blocks.
+    """
+    session = view.session
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=trim(session.title, TITLE_MAX)))]
+    if details := _details(session):
+        blocks.append(section(details))
+    if session.ended_at is None:
+        blocks.append(
+            section(
+                "Welcome! Please *check in* so your answers count by role, place and group. "
+                "It takes ten seconds."
+            )
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id="session_actions",
+                elements=[
+                    ButtonElement(
+                        text="Check in",
+                        action_id=CHECK_IN_ACTION,
+                        value=str(session.id),
+                        style="primary",
+                    )
+                ],
+            )
+        )
+        blocks.append(
+            context(
+                f"Started by {mention(session.started_by)} {slack_date(session.started_at)}"
+                f" · {view.attendance.checked_in} checked in"
+            )
+        )
+    else:
+        blocks.append(
+            context(
+                f"Ended {slack_date(session.ended_at)} · "
+                f"{view.attendance.checked_in} people checked in"
+            )
+        )
+    return f"Listening session: {esc(session.title, TITLE_MAX)}", blocks
+
+
+def render_check_in_form(form: CheckInForm) -> View:
+    """The check-in modal, pre-filled from the person's last check-in or the session."""
+    session = form.session
+    role_option = Option(value=form.role, text=trim(form.role, ROLE_MAX)) if form.role else None
+    consent = Option(
+        value=CONSENT_YES,
+        text="Quote me, attributed by role and place",
+        description="e.g. “Member, Durham”. Your name is never shown.",
+    )
+    return View(
+        type="modal",
+        callback_id=CHECK_IN_CALLBACK,
+        private_metadata=str(session.id),
+        title="Check in",
+        submit="Update" if form.returning else "Check in",
+        close="Cancel",
+        blocks=[
+            section(f"*{esc(session.title, 200)}*\nTell us a little about you."),
+            InputBlock(
+                block_id=ROLE_BLOCK,
+                label="Your role",
+                hint="Pick one, or type your own and choose it.",
+                element=ExternalDataSelectElement(
+                    action_id=ROLE_ACTION,
+                    placeholder="e.g. Member",
+                    min_query_length=0,
+                    initial_option=role_option,
+                ),
+            ),
+            InputBlock(
+                block_id=PLACE_BLOCK,
+                label="Where you are",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=PLACE_ACTION,
+                    placeholder="Town or city",
+                    initial_value=form.place or None,
+                    max_length=ATTRIBUTE_MAX,
+                ),
+            ),
+            InputBlock(
+                block_id=GROUP_BLOCK,
+                label="Group",
+                optional=True,
+                hint="e.g. CLP, trade union branch, council group",
+                element=PlainTextInputElement(
+                    action_id=GROUP_ACTION,
+                    initial_value=form.group_name or None,
+                    max_length=ATTRIBUTE_MAX,
+                ),
+            ),
+            InputBlock(
+                block_id=CONSENT_BLOCK,
+                label="Quotes",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=CONSENT_ACTION,
+                    options=[consent],
+                    initial_options=[consent] if form.consent_to_quote else None,
+                ),
+            ),
+        ],
+    )
+
+
+def render_checked_in(result: CheckedIn) -> str:
+    """The private confirmation after a check-in."""
+    person = result.participant
+    described = ", ".join(esc(v) for v in (person.role, person.place, person.group_name) if v)
+    verb = "You're checked in" if result.first_time else "Your check-in is updated"
+    consent = (
+        "You agreed to be quoted as “{}”.".format(
+            esc(", ".join(v for v in (person.role, person.place) if v))
+        )
+        if person.consent_to_quote
+        else "You'll never be quoted."
+    )
+    return (
+        f":white_check_mark: {verb} as {described}. {consent} Click *Check in* again to change it."
+    )
+
+
+def render_status(view: SessionView, *, is_facilitator: bool) -> tuple[str, list[Block]]:
+    """The ephemeral `/session status`: attendance by role and group, and what is running."""
+    session = view.session
+    att = view.attendance
+    header = f"*{esc(session.title, 200)}* — running since {slack_date(session.started_at)}"
+    if details := _details(session):
+        header += f"\n{details}"
+    blocks: list[Block] = [
+        section(header),
+        section(f"*Checked in:* {att.checked_in}"),
+    ]
+    if att.checked_in:
+        blocks.append(section(f"*By role*\n{counted_lines(att.by_role)}"))
+        blocks.append(section(f"*By group*\n{counted_lines(att.by_group)}"))
+    if att.not_checked_in:
+        blocks.append(context(f"{att.not_checked_in} more took part without checking in."))
+    blocks.append(DividerBlock())
+    blocks.append(section("*Running now:* nothing — no poll or breakout round is open."))
+    role = "You are a facilitator of this session." if is_facilitator else ""
+    blocks.append(context(f"Facilitators: {mention(session.started_by)} and FACILITATORS. {role}"))
+    return f"Status of {esc(session.title, TITLE_MAX)}: {att.checked_in} checked in", blocks
+
+
+def render_session_ended(view: SessionView) -> tuple[str, list[Block]]:
+    """The channel post when a session ends."""
+    session = view.session
+    att = view.attendance
+    assert session.ended_at is not None
+    text = f"“{esc(session.title, TITLE_MAX)}” has ended. Thank you for taking part!"
+    blocks: list[Block] = [
+        section(
+            f":checkered_flag: *{esc(session.title, 200)}* has ended. Thank you for taking part!"
+        ),
+        section(f"*Checked in:* {att.checked_in}\n*By role*\n{counted_lines(att.by_role)}"),
+        context(f"Ended by {mention(session.ended_by or session.started_by)}"),
+    ]
+    return text, blocks
+
+
+def render_session_help() -> list[Block]:
+    """Everything `/session` does, with examples."""
+    return [
+        section(f"*`/session` — run a listening session in this channel*\n`{SESSION_USAGE}`"),
+        section(
+            f"*Start* (facilitators): `{START_SPEC.usage}`\n"
+            f"Example: `{START_SPEC.example}`\n"
+            "Posts the session with a *Check in* button. `--area` and `--group` pre-fill "
+            "everyone's check-in. One session per channel at a time."
+        ),
+        section("*Status*: `/session status` — who is checked in, by role and group."),
+        section(
+            "*End* (facilitators): `/session end` — closes the session and check-in, and posts "
+            "the attendance."
+        ),
+        context(
+            "Durations look like `45s`, `2m`, `1m30s`, `1h`. Put text with spaces in "
+            'double quotes: `"like this"`.'
+        ),
+    ]
+
+
+def render_refusal(message: str) -> list[Block]:
+    """An ephemeral explanation of why nothing happened."""
+    return [section(f":no_entry_sign: {message}")]
+
+
+def render_check_in_closed(message: str) -> View:
+    """A modal saying check-in is closed (when the button is pressed after the end)."""
+    return View(
+        type="modal",
+        title="Check in",
+        close="Close",
+        blocks=[section(message)],
+    )

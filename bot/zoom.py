@@ -1,0 +1,21 @@
+"""Zoom meeting references as facilitators type them."""
+
+from __future__ import annotations
+
+import re
+
+_MEETING_URL = re.compile(
+    r"^https?://(?:[\w-]+\.)*zoom(?:gov)?\.(?:us|com)/(?:j|w|s|wc(?:/join)?|my)/(\d{9,11})(?:[/?#].*)?$",
+    re.IGNORECASE,
+)
+_MEETING_ID = re.compile(r"^\d{9,11}$")
+
+
+def parse_meeting_id(text: str) -> str | None:
+    """The meeting ID in a Zoom join URL or a typed ID ("812 3456 7890"); None if neither."""
+    text = text.strip().strip("<>").split("|", 1)[0]  # Slack wraps URLs as <url> or <url|label>
+    digits = re.sub(r"[\s-]", "", text)
+    if _MEETING_ID.match(digits):
+        return digits
+    match = _MEETING_URL.match(text)
+    return match.group(1) if match else None

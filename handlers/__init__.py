@@ -1,0 +1,14 @@
+"""Thin Slack listeners: ack → parse → call bot/ → render → send."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.app import Services
+from handlers import middleware, sessions
+
+
+def register_all(app: App, services: Services) -> None:
+    """Register every middleware and listener on `app`."""
+    middleware.register(app, services)
+    sessions.register(app, services)

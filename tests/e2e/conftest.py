@@ -1,0 +1,182 @@
+"""The real bot in HTTP mode on a loopback port, talking to a fake Slack Web API."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import requests
+import uvicorn
+
+from bot.app import Services, create_app, create_services
+from bot.clock import FixedClock
+from bot.config import Settings, load_settings
+from bot.server import create_web_app
+from storage.migrate import upgrade
+from tests.harness import slack_requests as payloads
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.slack_requests import SlackSender
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+CHANNEL = "C0SESSION"
+FACILITATOR = "U0FACIL"
+PARTICIPANT = "U0PART1"
+
+
+def eventually(condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "") -> None:
+    """Wait until `condition()` holds (for effects that land after Slack's ack); fail on timeout."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+        time.sleep(0.005)
+
+
+class ServerThread:
+    """uvicorn serving an ASGI app on a free loopback port, in a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self, timeout: float = 10.0) -> str:
+        """Start serving; returns the base URL once the socket is listening."""
+        started = threading.Event()
+        original = self.server.startup
+
+        async def startup(sockets: Any = None) -> None:
+            await original(sockets)
+            started.set()
+
+        self.server.startup = startup  # type: ignore[method-assign]
+        self.thread.start()
+        if not started.wait(timeout):
+            raise AssertionError("the bot's HTTP server did not start")
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class RunningBot:
+    """The bot under test with the fake Slack it talks to, and ways to act as Slack users."""
+
+    url: str
+    slack: FakeSlack
+    sender: SlackSender
+    services: Services
+    clock: FixedClock
+    responses: list[str] = field(default_factory=list)
+
+    def command(
+        self,
+        command: str,
+        text: str,
+        *,
+        user: str = FACILITATOR,
+        channel: str = CHANNEL,
+        retry_num: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> requests.Response:
+        """Type a slash command as `user` in `channel`."""
+        body = payload or self.command_payload(command, text, user=user, channel=channel)
+        return self.sender.command(body, retry_num=retry_num)
+
+    def command_payload(
+        self, command: str, text: str, *, user: str = FACILITATOR, channel: str = CHANNEL
+    ) -> dict[str, Any]:
+        """A slash command payload with a response_url on the fake Slack."""
+        name = uuid.uuid4().hex
+        self.responses.append(name)
+        return payloads.slash_command(
+            command,
+            text,
+            user_id=user,
+            channel_id=channel,
+            response_url=self.slack.response_url(name, channel=channel),
+        )
+
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str = PARTICIPANT,
+        channel: str = CHANNEL,
+        message_ts: str | None = None,
+        block_id: str = "session_actions",
+    ) -> requests.Response:
+        """Click a button in a channel message."""
+        body = payloads.block_action(
+            user_id=user,
+            channel_id=channel,
+            action_id=action_id,
+            block_id=block_id,
+            value=value,
+            message_ts=message_ts,
+        )
+        return self.sender.action(body)
+
+
+def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    """Settings pointing the bot at the fake Slack and a test database."""
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+    }
+    values.update(overrides)
+    return load_settings(env_file=None, **values)
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API; any Block Kit violation fails the test."""
+    with FakeSlack() as slack:
+        yield slack
+        slack.assert_no_violations()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Extra settings for a test module (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def bot(
+    fake_slack: FakeSlack,
+    sqlite_url: str,
+    clock: FixedClock,
+    settings_overrides: dict[str, Any],
+) -> Iterator[RunningBot]:
+    """The real app in HTTP mode on a loopback port, on a real SQLite file."""
+    settings = bot_settings(fake_slack, sqlite_url, **settings_overrides)
+    services = create_services(settings, clock=clock)
+    upgrade(services.db.engine)
+    app = create_app(services)
+    server = ServerThread(create_web_app(app, services))
+    url = server.start()
+    try:
+        yield RunningBot(
+            url=url,
+            slack=fake_slack,
+            sender=SlackSender(url, SIGNING_SECRET),
+            services=services,
+            clock=clock,
+        )
+    finally:
+        server.stop()
+        services.db.dispose()

@@ -1,0 +1,307 @@
+"""A stand-in for Slack's Socket Mode WebSocket server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import uuid
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+
+from tests.harness.fake_slack import APP_ID
+
+# Slack only asks for an ack payload where the ack can carry one (slash command replies,
+# view_submission response_action, block_suggestion options); everything else is fire-and-ack.
+_PAYLOAD_ACCEPTING_INTERACTIONS = frozenset({"view_submission", "block_suggestion"})
+
+
+def _accepts_response_payload(envelope_type: str, payload: dict[str, Any]) -> bool:
+    """What Slack sets accepts_response_payload to for this envelope."""
+    if envelope_type == "slash_commands":
+        return True
+    if envelope_type == "interactive":
+        return payload.get("type") in _PAYLOAD_ACCEPTING_INTERACTIONS
+    return False
+
+
+class FakeSocketMode:
+    """Socket Mode server: sends hello and envelopes, collects the client's acks."""
+
+    def __init__(self, *, app_id: str = APP_ID, send_hello: bool = True) -> None:
+        """Configure the app id reported in hello and whether hello is sent at all."""
+        self.app_id = app_id
+        self.send_hello = send_hello
+        self.received: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._acks: dict[str, dict[str, Any]] = {}
+        self._current: ServerConnection | None = None
+        self._retiring: ServerConnection | None = None
+        self._connection_count = 0
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        # websockets logs client drops at ERROR; the builtin client never sends a close frame.
+        self._logger = logging.getLogger(f"{__name__}.server")
+        self._logger.setLevel(logging.CRITICAL)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> FakeSocketMode:
+        """Bind a free port on 127.0.0.1 and serve connections in background threads."""
+        if self._server is not None:
+            return self
+        # Server pings are off: Slack's cadence is irrelevant here and the client pings us anyway.
+        self._server = serve(
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._check_path,
+            compression=None,
+            ping_interval=None,
+            logger=self._logger,
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close open connections and the listening socket."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeSocketMode:
+        """Start the server for a with-block."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server at the end of a with-block."""
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port."""
+        if self._server is None:
+            raise RuntimeError("FakeSocketMode is not started")
+        return int(self._server.socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """The ws:// URL to hand out from apps.connections.open."""
+        return f"ws://127.0.0.1:{self.port}/link"
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client connection is currently open."""
+        with self._cond:
+            return self._current is not None
+
+    @property
+    def connection_count(self) -> int:
+        """How many WebSocket connections were accepted so far (reconnects included)."""
+        with self._cond:
+            return self._connection_count
+
+    # -- waiting ----------------------------------------------------------------
+
+    def wait_connected(self, timeout: float = 5.0, *, count: int = 1) -> None:
+        """Block until a client is connected and count connections were accepted in total."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: self._current is not None and self._connection_count >= count, timeout
+            ):
+                raise AssertionError(
+                    f"no Socket Mode connection #{count} within {timeout}s "
+                    f"(accepted {self._connection_count}, open: {self._current is not None})"
+                )
+
+    def wait_disconnected(self, timeout: float = 5.0) -> None:
+        """Block until no client connection is open."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._current is None, timeout):
+                raise AssertionError(f"Socket Mode client still connected after {timeout}s")
+
+    # -- sending ----------------------------------------------------------------
+
+    def send_envelope(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool | None = None,
+        timeout: float = 5.0,
+    ) -> dict[str, Any]:
+        """Send an envelope and block until the client acks it; returns the ack message."""
+        envelope_id = self.send_envelope_nowait(
+            type,
+            payload,
+            retry_attempt=retry_attempt,
+            retry_reason=retry_reason,
+            accepts_response_payload=accepts_response_payload,
+            timeout=timeout,
+        )
+        return self.wait_ack(envelope_id, timeout=timeout)
+
+    def send_envelope_nowait(
+        self,
+        type: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        accepts_response_payload: bool | None = None,
+        timeout: float = 5.0,
+    ) -> str:
+        """Send an envelope without waiting for the ack; returns its envelope_id."""
+        envelope_id = str(uuid.uuid4())
+        if accepts_response_payload is None:
+            accepts_response_payload = _accepts_response_payload(type, payload)
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            # Only Events API envelopes carry retry fields; Bolt maps them to X-Slack-Retry-*.
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = retry_reason
+        self.send_raw(envelope, timeout=timeout)
+        return envelope_id
+
+    def wait_ack(self, envelope_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
+        """Block until the client acknowledged envelope_id; returns the ack message."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: envelope_id in self._acks, timeout):
+                raise AssertionError(
+                    f"no ack for envelope {envelope_id} within {timeout}s; "
+                    f"client sent: {json.dumps(self.received)[:1000]}"
+                )
+            return self._acks[envelope_id]
+
+    def send_raw(self, message: dict[str, Any] | str, *, timeout: float = 5.0) -> None:
+        """Send any message (dict as JSON) to the connected client."""
+        self.wait_connected(timeout)
+        with self._cond:
+            connection = self._current
+        if connection is None:
+            raise AssertionError("Socket Mode client disconnected before send")
+        connection.send(message if isinstance(message, str) else json.dumps(message))
+
+    def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask the client to reconnect; the old connection is closed once the new one opens."""
+        with self._cond:
+            self._retiring = self._current
+        self.send_raw(
+            {
+                "type": "disconnect",
+                "reason": reason,
+                "debug_info": {"host": "applink-fake-1"},
+            }
+        )
+
+    def drop(self) -> None:
+        """Close the current connection from the server side (1001 going away)."""
+        with self._cond:
+            connection = self._current
+        if connection is not None:
+            connection.close(1001, "going away")
+
+    # -- server callbacks -------------------------------------------------------------
+
+    def _check_path(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Reject handshakes that are not for /link (the builtin client sends /link?)."""
+        if not request.path.startswith("/link"):
+            return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
+        return None
+
+    def _handle(self, connection: ServerConnection) -> None:
+        """Serve one client connection until it closes."""
+        with self._cond:
+            retiring, self._retiring = self._retiring, None
+            self._current = connection
+            self._connection_count += 1
+            number = self._connection_count
+            self._cond.notify_all()
+        if retiring is not None:
+            # Slack closes the refreshed connection; the builtin client otherwise blocks ~3 s
+            # in recv() on the old socket while swapping. close() waits for the client, so
+            # it runs off this handler thread.
+            threading.Thread(target=retiring.close, args=(1001, "refresh"), daemon=True).start()
+        try:
+            if self.send_hello:
+                connection.send(
+                    json.dumps(
+                        {
+                            "type": "hello",
+                            "num_connections": 1,
+                            "debug_info": {
+                                "host": "applink-fake-1",
+                                "build_number": number,
+                                "approximate_connection_time": 18060,
+                            },
+                            "connection_info": {"app_id": self.app_id},
+                        }
+                    )
+                )
+            for raw in connection:
+                self._on_message(raw)
+        except ConnectionClosed:
+            pass  # the builtin client closes the TCP socket without a close frame
+        finally:
+            with self._cond:
+                if self._current is connection:
+                    self._current = None
+                self._cond.notify_all()
+
+    def _on_message(self, raw: str | bytes) -> None:
+        """Record a client message and resolve the ack it carries."""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        try:
+            message = json.loads(text)
+        except ValueError:
+            message = {"_raw": text}
+        if not isinstance(message, dict):
+            message = {"_raw": message}
+        with self._cond:
+            self.received.append(message)
+            envelope_id = message.get("envelope_id")
+            if isinstance(envelope_id, str):
+                self._acks[envelope_id] = message
+            self._cond.notify_all()
+
+
+def close_socket_mode_client(client: SocketModeClient) -> None:
+    """Close a builtin SocketModeClient without its ~1-4 s shutdown waits."""
+    client.auto_reconnect_enabled = False
+    client.default_auto_reconnect_enabled = False
+    # close() joins a thread blocked in message_queue.get(timeout=1); mark closed and wake it.
+    client.closed = True
+    client.message_queue.put(None)
+    # close() also waits for a recv() with a 3 s timeout holding the receive lock;
+    # shutting the socket down makes that recv() return at once.
+    session = client.current_session
+    sock = session.sock if session is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed by the peer
+            sock.shutdown(socket.SHUT_RDWR)
+    client.close()

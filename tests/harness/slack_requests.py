@@ -1,0 +1,511 @@
+"""Payloads shaped exactly as Slack sends them, and a signed HTTP sender for Bolt apps."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import requests
+
+from tests.harness.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+
+VERIFICATION_TOKEN = "fake-verification-token"
+DEFAULT_CHANNEL_ID = "C0001"
+DEFAULT_CHANNEL_NAME = "general"
+
+_counter = itertools.count(1)
+
+
+def _seq() -> int:
+    """Process-wide sequence number so generated ids never collide."""
+    return next(_counter)
+
+
+def new_trigger_id() -> str:
+    """A unique trigger_id in Slack's format."""
+    return f"{1700000000000 + _seq()}.{1700000000}.{uuid.uuid4().hex}"
+
+
+def new_ts() -> str:
+    """A unique, increasing message/action ts."""
+    micros = 1_700_000_000_000_000 + 7_000_000 + _seq() * 100
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def new_event_id() -> str:
+    """A unique Events API event_id."""
+    return f"Ev{_seq():010d}"
+
+
+def default_response_url(kind: str = "commands") -> str:
+    """A hooks.slack.com-shaped response_url (unreachable; pass FakeSlack.response_url instead)."""
+    return f"https://hooks.slack.com/{kind}/{TEAM_ID}/{_seq()}/{uuid.uuid4().hex[:24]}"
+
+
+def _user(user_id: str, user_name: str | None, team_id: str) -> dict[str, Any]:
+    """The user object of interactive payloads."""
+    name = user_name or user_id.lower()
+    return {"id": user_id, "username": name, "name": name, "team_id": team_id}
+
+
+def _team(team_id: str) -> dict[str, Any]:
+    """The team object of interactive payloads."""
+    return {"id": team_id, "domain": TEAM_DOMAIN}
+
+
+def plain_text(text: str, *, emoji: bool = True) -> dict[str, Any]:
+    """A plain_text object as Slack echoes it back (emoji flag set)."""
+    return {"type": "plain_text", "text": text, "emoji": emoji}
+
+
+def option(value: str, text: str | None = None) -> dict[str, Any]:
+    """An option object."""
+    return {"text": plain_text(text if text is not None else value), "value": value}
+
+
+# ---------------------------------------------------------------------------
+# state.values entries
+
+
+def plain_text_value(value: str | None) -> dict[str, Any]:
+    """state.values entry of a plain_text_input (None when left empty)."""
+    return {"type": "plain_text_input", "value": value}
+
+
+def static_select_value(
+    value: str | None, text: str | None = None, *, external: bool = False
+) -> dict[str, Any]:
+    """state.values entry of a static/external select (value None when nothing chosen)."""
+    selected = option(value, text) if value is not None else None
+    return {
+        "type": "external_select" if external else "static_select",
+        "selected_option": selected,
+    }
+
+
+def checkboxes_value(options: Iterable[str | tuple[str, str]]) -> dict[str, Any]:
+    """state.values entry of checkboxes; options are values or (value, text) pairs."""
+    selected = [option(o) if isinstance(o, str) else option(o[0], o[1]) for o in options]
+    return {"type": "checkboxes", "selected_options": selected}
+
+
+def state_values(entries: Mapping[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """Build view.state.values from {(block_id, action_id): entry}."""
+    values: dict[str, Any] = {}
+    for (block_id, action_id), entry in entries.items():
+        values.setdefault(block_id, {})[action_id] = entry
+    return values
+
+
+# ---------------------------------------------------------------------------
+# payload builders
+
+
+def slash_command(
+    command: str,
+    text: str = "",
+    *,
+    user_id: str,
+    channel_id: str = DEFAULT_CHANNEL_ID,
+    channel_name: str = DEFAULT_CHANNEL_NAME,
+    team_id: str = TEAM_ID,
+    user_name: str | None = None,
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+) -> dict[str, str]:
+    """A slash command body (every value is a string, as in Slack's form post)."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "team_domain": TEAM_DOMAIN,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url or default_response_url("commands"),
+        "trigger_id": trigger_id or new_trigger_id(),
+    }
+
+
+def full_view(
+    view: Mapping[str, Any],
+    *,
+    values: Mapping[str, Any] | None = None,
+    private_metadata: str | None = None,
+    callback_id: str | None = None,
+) -> dict[str, Any]:
+    """A view as Slack includes it in payloads (definition plus id, hash, state, ...)."""
+    view_id = str(view.get("id") or f"V{_seq():010d}")
+    return {
+        "id": view_id,
+        "team_id": TEAM_ID,
+        "type": view.get("type", "modal"),
+        "blocks": list(view.get("blocks", [])),
+        "private_metadata": (
+            private_metadata if private_metadata is not None else view.get("private_metadata", "")
+        ),
+        "callback_id": callback_id if callback_id is not None else view.get("callback_id", ""),
+        "state": {"values": dict(values or {})},
+        "hash": str(view.get("hash") or f"1700000000.{uuid.uuid4().hex[:8]}"),
+        "title": view.get("title"),
+        "clear_on_close": bool(view.get("clear_on_close", False)),
+        "notify_on_close": bool(view.get("notify_on_close", False)),
+        "close": view.get("close"),
+        "submit": view.get("submit"),
+        "previous_view_id": view.get("previous_view_id"),
+        "root_view_id": view.get("root_view_id") or view_id,
+        "app_id": APP_ID,
+        "external_id": view.get("external_id", ""),
+        "app_installed_team_id": TEAM_ID,
+        "bot_id": BOT_ID,
+    }
+
+
+def block_action(
+    *,
+    user_id: str,
+    action_id: str,
+    block_id: str = "actions",
+    value: str | None = None,
+    channel_id: str | None = DEFAULT_CHANNEL_ID,
+    channel_name: str = DEFAULT_CHANNEL_NAME,
+    message_ts: str | None = None,
+    message: Mapping[str, Any] | None = None,
+    view: Mapping[str, Any] | None = None,
+    is_ephemeral: bool = False,
+    trigger_id: str | None = None,
+    response_url: str | None = None,
+    action_type: str = "button",
+    button_text: str = "Button",
+    selected_option: Mapping[str, Any] | None = None,
+    selected_options: list[Mapping[str, Any]] | None = None,
+    action_extra: Mapping[str, Any] | None = None,
+    user_name: str | None = None,
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A block_actions payload from a message (default) or from a view (when view is given)."""
+    action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": action_type}
+    if action_type == "button":
+        action["text"] = plain_text(button_text)
+        if value is not None:
+            action["value"] = value
+    elif value is not None:
+        action["value"] = value
+    if selected_option is not None:
+        action["selected_option"] = dict(selected_option)
+    if selected_options is not None:
+        action["selected_options"] = [dict(o) for o in selected_options]
+    action.update(action_extra or {})
+    action["action_ts"] = new_ts()
+
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+    }
+    if view is not None:
+        shown = full_view(view) if "state" not in view else dict(view)
+        payload["container"] = {"type": "view", "view_id": shown["id"]}
+        payload["trigger_id"] = trigger_id or new_trigger_id()
+        payload["team"] = _team(team_id)
+        payload.update(enterprise=None, is_enterprise_install=False)
+        payload["view"] = shown
+        payload["actions"] = [action]
+        return payload
+    if channel_id is None:
+        raise ValueError("block_action needs channel_id (message actions) or view")
+    ts = message_ts or (str(message["ts"]) if message and "ts" in message else None)
+    container: dict[str, Any] = {"type": "message", "channel_id": channel_id}
+    if ts is not None:
+        container["message_ts"] = ts
+    container["is_ephemeral"] = is_ephemeral
+    payload["container"] = container
+    payload["trigger_id"] = trigger_id or new_trigger_id()
+    payload["team"] = _team(team_id)
+    payload.update(enterprise=None, is_enterprise_install=False)
+    payload["channel"] = {"id": channel_id, "name": channel_name}
+    if message is not None or (ts is not None and not is_ephemeral):
+        shown_message: dict[str, Any] = {
+            "bot_id": BOT_ID,
+            "type": "message",
+            "text": "",
+            "user": BOT_USER_ID,
+            "ts": ts,
+            "app_id": APP_ID,
+            "team": team_id,
+            "blocks": [],
+        }
+        shown_message.update(message or {})
+        payload["message"] = shown_message
+    payload["state"] = {"values": {}}
+    payload["response_url"] = response_url or default_response_url("actions")
+    payload["actions"] = [action]
+    return payload
+
+
+def view_submission(
+    *,
+    user_id: str,
+    view: Mapping[str, Any],
+    values: Mapping[str, Any] | None = None,
+    private_metadata: str | None = None,
+    callback_id: str | None = None,
+    trigger_id: str | None = None,
+    user_name: str | None = None,
+    team_id: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A view_submission payload for a view definition (or a FakeSlack-returned view)."""
+    return {
+        "type": "view_submission",
+        "team": _team(team_id),
+        "user": _user(user_id, user_name, team_id),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": trigger_id or new_trigger_id(),
+        "view": full_view(
+            view, values=values, private_metadata=private_metadata, callback_id=callback_id
+        ),
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def view_closed(
+    *, user_id: str, view: Mapping[str, Any], user_name: str | None = None
+) -> dict[str, Any]:
+    """A view_closed payload (sent only when the view set notify_on_close)."""
+    return {
+        "type": "view_closed",
+        "team": _team(TEAM_ID),
+        "user": _user(user_id, user_name, TEAM_ID),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "view": full_view(view),
+        "is_cleared": False,
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def block_suggestion(
+    *,
+    user_id: str,
+    action_id: str,
+    block_id: str,
+    value: str,
+    view: Mapping[str, Any] | None = None,
+    channel_id: str = DEFAULT_CHANNEL_ID,
+    user_name: str | None = None,
+) -> dict[str, Any]:
+    """A block_suggestion payload (external_select typing) in a view or a message."""
+    payload: dict[str, Any] = {
+        "type": "block_suggestion",
+        "user": _user(user_id, user_name, TEAM_ID),
+        "container": {},
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": _team(TEAM_ID),
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+    if view is not None:
+        shown = full_view(view) if "state" not in view else dict(view)
+        payload["container"] = {"type": "view", "view_id": shown["id"]}
+        payload["view"] = shown
+    else:
+        ts = new_ts()
+        payload["container"] = {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
+        payload["channel"] = {"id": channel_id, "name": DEFAULT_CHANNEL_NAME}
+        payload["message"] = {"type": "message", "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
+    return payload
+
+
+def event_callback(
+    event: Mapping[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID
+) -> dict[str, Any]:
+    """An Events API event_callback envelope around event."""
+    return {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "context_team_id": team_id,
+        "context_enterprise_id": None,
+        "api_app_id": APP_ID,
+        "event": dict(event),
+        "type": "event_callback",
+        "event_id": event_id or new_event_id(),
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-{uuid.uuid4().hex}",
+    }
+
+
+def message_event(
+    text: str,
+    *,
+    user: str,
+    channel: str = DEFAULT_CHANNEL_ID,
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    channel_type: str = "channel",
+) -> dict[str, Any]:
+    """A message event (human user)."""
+    ts = ts or new_ts()
+    event: dict[str, Any] = {
+        "client_msg_id": str(uuid.uuid4()),
+        "type": "message",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "team": TEAM_ID,
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": channel_type,
+    }
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def app_mention_event(
+    text: str, *, user: str, channel: str = DEFAULT_CHANNEL_ID, ts: str | None = None
+) -> dict[str, Any]:
+    """An app_mention event; text should contain <@UBOT>."""
+    ts = ts or new_ts()
+    return {
+        "client_msg_id": str(uuid.uuid4()),
+        "type": "app_mention",
+        "text": text,
+        "user": user,
+        "ts": ts,
+        "team": TEAM_ID,
+        "channel": channel,
+        "event_ts": ts,
+    }
+
+
+def url_verification(challenge: str = "fake-challenge") -> dict[str, Any]:
+    """The url_verification handshake body."""
+    return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
+
+
+# ---------------------------------------------------------------------------
+# signed HTTP sender
+
+SignatureMode = Literal["valid", "missing", "wrong"]
+
+
+def sign(signing_secret: str, body: str, timestamp: int | str) -> str:
+    """Slack's v0 signature: v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))."""
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackSender:
+    """Posts Slack-signed requests to a Bolt HTTP endpoint (base_url + /slack/events)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        signing_secret: str,
+        *,
+        path: str = "/slack/events",
+        timeout: float = 10.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        """Configure the target app and the signing secret it verifies with."""
+        self.url = base_url.rstrip("/") + path
+        self.signing_secret = signing_secret
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def command(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send a slash command (form-encoded fields)."""
+        return self.post(urlencode(dict(payload)), "application/x-www-form-urlencoded", **options)
+
+    def interactive(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send any interactive payload as form field payload=<json>."""
+        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
+        return self.post(body, "application/x-www-form-urlencoded", **options)
+
+    def action(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send a block_actions payload."""
+        return self.interactive(payload, **options)
+
+    def submit_view(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send a view_submission payload."""
+        return self.interactive(payload, **options)
+
+    def suggest(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send a block_suggestion payload."""
+        return self.interactive(payload, **options)
+
+    def event(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send an Events API payload as JSON."""
+        return self.post(json.dumps(payload, separators=(",", ":")), "application/json", **options)
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        signature: SignatureMode = "valid",
+        timestamp: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """POST a raw body with Slack's headers; signature='missing'/'wrong' for 401 tests."""
+        ts = int(time.time()) if timestamp is None else timestamp
+        all_headers = {
+            "Content-Type": content_type,
+            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+            "X-Slack-Request-Timestamp": str(ts),
+        }
+        if signature == "valid":
+            all_headers["X-Slack-Signature"] = sign(self.signing_secret, body, ts)
+        elif signature == "wrong":
+            all_headers["X-Slack-Signature"] = sign(self.signing_secret + "-wrong", body, ts)
+        else:
+            del all_headers["X-Slack-Request-Timestamp"]
+        if retry_num is not None:
+            all_headers["X-Slack-Retry-Num"] = str(retry_num)
+            all_headers["X-Slack-Retry-Reason"] = retry_reason
+        all_headers.update(headers or {})
+        # Send bytes so requests cannot re-encode the body we signed.
+        return self.session.post(
+            self.url, data=body.encode("utf-8"), headers=all_headers, timeout=self.timeout
+        )
+
+    def close(self) -> None:
+        """Close the underlying HTTP session."""
+        self.session.close()

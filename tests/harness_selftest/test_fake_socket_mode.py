@@ -1,0 +1,194 @@
+"""FakeSocketMode with a real Bolt App and the builtin SocketModeHandler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_bolt import Ack, App, BoltRequest, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+
+from tests.harness.fake_slack import FakeSlack
+from tests.harness.fake_socket_mode import FakeSocketMode, close_socket_mode_client
+from tests.harness.fixtures import APP_TOKEN, BOT_TOKEN
+from tests.harness.slack_requests import (
+    block_action,
+    event_callback,
+    message_event,
+    plain_text_value,
+    slash_command,
+    state_values,
+    view_submission,
+)
+
+MODAL = {
+    "type": "modal",
+    "callback_id": "feedback",
+    "title": {"type": "plain_text", "text": "Feedback"},
+    "submit": {"type": "plain_text", "text": "Send"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "note",
+            "label": {"type": "plain_text", "text": "Note"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        }
+    ],
+}
+
+
+class Seen:
+    """Thread-safe record of what listeners saw."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.items: list[tuple[str, Any]] = []
+        self.cond = threading.Condition()
+
+    def add(self, kind: str, value: Any) -> None:
+        """Record one observation."""
+        with self.cond:
+            self.items.append((kind, value))
+            self.cond.notify_all()
+
+    def wait(self, kind: str, timeout: float = 5.0) -> Any:
+        """Wait for the first observation of kind."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: any(k == kind for k, _ in self.items), timeout)
+            return next(v for k, v in self.items if k == kind)
+
+
+@pytest.fixture
+def seen() -> Seen:
+    """Listener observations."""
+    return Seen()
+
+
+@pytest.fixture
+def bolt_app(fake_slack: FakeSlack, seen: Seen) -> App:
+    """A Bolt app wired to FakeSlack with a few listeners."""
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url),
+        logger=logging.getLogger("selftest.bolt"),
+    )
+
+    @app.command("/listen")
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack(f"Listening: {command['text']}")
+        respond("done")
+
+    @app.action("join")
+    def on_join(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        seen.add("join", body)
+
+    @app.view("feedback")
+    def on_feedback(ack: Ack, view: dict[str, Any]) -> None:
+        note = view["state"]["values"]["note"]["value"]["value"]
+        if not note:
+            ack(response_action="errors", errors={"note": "Required"})
+            return
+        ack()
+        seen.add("feedback", note)
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], request: BoltRequest) -> None:
+        seen.add("message", (event["text"], request.headers.get("x-slack-retry-num")))
+
+    return app
+
+
+@pytest.fixture
+def handler(
+    bolt_app: App, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
+) -> Iterator[SocketModeHandler]:
+    """A connected SocketModeHandler; closed before the fakes stop."""
+    socket_handler = SocketModeHandler(bolt_app, app_token=APP_TOKEN)
+    socket_handler.connect()
+    fake_socket_mode.wait_connected()
+    yield socket_handler
+    close_socket_mode_client(socket_handler.client)
+
+
+def test_connects_through_apps_connections_open(
+    handler: SocketModeHandler, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
+) -> None:
+    """The client gets the URL from apps.connections.open using the app token."""
+    call = fake_slack.last("apps.connections.open")
+    assert call.token == APP_TOKEN
+    assert handler.client.is_connected()
+    assert fake_socket_mode.connection_count == 1
+
+
+def test_slash_command_ack_payload(
+    handler: SocketModeHandler, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
+) -> None:
+    """A slash command envelope is acked with the ack text as payload."""
+    url = fake_slack.response_url("cmd")
+    ack = fake_socket_mode.send_envelope(
+        "slash_commands", slash_command("/listen", "now", user_id="U1", response_url=url)
+    )
+    assert ack["payload"] == {"text": "Listening: now"}
+    assert fake_slack.wait_for("response_url")[0].args["text"] == "done"
+
+
+def test_block_action_ack_without_payload(
+    handler: SocketModeHandler, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """A block_actions envelope is acked with no payload and reaches the listener."""
+    payload = block_action(user_id="U1", action_id="join", value="s1", message_ts="1.000100")
+    ack = fake_socket_mode.send_envelope("interactive", payload)
+    assert "payload" not in ack
+    body = seen.wait("join")
+    assert body["actions"][0]["value"] == "s1"
+    assert body["container"]["message_ts"] == "1.000100"
+
+
+def test_view_submission_errors_and_success(
+    handler: SocketModeHandler, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """response_action errors come back in the ack payload."""
+    empty = state_values({("note", "value"): plain_text_value(None)})
+    ack = fake_socket_mode.send_envelope(
+        "interactive", view_submission(user_id="U1", view=MODAL, values=empty)
+    )
+    assert ack["payload"] == {"response_action": "errors", "errors": {"note": "Required"}}
+    filled = state_values({("note", "value"): plain_text_value("great")})
+    ack = fake_socket_mode.send_envelope(
+        "interactive", view_submission(user_id="U1", view=MODAL, values=filled)
+    )
+    assert "payload" not in ack
+    assert seen.wait("feedback") == "great"
+
+
+def test_events_api_retry_headers(
+    handler: SocketModeHandler, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """Events envelopes carry retry fields that Bolt maps to x-slack-retry-* headers."""
+    payload = event_callback(message_event("hello", user="U1"))
+    fake_socket_mode.send_envelope("events_api", payload, retry_attempt=2, retry_reason="timeout")
+    assert seen.wait("message") == ("hello", ["2"])
+
+
+def test_disconnect_message_makes_client_reconnect(
+    handler: SocketModeHandler, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
+) -> None:
+    """A Slack disconnect message makes the client open a fresh connection."""
+    fake_socket_mode.send_disconnect()
+    fake_socket_mode.wait_connected(count=2)
+    assert len(fake_slack.calls_to("apps.connections.open")) == 2
+    ack = fake_socket_mode.send_envelope(
+        "slash_commands",
+        slash_command("/listen", "again", user_id="U1", response_url=fake_slack.response_url("r")),
+    )
+    assert ack["payload"] == {"text": "Listening: again"}
+
+
+def test_unacked_envelope_times_out(fake_socket_mode: FakeSocketMode) -> None:
+    """Without a client the envelope cannot be sent, and the error says so."""
+    with pytest.raises(AssertionError, match="no Socket Mode connection"):
+        fake_socket_mode.send_envelope("events_api", {}, timeout=0.05)
