@@ -3,29 +3,58 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
+from bot import scheduler as scheduling
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.sessions import SessionService
 from bot.slack_client import create_web_client
 from storage.db import Database
+from storage.models import ListeningSession
 
 logger = logging.getLogger(__name__)
+
+SessionHook = Callable[[ListeningSession], None]
+StatusLine = Callable[[ListeningSession], list[str]]
 
 
 @dataclass
 class Services:
-    """What listeners need: settings, database, clock, Slack client and the domain services."""
+    """What listeners and jobs need: settings, database, clock, Slack client, domain services."""
 
     settings: Settings
     db: Database
     clock: Clock
     client: WebClient
+    scheduler: BackgroundScheduler
+    deadlines: scheduling.Deadlines
     sessions: SessionService
+    # Features hook into a session's end (close polls, end rounds, post the summary) in order.
+    on_session_end: list[SessionHook] = field(default_factory=list)
+    # Lines for `/session status` "Running now" (open polls, the current round, ...).
+    status_lines: list[StatusLine] = field(default_factory=list)
+    # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
+    recover: list[Callable[[], None]] = field(default_factory=list)
+
+    def start_background(self) -> None:
+        """Start the scheduler and recover deadlines (call once the app is built)."""
+        scheduling.bind(self)
+        if not self.scheduler.running:
+            self.scheduler.start()
+        for step in self.recover:
+            step()
+
+    def stop_background(self) -> None:
+        """Stop the scheduler without waiting for far-off jobs, and close the database."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.db.dispose()
 
 
 def create_services(
@@ -34,11 +63,14 @@ def create_services(
     """Build the services once for the whole process."""
     database = db or Database(settings.DATABASE_URL)
     real_clock = clock or SystemClock()
+    scheduler = scheduling.create_scheduler(database.engine)
     return Services(
         settings=settings,
         db=database,
         clock=real_clock,
         client=create_web_client(settings),
+        scheduler=scheduler,
+        deadlines=scheduling.Deadlines(scheduler),
         sessions=SessionService(database, settings, real_clock),
     )
 

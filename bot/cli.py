@@ -71,6 +71,7 @@ def _run(settings: Settings) -> None:
     _upgrade_database(settings)
     services = create_services(settings)
     app = create_app(services, socket_mode=True)
+    services.start_background()
     handler = SocketModeHandler(app, settings.SLACK_APP_TOKEN)
     signal.signal(signal.SIGTERM, _raise_stop)
     logger.info("connecting to Slack in Socket Mode")
@@ -87,7 +88,7 @@ def _run(settings: Settings) -> None:
         logger.info("stopping")
     finally:
         handler.close()
-        services.db.dispose()
+        services.stop_background()
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -100,12 +101,13 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     _upgrade_database(settings)
     services = create_services(settings)
     app = create_app(services)
+    services.start_background()
     web = create_web_app(app, services)
     logger.info("serving on http://%s:%d (Slack: /slack/events)", host, port)
     try:
         uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
     finally:
-        services.db.dispose()
+        services.stop_background()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -170,6 +170,14 @@ class SessionService:
         with self.db.read() as db:
             return user_id in repo.session_facilitators(db, session_id=session.id)
 
+    def facilitators(self, session: ListeningSession) -> list[str]:
+        """Everyone who may control `session`: its own facilitators, then FACILITATORS."""
+        assert session.id is not None
+        with self.db.read() as db:
+            own = repo.session_facilitators(db, session_id=session.id)
+        ordered = [session.started_by, *sorted(own - {session.started_by})]
+        return list(dict.fromkeys([*ordered, *self.settings.FACILITATORS]))
+
     def active_session(self, channel_id: str) -> ListeningSession | None:
         """The channel's active session."""
         with self.db.read() as db:

@@ -121,7 +121,13 @@ def register(app: App, services: Services) -> None:
                 _ack_refusal(ack, status)
                 return
             facilitator = sessions.is_facilitator(user_id, status.session)
-            text, blocks = render_status(status, is_facilitator=facilitator)
+            running = [line for lines in services.status_lines for line in lines(status.session)]
+            text, blocks = render_status(
+                status,
+                running=running,
+                facilitators=sessions.facilitators(status.session),
+                is_facilitator=facilitator,
+            )
             ack(text=text, blocks=as_dicts(blocks))
         else:
             end_session(ack, client, context, channel_id, user_id)
@@ -187,6 +193,8 @@ def register(app: App, services: Services) -> None:
             client.chat_update(
                 channel=channel_id, ts=ended.session.message_ts, text=text, blocks=as_dicts(blocks)
             )
+        for hook in services.on_session_end:
+            hook(ended.session)
         text, blocks = render_session_ended(ended)
         client.chat_postMessage(channel=channel_id, text=text, blocks=as_dicts(blocks))
 

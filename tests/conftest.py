@@ -33,8 +33,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def clock() -> FixedClock:
-    """A clock the test moves by hand."""
-    return FixedClock(datetime(2026, 11, 21, 18, 30, tzinfo=UTC))
+    """A clock the test moves by hand.
+
+    It is set years ahead so that the real scheduler never fires a job during a test by itself:
+    tests advance this clock and run the overdue sweep instead of sleeping.
+    """
+    return FixedClock(datetime(2031, 11, 21, 18, 30, tzinfo=UTC))
 
 
 @pytest.fixture

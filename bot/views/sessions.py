@@ -176,7 +176,9 @@ def render_checked_in(result: CheckedIn) -> str:
     )
 
 
-def render_status(view: SessionView, *, is_facilitator: bool) -> tuple[str, list[Block]]:
+def render_status(
+    view: SessionView, *, running: list[str], facilitators: list[str], is_facilitator: bool
+) -> tuple[str, list[Block]]:
     """The ephemeral `/session status`: attendance by role and group, and what is running."""
     session = view.session
     att = view.attendance
@@ -193,9 +195,15 @@ def render_status(view: SessionView, *, is_facilitator: bool) -> tuple[str, list
     if att.not_checked_in:
         blocks.append(context(f"{att.not_checked_in} more took part without checking in."))
     blocks.append(DividerBlock())
-    blocks.append(section("*Running now:* nothing — no poll or breakout round is open."))
-    role = "You are a facilitator of this session." if is_facilitator else ""
-    blocks.append(context(f"Facilitators: {mention(session.started_by)} and FACILITATORS. {role}"))
+    if running:
+        blocks.append(section("*Running now*\n" + "\n".join(f"• {line}" for line in running)))
+    else:
+        blocks.append(section("*Running now:* nothing — no poll or breakout round is open."))
+    names = ", ".join(mention(user) for user in facilitators[:20])
+    if len(facilitators) > 20:
+        names += f" and {len(facilitators) - 20} more"
+    you = " You are one of them." if is_facilitator else ""
+    blocks.append(context(f"Facilitators: {names}.{you}"))
     return f"Status of {esc(session.title, TITLE_MAX)}: {att.checked_in} checked in", blocks
 
 

@@ -167,6 +167,7 @@ def bot(
     services = create_services(settings, clock=clock)
     upgrade(services.db.engine)
     app = create_app(services)
+    services.start_background()
     server = ServerThread(create_web_app(app, services))
     url = server.start()
     try:
@@ -179,4 +180,4 @@ def bot(
         )
     finally:
         server.stop()
-        services.db.dispose()
+        services.stop_background()

@@ -379,7 +379,7 @@ class FakeSlack:
         socket_mode_url: str | None = None,
     ) -> None:
         """Configure accepted tokens (default: any xoxb-/xapp- token) and the Socket Mode URL."""
-        self.valid_tokens: set[str] | None = set(valid_tokens) if valid_tokens else None
+        self.valid_tokens: set[str] | None = None if valid_tokens is None else set(valid_tokens)
         self.socket_mode_url = socket_mode_url
         self.violations: list[str] = []
         self._cond = threading.Condition(threading.RLock())

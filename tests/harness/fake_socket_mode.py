@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import time
 import uuid
 from http import HTTPStatus
 from types import TracebackType
@@ -17,7 +18,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from tests.harness.fake_slack import APP_ID
+from tests.harness.fake_slack import APP_ID, validate_blocks, validate_view
+
+ACK_DEADLINE_SECONDS = 3.0
 
 # Slack only asks for an ack payload where the ack can carry one (slash command replies,
 # view_submission response_action, block_suggestion options); everything else is fire-and-ack.
@@ -36,13 +39,22 @@ def _accepts_response_payload(envelope_type: str, payload: dict[str, Any]) -> bo
 class FakeSocketMode:
     """Socket Mode server: sends hello and envelopes, collects the client's acks."""
 
-    def __init__(self, *, app_id: str = APP_ID, send_hello: bool = True) -> None:
-        """Configure the app id reported in hello and whether hello is sent at all."""
+    def __init__(
+        self,
+        *,
+        app_id: str = APP_ID,
+        send_hello: bool = True,
+        ack_deadline: float = ACK_DEADLINE_SECONDS,
+    ) -> None:
+        """Configure the hello message and how late an ack may be before it is a violation."""
         self.app_id = app_id
         self.send_hello = send_hello
+        self.ack_deadline = ack_deadline
         self.received: list[dict[str, Any]] = []
+        self.violations: list[str] = []
         self._cond = threading.Condition()
         self._acks: dict[str, dict[str, Any]] = {}
+        self._sent_at: dict[str, float] = {}
         self._current: ServerConnection | None = None
         self._retiring: ServerConnection | None = None
         self._connection_count = 0
@@ -185,6 +197,8 @@ class FakeSocketMode:
             # Only Events API envelopes carry retry fields; Bolt maps them to X-Slack-Retry-*.
             envelope["retry_attempt"] = retry_attempt
             envelope["retry_reason"] = retry_reason
+        with self._cond:
+            self._sent_at[envelope_id] = time.monotonic()
         self.send_raw(envelope, timeout=timeout)
         return envelope_id
 
@@ -197,6 +211,14 @@ class FakeSocketMode:
                     f"client sent: {json.dumps(self.received)[:1000]}"
                 )
             return self._acks[envelope_id]
+
+    def assert_no_violations(self) -> None:
+        """Fail if an ack was late or carried an invalid view/blocks payload."""
+        with self._cond:
+            if self.violations:
+                raise AssertionError(
+                    "Socket Mode violations:\n" + "\n".join(f"- {v}" for v in self.violations)
+                )
 
     def send_raw(self, message: dict[str, Any] | str, *, timeout: float = 5.0) -> None:
         """Send any message (dict as JSON) to the connected client."""
@@ -286,8 +308,28 @@ class FakeSocketMode:
             self.received.append(message)
             envelope_id = message.get("envelope_id")
             if isinstance(envelope_id, str):
+                self._check_ack(envelope_id, message)
                 self._acks[envelope_id] = message
             self._cond.notify_all()
+
+    def _check_ack(self, envelope_id: str, message: dict[str, Any]) -> None:
+        """Record late acks and ack payloads Slack would reject (called with the lock held)."""
+        sent_at = self._sent_at.get(envelope_id)
+        if sent_at is not None:
+            elapsed = time.monotonic() - sent_at
+            if elapsed > self.ack_deadline:
+                # Slack shows the user an error (and retries events) after 3 s without an ack.
+                self.violations.append(f"envelope {envelope_id}: acked after {elapsed:.2f}s")
+        payload = message.get("payload")
+        if not isinstance(payload, dict):
+            return
+        errors: list[str] = []
+        if "view" in payload:
+            errors.extend(validate_view(payload["view"], pointer="/payload/view"))
+        if "blocks" in payload:
+            errors.extend(validate_blocks(payload["blocks"], pointer="/payload/blocks"))
+        if errors:
+            self.violations.append(f"ack for envelope {envelope_id}: " + "; ".join(errors))
 
 
 def close_socket_mode_client(client: SocketModeClient) -> None:

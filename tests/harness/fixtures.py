@@ -25,10 +25,11 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def fake_socket_mode(fake_slack: FakeSlack) -> Iterator[FakeSocketMode]:
-    """A running FakeSocketMode that fake_slack's apps.connections.open points at."""
+    """A FakeSocketMode that apps.connections.open points at; fails on late/invalid acks."""
     with FakeSocketMode() as socket_mode:
         fake_slack.socket_mode_url = socket_mode.url
         yield socket_mode
+        socket_mode.assert_no_violations()
 
 
 @pytest.fixture

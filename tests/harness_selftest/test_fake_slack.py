@@ -6,6 +6,7 @@ import json
 import threading
 from types import SimpleNamespace
 from typing import Any
+from urllib.error import HTTPError
 
 import pytest
 from slack_sdk import WebClient
@@ -305,3 +306,51 @@ def test_apps_connections_open_needs_url_and_app_token(fake_slack: FakeSlack) ->
     with pytest.raises(SlackApiError) as info:
         app_client.apps_connections_open(app_token=BOT_TOKEN)
     assert info.value.response["error"] == "not_allowed_token_type"
+
+
+def test_other_methods_and_body_styles(fake_slack: FakeSlack, slack_web_client: WebClient) -> None:
+    """Ephemeral, scheduled, threads, history, push/publish, multipart and GET calls."""
+    eph = slack_web_client.chat_postEphemeral(channel="C1", user="U1", text="psst")
+    assert eph["message_ts"]
+    assert fake_slack.ephemerals("C1")[0]["ephemeral_user"] == "U1"
+    scheduled = slack_web_client.chat_scheduleMessage(
+        channel="C1", text="later", post_at=1900000000
+    )
+    assert scheduled["scheduled_message_id"].startswith("Q")
+    parent = slack_web_client.chat_postMessage(channel="C1", text="parent")
+    slack_web_client.chat_postMessage(channel="C1", text="reply", thread_ts=parent["ts"])
+    history = slack_web_client.conversations_history(channel="C1")["messages"]
+    assert [m["text"] for m in history] == ["parent"]
+    replies = slack_web_client.conversations_replies(channel="C1", ts=parent["ts"])["messages"]
+    assert [m["text"] for m in replies] == ["parent", "reply"]
+    dm = slack_web_client.chat_postMessage(channel="U5", text="hi")
+    assert dm["channel"] == "D5"
+
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "T"}, "blocks": [SECTION]}
+    assert slack_web_client.views_push(trigger_id="t.3", view=modal)["view"]["id"]
+    home = {"type": "home", "blocks": [SECTION]}
+    assert slack_web_client.views_publish(user_id="U1", view=home)["view"]["type"] == "home"
+
+    slack_web_client.api_call("files.upload", files={"file": b"raw"}, data={"channels": "C1"})
+    assert fake_slack.last("files.upload").args == {"file": b"raw", "channels": "C1"}
+    slack_web_client.api_call("conversations.info", http_verb="GET", params={"channel": "C4"})
+    assert fake_slack.last("conversations.info").args == {"channel": "C4"}
+
+
+def test_response_url_use_limit_and_failures(fake_slack: FakeSlack) -> None:
+    """A response_url works five times, and failures can be injected."""
+    url = fake_slack.response_url("once")
+    fake_slack.fail_next("response_url", status=404, error="expired_url")
+    assert WebhookClient(url).send(text="x").status_code == 404
+    for _ in range(5):
+        assert WebhookClient(url).send(text="x").status_code == 200
+    assert WebhookClient(url).send(text="x").status_code == 404
+    assert "more than 5 times" in fake_slack.violations[0]
+    fake_slack.violations.clear()
+
+
+def test_upload_failure_injection(fake_slack: FakeSlack, slack_web_client: WebClient) -> None:
+    """A failing upload URL surfaces as urllib's HTTPError, not a SlackApiError."""
+    fake_slack.fail_next("upload", status=500)
+    with pytest.raises(HTTPError):
+        slack_web_client.files_upload_v2(channel="C1", content=b"x", filename="x.txt")

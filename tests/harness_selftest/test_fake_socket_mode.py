@@ -174,6 +174,36 @@ def test_events_api_retry_headers(
     assert seen.wait("message") == ("hello", ["2"])
 
 
+def test_first_delivery_still_gets_retry_num_header(
+    handler: SocketModeHandler, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """Bolt turns retry_attempt 0 into x-slack-retry-num "0": check the value, not presence."""
+    fake_socket_mode.send_envelope("events_api", event_callback(message_event("x", user="U1")))
+    assert seen.wait("message") == ("x", ["0"])
+
+
+def test_invalid_ack_view_is_a_violation(
+    bolt_app: App, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
+) -> None:
+    """A response_action view that Slack would reject is recorded as a violation."""
+
+    @bolt_app.view("broken")
+    def on_broken(ack: Ack) -> None:
+        ack(response_action="update", view={"type": "modal", "blocks": [{"type": "nope"}]})
+
+    socket_handler = SocketModeHandler(bolt_app, app_token=APP_TOKEN)
+    socket_handler.connect()
+    try:
+        view = dict(MODAL, callback_id="broken")
+        fake_socket_mode.send_envelope("interactive", view_submission(user_id="U1", view=view))
+    finally:
+        close_socket_mode_client(socket_handler.client)
+    assert "unsupported block type" in fake_socket_mode.violations[0]
+    with pytest.raises(AssertionError, match="Socket Mode violations"):
+        fake_socket_mode.assert_no_violations()
+    fake_socket_mode.violations.clear()
+
+
 def test_disconnect_message_makes_client_reconnect(
     handler: SocketModeHandler, fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode
 ) -> None:
