@@ -47,6 +47,13 @@ class Services:
         scheduling.bind(self)
         if not self.scheduler.running:
             self.scheduler.start()
+        self.scheduler.add_job(
+            prune_deliveries_job,
+            trigger="interval",
+            minutes=10,
+            id="prune-deliveries",
+            replace_existing=True,
+        )
         for step in self.recover:
             step()
 
@@ -55,6 +62,12 @@ class Services:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.db.dispose()
+
+
+def prune_deliveries_job() -> None:
+    """Scheduled: keep the delivery table small."""
+    services: Services = scheduling.bound_services()
+    services.sessions.prune_deliveries()
 
 
 def create_services(

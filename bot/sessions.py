@@ -208,7 +208,6 @@ class SessionService:
         try:
             with self.db.transaction() as db:
                 repo.record_delivery(db, key=delivery_key, now=now)
-                repo.prune_deliveries(db, before=now - DELIVERY_MEMORY)
                 return repo.create_session(
                     db,
                     channel_id=channel_id,
@@ -223,6 +222,11 @@ class SessionService:
             return Duplicate()
         except repo.ActiveSessionExists as error:
             return Refusal(self._already_running(error.existing))
+
+    def prune_deliveries(self) -> int:
+        """Forget delivery keys older than Slack's redelivery window."""
+        with self.db.transaction() as db:
+            return repo.prune_deliveries(db, before=self.clock.now() - DELIVERY_MEMORY)
 
     def _already_running(self, existing: ListeningSession) -> str:
         return (

@@ -1,0 +1,1 @@
+"""Session summaries, exports and the tour-wide report."""
