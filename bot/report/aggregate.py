@@ -1,0 +1,222 @@
+"""Aggregate a tour's rows: poll results by key, group, role and session; themes; attendance."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from functools import partial
+
+from bot.report.model import (
+    PollAggregate,
+    PollRow,
+    Quote,
+    QuoteRow,
+    ReportInput,
+    Result,
+    SessionRow,
+    Share,
+    Theme,
+    TourAttendance,
+    TourReport,
+)
+from bot.report.percent import whole_percentages
+from bot.report.themes import group_by_similarity
+
+NOT_GIVEN = "Not given"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_stage: str) -> None:
+    return None
+
+
+class _Tally:
+    """Counts per option and the number of people who answered, for one slice."""
+
+    def __init__(self, width: int) -> None:
+        self.counts = [0] * width
+        self.n = 0
+
+    def add(self, chosen: Iterable[int]) -> None:
+        self.n += 1
+        for index in set(chosen):
+            self.counts[index] += 1
+
+    def add_totals(self, voters: int, counts: Sequence[int]) -> None:
+        self.n += voters
+        for index, count in enumerate(counts):
+            self.counts[index] += count
+
+    def result(self, name: str, labels: Sequence[str], *, multi: bool) -> Result:
+        percents = whole_percentages(self.counts, self.n, exclusive=not multi)
+        shares = tuple(
+            Share(label, count, percent)
+            for label, count, percent in zip(labels, self.counts, percents, strict=True)
+        )
+        return Result(name=name, n=self.n, shares=shares)
+
+
+def _option_labels(polls: Sequence[PollRow]) -> tuple[list[str], dict[int, list[int]]]:
+    """Options of every poll under one key, merged by text (case-insensitive), first wording kept.
+
+    Returns:
+        The merged labels, and for each poll id the merged index of each of its options.
+    """
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    mapping: dict[int, list[int]] = {}
+    for poll in polls:
+        indices = []
+        for option in poll.options:
+            folded = " ".join(option.split()).casefold()
+            if folded not in seen:
+                seen[folded] = len(labels)
+                labels.append(option)
+            indices.append(seen[folded])
+        mapping[poll.id] = indices
+    return labels, mapping
+
+
+def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
+    """One aggregate per poll key, in the order keys were first asked."""
+    sessions = {session.id: session for session in data.sessions}
+    people = {(person.session_id, person.user_id): person for person in data.people}
+    votes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for vote in data.votes:
+        votes[vote.poll_id][vote.user_id].append(vote.option_index)
+    anonymous = {tally.poll_id: tally for tally in data.anonymous}
+    by_key: dict[str, list[PollRow]] = defaultdict(list)
+    for poll in sorted(data.polls, key=lambda p: (sessions[p.session_id].started_at, p.id)):
+        by_key[poll.key].append(poll)
+
+    aggregates = []
+    for key, polls in by_key.items():
+        labels, mapping = _option_labels(polls)
+        multi = any(poll.multi for poll in polls)
+        width = len(labels)
+        overall = _Tally(width)
+        groups: dict[str, _Tally] = defaultdict(partial(_Tally, width))
+        roles: dict[str, _Tally] = defaultdict(partial(_Tally, width))
+        per_session: dict[int, _Tally] = defaultdict(partial(_Tally, width))
+        anonymous_answers = 0
+        for poll in polls:
+            index = mapping[poll.id]
+            session = sessions[poll.session_id]
+            if poll.anonymous:
+                tally = anonymous.get(poll.id)
+                if tally is None:
+                    continue
+                merged = [0] * len(labels)
+                for option, count in enumerate(tally.counts):
+                    merged[index[option]] += count
+                overall.add_totals(tally.voters, merged)
+                per_session[session.id].add_totals(tally.voters, merged)
+                anonymous_answers += tally.voters
+                continue
+            for user_id, chosen in votes.get(poll.id, {}).items():
+                options = [index[i] for i in chosen if 0 <= i < len(index)]
+                if not options:
+                    continue
+                person = people.get((poll.session_id, user_id))
+                group = (person.group_name if person else None) or session.group_type
+                role = person.role if person else None
+                for tally in (overall, per_session[session.id]):
+                    tally.add(options)
+                groups[group or NOT_GIVEN].add(options)
+                roles[role or NOT_GIVEN].add(options)
+        aggregates.append(
+            PollAggregate(
+                key=key,
+                question=polls[-1].question,
+                multi=multi,
+                overall=overall.result("All", labels, multi=multi),
+                by_group=_slices(groups, labels, multi),
+                by_role=_slices(roles, labels, multi),
+                by_session=tuple(
+                    (sessions[sid], tally.result(sessions[sid].title, labels, multi=multi))
+                    for sid, tally in per_session.items()
+                ),
+                anonymous_answers=anonymous_answers,
+            )
+        )
+    return aggregates
+
+
+def _slices(tallies: dict[str, _Tally], labels: Sequence[str], multi: bool) -> tuple[Result, ...]:
+    ordered = sorted(tallies.items(), key=lambda item: (item[0] == NOT_GIVEN, -item[1].n, item[0]))
+    return tuple(tally.result(name, labels, multi=multi) for name, tally in ordered)
+
+
+def attribution(role: str | None, place: str | None) -> str:
+    """ "Member, Durham" — role and place, never a name."""
+    return ", ".join(part for part in (role or "Participant", place) if part)
+
+
+def group_themes(quotes: Sequence[QuoteRow], sessions: dict[int, SessionRow]) -> list[Theme]:
+    """Tagged quotes under their tags; untagged ones grouped by similarity. Biggest first."""
+    tagged: dict[str, list[Quote]] = defaultdict(list)
+    labels: dict[str, str] = {}
+    untagged: list[QuoteRow] = []
+
+    def printed(row: QuoteRow) -> Quote:
+        return Quote(row.text, attribution(row.role, row.place), sessions[row.session_id].title)
+
+    for row in quotes:
+        if not row.themes:
+            untagged.append(row)
+        for theme in dict.fromkeys(" ".join(t.split()) for t in row.themes if t.strip()):
+            folded = theme.casefold()
+            labels.setdefault(folded, theme)
+            tagged[folded].append(printed(row))
+    themes = [
+        Theme(labels[folded], True, tuple(items))
+        for folded, items in sorted(tagged.items(), key=lambda item: (-len(item[1]), item[0]))
+    ]
+    for group in group_by_similarity([row.text for row in untagged]):
+        themes.append(Theme(group.label, False, tuple(printed(untagged[i]) for i in group.members)))
+    return themes
+
+
+def tour_attendance(data: ReportInput) -> TourAttendance:
+    """Sessions, distinct people, check-ins, and check-ins by role and group."""
+    sessions = {session.id: session for session in data.sessions}
+    roles = Counter(person.role or NOT_GIVEN for person in data.people)
+    groups = Counter(
+        person.group_name or sessions[person.session_id].group_type or NOT_GIVEN
+        for person in data.people
+    )
+    return TourAttendance(
+        sessions=len(data.sessions),
+        people=len({person.user_id for person in data.people}),
+        check_ins=len(data.people),
+        by_role=tuple(roles.most_common()),
+        by_group=tuple(groups.most_common()),
+    )
+
+
+def build_report(
+    data: ReportInput,
+    *,
+    generated_at: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress = _quiet,
+) -> TourReport:
+    """The tour report from its rows."""
+    progress("polls")
+    polls = aggregate_polls(data)
+    progress("themes")
+    themes = group_themes(data.quotes, {session.id: session for session in data.sessions})
+    progress("attendance")
+    attendance = tour_attendance(data)
+    return TourReport(
+        generated_at=generated_at,
+        since=since,
+        until=until,
+        sessions=tuple(sorted(data.sessions, key=lambda s: s.started_at)),
+        attendance=attendance,
+        polls=tuple(polls),
+        themes=tuple(themes),
+    )

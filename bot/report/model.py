@@ -1,0 +1,157 @@
+"""Plain rows read from storage, and the aggregated tour report built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as the report lists it."""
+
+    id: int
+    title: str
+    started_at: datetime
+    area: str | None
+    group_type: str | None
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A checked-in person of one session, with the attributes the report breaks down by."""
+
+    session_id: int
+    user_id: str
+    role: str | None
+    place: str | None
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class PollRow:
+    """One poll as asked in one session."""
+
+    id: int
+    session_id: int
+    key: str
+    question: str
+    options: tuple[str, ...]
+    multi: bool
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class VoteRow:
+    """A named vote: who chose which option (never read for anonymous polls)."""
+
+    poll_id: int
+    user_id: str
+    option_index: int
+
+
+@dataclass(frozen=True)
+class AnonymousTally:
+    """An anonymous poll's totals: voters, and how many ballots chose each option."""
+
+    poll_id: int
+    voters: int
+    counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """A consented quote with its attribution and theme tags."""
+
+    session_id: int
+    text: str
+    role: str | None
+    place: str | None
+    themes: tuple[str, ...]
+
+
+@dataclass
+class ReportInput:
+    """Everything the tour report is built from."""
+
+    sessions: list[SessionRow] = field(default_factory=list)
+    people: list[PersonRow] = field(default_factory=list)
+    polls: list[PollRow] = field(default_factory=list)
+    votes: list[VoteRow] = field(default_factory=list)
+    anonymous: list[AnonymousTally] = field(default_factory=list)
+    quotes: list[QuoteRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Share:
+    """How many chose one option, and what whole percentage of n that is."""
+
+    label: str
+    count: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """A poll's result for one slice of people (all, a group, a role or a session)."""
+
+    name: str
+    n: int
+    shares: tuple[Share, ...]
+
+
+@dataclass(frozen=True)
+class PollAggregate:
+    """One poll key across every session it was asked in."""
+
+    key: str
+    question: str
+    multi: bool
+    overall: Result
+    by_group: tuple[Result, ...]
+    by_role: tuple[Result, ...]
+    by_session: tuple[tuple[SessionRow, Result], ...]
+    # Answers from anonymous polls count in `overall` and `by_session` but cannot be broken down.
+    anonymous_answers: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quote as printed: verbatim text and "Role, Place"."""
+
+    text: str
+    attribution: str
+    session_title: str
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Quotes under one theme: a report-back tag, or a group of similar untagged quotes."""
+
+    label: str
+    tagged: bool
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True)
+class TourAttendance:
+    """Attendance totals across the sessions in the report."""
+
+    sessions: int
+    people: int
+    check_ins: int
+    by_role: tuple[tuple[str, int], ...]
+    by_group: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class TourReport:
+    """The tour-wide report, ready to render."""
+
+    generated_at: datetime
+    since: datetime | None
+    until: datetime | None
+    sessions: tuple[SessionRow, ...]
+    attendance: TourAttendance
+    polls: tuple[PollAggregate, ...]
+    themes: tuple[Theme, ...]
