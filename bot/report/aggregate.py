@@ -105,15 +105,15 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
             index = mapping[poll.id]
             session = sessions[poll.session_id]
             if poll.anonymous:
-                tally = anonymous.get(poll.id)
-                if tally is None:
+                totals = anonymous.get(poll.id)
+                if totals is None:
                     continue
-                merged = [0] * len(labels)
-                for option, count in enumerate(tally.counts):
+                merged = [0] * width
+                for option, count in enumerate(totals.counts):
                     merged[index[option]] += count
-                overall.add_totals(tally.voters, merged)
-                per_session[session.id].add_totals(tally.voters, merged)
-                anonymous_answers += tally.voters
+                overall.add_totals(totals.voters, merged)
+                per_session[session.id].add_totals(totals.voters, merged)
+                anonymous_answers += totals.voters
                 continue
             for user_id, chosen in votes.get(poll.id, {}).items():
                 options = [index[i] for i in chosen if 0 <= i < len(index)]
