@@ -13,15 +13,20 @@ from slack_sdk import WebClient
 from bot import scheduler as scheduling
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.sessions import SessionService
+from bot.polls import PollService
+from bot.rooms import RoomService
+from bot.sessions import CheckedIn, SessionService
 from bot.slack_client import create_web_client
+from bot.summary import SummaryService
+from bot.views.polls import poll_status_lines
 from storage.db import Database
 from storage.models import ListeningSession
 
 logger = logging.getLogger(__name__)
 
-SessionHook = Callable[[ListeningSession], None]
+SessionHook = Callable[[ListeningSession], object]
 StatusLine = Callable[[ListeningSession], list[str]]
+CheckInHook = Callable[[CheckedIn], None]
 
 
 @dataclass
@@ -35,12 +40,19 @@ class Services:
     scheduler: BackgroundScheduler
     deadlines: scheduling.Deadlines
     sessions: SessionService
+    polls: PollService
+    rooms: RoomService
+    summaries: SummaryService
     # Features hook into a session's end (close polls, end rounds, post the summary) in order.
     on_session_end: list[SessionHook] = field(default_factory=list)
+    # Then, once the end is announced: reports of the session (the summary).
+    after_session_end: list[SessionHook] = field(default_factory=list)
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)
     # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
     recover: list[Callable[[], None]] = field(default_factory=list)
+    # Run after a check-in is committed (a late arrival joins a breakout room).
+    on_check_in: list[CheckInHook] = field(default_factory=list)
 
     def start_background(self) -> None:
         """Start the scheduler and recover deadlines (call once the app is built)."""
@@ -77,15 +89,34 @@ def create_services(
     database = db or Database(settings.DATABASE_URL)
     real_clock = clock or SystemClock()
     scheduler = scheduling.create_scheduler(database.engine)
-    return Services(
+    deadlines = scheduling.Deadlines(scheduler)
+    sessions = SessionService(database, settings, real_clock)
+    polls = PollService(database, real_clock, sessions, deadlines)
+    rooms = RoomService(database, settings, real_clock, sessions, deadlines)
+    summaries = SummaryService(database, real_clock)
+    services = Services(
         settings=settings,
         db=database,
         clock=real_clock,
         client=create_web_client(settings),
         scheduler=scheduler,
-        deadlines=scheduling.Deadlines(scheduler),
-        sessions=SessionService(database, settings, real_clock),
+        deadlines=deadlines,
+        sessions=sessions,
+        polls=polls,
+        rooms=rooms,
+        summaries=summaries,
     )
+    services.on_session_end.append(polls.close_for_session)
+    services.status_lines.append(lambda session: poll_status_lines(polls.open_states(session)))
+    services.recover.append(polls.recover)
+    services.on_session_end.append(rooms.end_for_session)
+    services.status_lines.append(rooms.status_lines)
+    services.recover.append(rooms.recover)
+    services.on_check_in.append(rooms.join_late)
+    # After the end is announced: the summary shows the polls just closed and the round just ended.
+    services.after_session_end.append(lambda session: summaries.post_final(session.id or 0))
+    services.recover.append(summaries.recover)
+    return services
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:

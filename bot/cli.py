@@ -7,6 +7,8 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 
 from slack_bolt.error import BoltError
@@ -18,6 +20,7 @@ from bot.config import ConfigError, Settings, load_settings
 logger = logging.getLogger("listening-bot")
 
 EXIT_CONFIG = 2
+EXPORT_FORMATS = ("csv", "json", "md")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,12 +38,44 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply database migrations")
+    export = commands.add_parser("export", help="export everything recorded about a session")
+    export.add_argument("--session", required=True, type=_positive_int, help="session id")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="csv, json or md")
+    export.add_argument(
+        "--out", required=True, type=Path, help="file to write (a folder of CSV files for csv)"
+    )
+    report = commands.add_parser("report", help="write the tour-wide report (.html or .md)")
+    report.add_argument("--since", type=_date, help="first day, YYYY-MM-DD")
+    report.add_argument("--until", type=_date, help="last day (inclusive), YYYY-MM-DD")
+    report.add_argument(
+        "--session", type=_positive_int, action="append", default=[], help="session id (repeat)"
+    )
+    report.add_argument("--out", required=True, type=Path, help="report.html or report.md")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
     manifest.add_argument(
         "--url",
         help="public https URL of /slack/events for HTTP mode (omit for Socket Mode)",
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0 or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a session id (a whole number)")
+    return int(text)
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-21"
+        ) from None
+
+
+class UserError(Exception):
+    """A mistake in the command line the user can fix; printed as one line, exit code 2."""
 
 
 class _Stop(Exception):
@@ -110,6 +145,59 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         services.stop_background()
 
 
+def _progress(stage: str) -> None:
+    # Progress only on a terminal; scripts and CI logs get just the result line.
+    if sys.stderr.isatty():
+        print(f"  … {stage}", file=sys.stderr, flush=True)
+
+
+def _export(settings: Settings, session_id: int, fmt: str, out: Path) -> None:
+    from bot.report.export import UnknownSession, export_session
+    from storage.db import Database
+
+    db = Database(settings.DATABASE_URL)
+    try:
+        files = export_session(db, session_id, fmt, out)
+    except UnknownSession:
+        raise UserError(
+            f"there is no session {session_id} in {settings.DATABASE_URL} — the id is shown by "
+            "`/session status` and in the exported reports"
+        ) from None
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        db.dispose()
+    print(f"wrote {len(files)} file(s): {', '.join(str(f) for f in files)}")
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.report.tour import REPORT_SUFFIXES, NothingToReport, write_report
+    from storage.db import Database
+    from storage.report import SessionFilter
+
+    out: Path = args.out
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        raise UserError(f"--out must end in .html or .md, not {out.name!r}")
+    if args.since and args.until and args.until < args.since:
+        raise UserError("--until is before --since")
+    until = args.until + timedelta(days=1) if args.until else None
+    where = SessionFilter(since=args.since, until=until, session_ids=tuple(args.session))
+    db = Database(settings.DATABASE_URL)
+    try:
+        report = write_report(db, where, out, now=SystemClock().now(), progress=_progress)
+    except NothingToReport:
+        raise UserError("no sessions match: check --since/--until/--session") from None
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    finally:
+        db.dispose()
+    print(
+        f"wrote {out}: {report.attendance.sessions} sessions, {len(report.polls)} poll keys, "
+        f"{sum(len(t.quotes) for t in report.themes)} quotes"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `listening-bot` console script."""
     args = _parser().parse_args(argv)
@@ -133,6 +221,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _run(settings)
         elif args.command == "serve":
             _serve(settings, args.host, args.port)
+        elif args.command == "export":
+            _export(settings, args.session, args.format, args.out)
+        elif args.command == "report":
+            _report(settings, args)
+    except UserError as error:
+        print(f"listening-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as error:
         print(f"listening-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -25,8 +25,8 @@ SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "/breakout",
         "Split the people present into breakout rooms",
-        "<rooms> [--size <people per room>] [--time 15m] [--mode random|mix:<attr>|group:<attr>] "
-        '[--prompt "<question>"] | end | help',
+        "<rooms> | --size <people per room> [--time 15m] [--mode random|mix:<attr>|group:<attr>] "
+        '[--prompt "<question>"] [--seed N] | end | move @someone <room> | help',
     ),
     ("/report", "Send your breakout room's report-back", "[help]"),
     ("/summary", "Post an interim summary of this session", "[help]"),

@@ -223,6 +223,15 @@ class SessionService:
         except repo.ActiveSessionExists as error:
             return Refusal(self._already_running(error.existing))
 
+    def remember_delivery(self, delivery_key: str | None) -> bool:
+        """Record a delivery whose effect is only a message; False if it was seen before."""
+        try:
+            with self.db.transaction() as db:
+                repo.record_delivery(db, key=delivery_key, now=self.clock.now())
+        except repo.DuplicateDelivery:
+            return False
+        return True
+
     def prune_deliveries(self) -> int:
         """Forget delivery keys older than Slack's redelivery window."""
         with self.db.transaction() as db:

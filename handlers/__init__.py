@@ -5,10 +5,13 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.app import Services
-from handlers import middleware, sessions
+from handlers import middleware, polls, rooms, sessions, summary
 
 
 def register_all(app: App, services: Services) -> None:
     """Register every middleware and listener on `app`."""
     middleware.register(app, services)
     sessions.register(app, services)
+    polls.register(app, services)
+    rooms.register(app, services)
+    summary.register(app, services)

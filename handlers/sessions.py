@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -188,15 +190,34 @@ def register(app: App, services: Services) -> None:
         ack()
         if isinstance(ended, Duplicate):
             return
-        if ended.session.message_ts:
-            text, blocks = render_session_message(ended)
-            client.chat_update(
-                channel=channel_id, ts=ended.session.message_ts, text=text, blocks=as_dicts(blocks)
-            )
-        for hook in services.on_session_end:
-            hook(ended.session)
-        text, blocks = render_session_ended(ended)
-        client.chat_postMessage(channel=channel_id, text=text, blocks=as_dicts(blocks))
+        session = ended.session
+
+        def update_session_message() -> None:
+            if session.message_ts:
+                text, blocks = render_session_message(ended)
+                client.chat_update(
+                    channel=channel_id, ts=session.message_ts, text=text, blocks=as_dicts(blocks)
+                )
+
+        def announce_end() -> None:
+            text, blocks = render_session_ended(ended)
+            client.chat_postMessage(channel=channel_id, text=text, blocks=as_dicts(blocks))
+
+        # Close what is still open (polls, rounds), announce the end, then post the summary.
+        # One failing step (Slack down, a deleted message) must not stop the others.
+        closing = [partial(hook, session) for hook in services.on_session_end]
+        reporting = [partial(hook, session) for hook in services.after_session_end]
+        steps: list[Callable[[], object]] = [
+            update_session_message,
+            *closing,
+            announce_end,
+            *reporting,
+        ]
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                logger.exception("ending session %s: a step failed", session.id)
 
     @app.action(CHECK_IN_ACTION)
     def open_check_in(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -248,3 +269,5 @@ def register(app: App, services: Services) -> None:
         client.chat_postEphemeral(
             channel=result.channel_id, user=user_id, text=render_checked_in(result)
         )
+        for hook in services.on_check_in:
+            hook(result)

@@ -71,6 +71,8 @@ class ListeningSession(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_by: str | None = Field(default=None, sa_column=Column(String(32)))
     message_ts: str | None = Field(default=None, sa_column=Column(String(32)))
+    # Set when the final summary is claimed for posting, so it is posted once per end.
+    summary_posted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class SessionFacilitator(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -39,10 +40,10 @@ class _Tally:
         self.counts = [0] * width
         self.n = 0
 
-    def add(self, chosen: Iterable[int]) -> None:
-        self.n += 1
+    def add(self, chosen: Iterable[int], times: int = 1) -> None:
+        self.n += times
         for index in set(chosen):
-            self.counts[index] += 1
+            self.counts[index] += times
 
     def add_totals(self, voters: int, counts: Sequence[int]) -> None:
         self.n += voters
@@ -115,17 +116,21 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
                 per_session[session.id].add_totals(totals.voters, merged)
                 anonymous_answers += totals.voters
                 continue
+            # Count identical (choice, group, role) combinations first: a tour has hundreds of
+            # thousands of votes but few distinct combinations, so the tallies see each once.
+            combos: Counter[tuple[tuple[int, ...], str, str]] = Counter()
             for user_id, chosen in votes.get(poll.id, {}).items():
-                options = [index[i] for i in chosen if 0 <= i < len(index)]
+                person = people.get((poll.session_id, user_id))
+                group = (person.group_name if person else None) or session.group_type or NOT_GIVEN
+                role = (person.role if person else None) or NOT_GIVEN
+                picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
+                combos[(picked, group, role)] += 1
+            for (picked, group, role), times in combos.items():
+                options = [index[i] for i in picked if 0 <= i < len(index)]
                 if not options:
                     continue
-                person = people.get((poll.session_id, user_id))
-                group = (person.group_name if person else None) or session.group_type
-                role = person.role if person else None
-                for tally in (overall, per_session[session.id]):
-                    tally.add(options)
-                groups[group or NOT_GIVEN].add(options)
-                roles[role or NOT_GIVEN].add(options)
+                for tally in (overall, per_session[session.id], groups[group], roles[role]):
+                    tally.add(options, times)
         aggregates.append(
             PollAggregate(
                 key=key,
@@ -142,6 +147,12 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
             )
         )
     return aggregates
+
+
+def poll_results(data: ReportInput) -> dict[int, Result]:
+    """Each poll's own overall result, by poll id (not merged across sessions by key)."""
+    separate = replace(data, polls=[replace(poll, key=str(poll.id)) for poll in data.polls])
+    return {int(aggregate.key): aggregate.overall for aggregate in aggregate_polls(separate)}
 
 
 def _slices(tallies: dict[str, _Tally], labels: Sequence[str], multi: bool) -> tuple[Result, ...]:

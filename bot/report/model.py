@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,11 @@ class PollRow:
     anonymous: bool
 
 
-@dataclass(frozen=True)
-class VoteRow:
-    """A named vote: who chose which option (never read for anonymous polls)."""
+class VoteRow(NamedTuple):
+    """A named vote: who chose which option (never read for anonymous polls).
+
+    A tuple, not a dataclass: a tour has hundreds of thousands of these.
+    """
 
     poll_id: int
     user_id: str

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from nltk.stem.snowball import EnglishStemmer
+import snowballstemmer
 from scipy.sparse import csr_matrix
 from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -33,7 +33,7 @@ class _Tokens:
     """Stemmed words without stop words, remembering the commonest surface form of each stem."""
 
     def __init__(self) -> None:
-        self.stemmer = EnglishStemmer()
+        self.stemmer = snowballstemmer.stemmer("english")
         self.words: Callable[[str], list[str]] = TfidfVectorizer(
             stop_words="english"
         ).build_analyzer()
@@ -42,7 +42,7 @@ class _Tokens:
     def __call__(self, text: str) -> list[str]:
         stems = []
         for word in self.words(text):
-            stem = self.stemmer.stem(word)
+            stem = self.stemmer.stemWord(word)
             self.surface[stem][word] += 1
             stems.append(stem)
         return stems

@@ -1,0 +1,75 @@
+"""Benchmark `listening-bot report`: 50 sessions x 300 people x 12 polls, 2,000 report-backs.
+
+Prints the build time of the data, then the report's wall time and peak memory (max RSS of the
+report process). Targets: <= 5 s and <= 500 MB.
+
+    .venv/bin/python bench/report.py [--sessions 50] [--people 300] [--polls 12]
+                                     [--report-backs 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from storage.db import Database  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from tests.harness.tour_data import generate_tour  # noqa: E402
+
+
+def main() -> None:
+    """Build the tour, then time the report command for HTML and Markdown."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--people", type=int, default=300)
+    parser.add_argument("--polls", type=int, default=12)
+    parser.add_argument("--report-backs", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/tour.db"
+        db = Database(url)
+        upgrade(db.engine)
+        started = time.perf_counter()
+        generate_tour(
+            db,
+            sessions=args.sessions,
+            people=args.people,
+            polls=args.polls,
+            report_backs=args.report_backs,
+        )
+        db.dispose()
+        print(
+            f"built {args.sessions} sessions x {args.people} people x {args.polls} polls, "
+            f"{args.report_backs} report-backs in {time.perf_counter() - started:.1f} s"
+        )
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+        for name in ("report.html", "report.md"):
+            out = Path(folder) / name
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "bot.cli", "report", "--out", str(out)],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            elapsed = time.perf_counter() - started
+            peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            peak = max(peak_kib, before) / 1024
+            print(
+                f"{name}: {elapsed:.2f} s wall (target <= 5 s), peak RSS {peak:.0f} MB "
+                f"(target <= 500 MB), {out.stat().st_size / 1024:.0f} KiB"
+            )
+
+
+if __name__ == "__main__":
+    main()

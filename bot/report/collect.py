@@ -1,0 +1,88 @@
+"""Read the rows a report needs from the database (read-only, a few bulk queries)."""
+
+from __future__ import annotations
+
+from bot.report.model import (
+    AnonymousTally,
+    PersonRow,
+    PollRow,
+    QuoteRow,
+    ReportInput,
+    SessionRow,
+    VoteRow,
+)
+from storage import report as queries
+from storage.db import Database
+from storage.report import RoomReport, SessionFilter
+
+
+def latest_reports(rooms: list[RoomReport]) -> list[RoomReport]:
+    """Rooms that reported back; of each, the latest version is the one that counts."""
+    return [room for room in rooms if room.versions]
+
+
+def collect(db: Database, where: SessionFilter) -> ReportInput:
+    """Everything the tour report is built from, for the sessions `where` selects."""
+    with db.read() as s:
+        sessions = queries.find_sessions(s, where=where)
+        ids = [session.id for session in sessions if session.id is not None]
+        people = queries.checked_in_people(s, session_ids=ids)
+        polls = queries.polls_of(s, session_ids=ids)
+        poll_ids = [poll.id for poll in polls if poll.id is not None]
+        options = queries.options_of(s, poll_ids=poll_ids)
+        named = [poll.id for poll in polls if not poll.anonymous and poll.id is not None]
+        votes = queries.named_votes(s, poll_ids=named)
+        voters = queries.voter_counts(s, poll_ids=poll_ids)
+        reported = latest_reports(
+            queries.rooms_with_reports(s, session_ids=ids, with_members=False)
+        )
+        report_ids = [room.versions[-1].id for room in reported if room.versions[-1].id]
+        quotes = queries.quotes_of(s, report_ids=report_ids)
+        themes = queries.themes_of(s, report_ids=report_ids)
+
+    data = ReportInput(
+        sessions=[
+            SessionRow(s.id, s.title, s.started_at, s.area, s.group_type)
+            for s in sessions
+            if s.id is not None
+        ],
+        people=[PersonRow(*person) for person in people],
+    )
+    for poll in polls:
+        assert poll.id is not None
+        poll_options = options.get(poll.id, [])
+        data.polls.append(
+            PollRow(
+                id=poll.id,
+                session_id=poll.session_id,
+                key=poll.key,
+                question=poll.question,
+                options=tuple(option.text for option in poll_options),
+                multi=poll.multi,
+                anonymous=poll.anonymous,
+            )
+        )
+        if poll.anonymous:
+            data.anonymous.append(
+                AnonymousTally(
+                    poll_id=poll.id,
+                    voters=voters.get(poll.id, 0),
+                    counts=tuple(option.anonymous_count for option in poll_options),
+                )
+            )
+    data.votes = [VoteRow._make(vote) for vote in votes]
+    for room in reported:
+        latest = room.versions[-1]
+        tags = tuple(themes.get(latest.id or 0, ()))
+        for quote in quotes.get(latest.id or 0, []):
+            if quote.consent:  # never a quote its speaker did not agree to
+                data.quotes.append(
+                    QuoteRow(
+                        session_id=room.round.session_id,
+                        text=quote.text,
+                        role=quote.speaker_role,
+                        place=quote.speaker_place,
+                        themes=tags,
+                    )
+                )
+    return data

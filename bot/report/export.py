@@ -1,0 +1,293 @@
+"""Export everything recorded about one session as JSON, CSV files or Markdown."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.report.aggregate import attribution, poll_results
+from bot.report.collect import collect
+from bot.report.render import md_escape
+from storage import report as queries
+from storage.db import Database
+from storage.report import SessionFilter
+
+
+class UnknownSession(Exception):
+    """No session has the id asked for."""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def session_document(db: Database, session_id: int) -> dict[str, Any]:
+    """Everything about a session as plain data; anonymous polls as totals only.
+
+    Raises:
+        UnknownSession: there is no such session.
+    """
+    data = collect(db, SessionFilter(session_ids=(session_id,)))
+    if not data.sessions:
+        raise UnknownSession(session_id)
+    with db.read() as s:
+        [session] = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
+        everyone = queries.all_participants(s, session_id=session_id)
+        rooms = queries.rooms_with_reports(s, session_ids=[session_id])
+        version_ids = [v.id for room in rooms for v in room.versions if v.id is not None]
+        quotes = queries.quotes_of(s, report_ids=version_ids)
+        themes = queries.themes_of(s, report_ids=version_ids)
+    results = poll_results(data)
+    votes_by_poll: dict[int, list[dict[str, Any]]] = {}
+    options = {poll.id: poll.options for poll in data.polls}
+    for vote in data.votes:
+        option = options[vote.poll_id][vote.option_index]
+        votes_by_poll.setdefault(vote.poll_id, []).append(
+            {"user_id": vote.user_id, "option": option}
+        )
+    polls = []
+    for poll in data.polls:
+        single = results[poll.id]
+        polls.append(
+            {
+                "id": poll.id,
+                "key": poll.key,
+                "question": poll.question,
+                "multi": poll.multi,
+                "anonymous": poll.anonymous,
+                "n": single.n,
+                "options": [
+                    {"text": share.label, "count": share.count, "percent": share.percent}
+                    for share in single.shares
+                ],
+                # Anonymous polls have no votes to list: who voted and what was chosen are apart.
+                "votes": [] if poll.anonymous else votes_by_poll.get(poll.id, []),
+            }
+        )
+    withheld = 0
+    rounds: dict[int, dict[str, Any]] = {}
+    for room in rooms:
+        entry = rounds.setdefault(
+            room.round.number,
+            {
+                "number": room.round.number,
+                "mode": room.round.mode,
+                "prompt": room.round.prompt,
+                "started_at": _iso(room.round.started_at),
+                "ended_at": _iso(room.round.ended_at),
+                "rooms": [],
+            },
+        )
+        versions = []
+        for version in room.versions:
+            kept = [q for q in quotes.get(version.id or 0, []) if q.consent]
+            withheld += len(quotes.get(version.id or 0, [])) - len(kept)
+            versions.append(
+                {
+                    "version": version.version,
+                    "submitted_by": version.submitted_by,
+                    "submitted_at": _iso(version.submitted_at),
+                    "summary": version.summary,
+                    "key_points": [p for p in version.key_points.splitlines() if p.strip()],
+                    "themes": themes.get(version.id or 0, []),
+                    "quotes": [
+                        {
+                            "text": q.text,
+                            "attribution": attribution(q.speaker_role, q.speaker_place),
+                        }
+                        for q in kept
+                    ],
+                }
+            )
+        entry["rooms"].append(
+            {
+                "number": room.room.number,
+                "members": [m.user_id for m in room.members],
+                "report_backs": versions,
+            }
+        )
+    return {
+        "session": {
+            "id": session.id,
+            "title": session.title,
+            "channel_id": session.channel_id,
+            "area": session.area,
+            "group": session.group_type,
+            "zoom_meeting_id": session.zoom_meeting_id,
+            "started_by": session.started_by,
+            "started_at": _iso(session.started_at),
+            "ended_at": _iso(session.ended_at),
+        },
+        "participants": [
+            {
+                "user_id": p.user_id,
+                "role": p.role,
+                "place": p.place,
+                "group": p.group_name,
+                "consent_to_quote": p.consent_to_quote,
+                "checked_in_at": _iso(p.checked_in_at),
+            }
+            for p in everyone
+        ],
+        "polls": polls,
+        "poll_keys": sorted({poll.key for poll in data.polls}),
+        "rounds": list(rounds.values()),
+        "quotes_withheld_without_consent": withheld,
+    }
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_csv(document: dict[str, Any], folder: Path) -> list[Path]:
+    """One CSV file per kind of record, in `folder` (created if needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    session = document["session"]
+    files = {
+        "session.csv": (list(session), [list(session.values())]),
+        "participants.csv": (
+            ["user_id", "role", "place", "group", "consent_to_quote", "checked_in_at"],
+            [list(p.values()) for p in document["participants"]],
+        ),
+        "poll_results.csv": (
+            ["poll_id", "key", "question", "anonymous", "multi", "n", "option", "count", "percent"],
+            [
+                [
+                    p["id"],
+                    p["key"],
+                    p["question"],
+                    p["anonymous"],
+                    p["multi"],
+                    p["n"],
+                    o["text"],
+                    o["count"],
+                    o["percent"],
+                ]
+                for p in document["polls"]
+                for o in p["options"]
+            ],
+        ),
+        "votes.csv": (
+            ["poll_id", "user_id", "option"],
+            [[p["id"], v["user_id"], v["option"]] for p in document["polls"] for v in p["votes"]],
+        ),
+        "rooms.csv": (
+            ["round", "room", "user_id"],
+            [
+                [r["number"], room["number"], member]
+                for r in document["rounds"]
+                for room in r["rooms"]
+                for member in room["members"]
+            ],
+        ),
+        "report_backs.csv": (
+            [
+                "round",
+                "room",
+                "version",
+                "submitted_by",
+                "submitted_at",
+                "summary",
+                "key_points",
+                "themes",
+            ],
+            [
+                [
+                    r["number"],
+                    room["number"],
+                    v["version"],
+                    v["submitted_by"],
+                    v["submitted_at"],
+                    v["summary"],
+                    "\n".join(v["key_points"]),
+                    "; ".join(v["themes"]),
+                ]
+                for r in document["rounds"]
+                for room in r["rooms"]
+                for v in room["report_backs"]
+            ],
+        ),
+        "quotes.csv": (
+            ["round", "room", "version", "text", "attribution"],
+            [
+                [r["number"], room["number"], v["version"], q["text"], q["attribution"]]
+                for r in document["rounds"]
+                for room in r["rooms"]
+                for v in room["report_backs"]
+                for q in v["quotes"]
+            ],
+        ),
+    }
+    written = []
+    for name, (header, rows) in files.items():
+        _write_csv(folder / name, header, rows)
+        written.append(folder / name)
+    return written
+
+
+def render_session_markdown(document: dict[str, Any]) -> str:
+    """A readable Markdown record of the session."""
+    session = document["session"]
+    lines = [f"# {md_escape(session['title'])}", ""]
+    details = [f"Started {session['started_at']}"]
+    if session["area"]:
+        details.append(f"area {md_escape(session['area'])}")
+    if session["group"]:
+        details.append(f"group {md_escape(session['group'])}")
+    lines += [", ".join(details) + ".", "", "## Participants", ""]
+    lines += ["| Role | Place | Group | Checked in |", "|---|---|---|---|"]
+    for p in document["participants"]:
+        lines.append(
+            f"| {md_escape(p['role'] or '')} | {md_escape(p['place'] or '')} | "
+            f"{md_escape(p['group'] or '')} | {'yes' if p['checked_in_at'] else 'voted only'} |"
+        )
+    lines += ["", "## Polls"]
+    for poll in document["polls"]:
+        kind = " (anonymous: totals only)" if poll["anonymous"] else ""
+        lines += ["", f"### {md_escape(poll['question'])}{kind}", "", f"n = {poll['n']:,}", ""]
+        for option in poll["options"]:
+            lines.append(
+                f"- {md_escape(option['text'])}: {option['percent']}% ({option['count']:,})"
+            )
+    lines += ["", "## Breakout rooms"]
+    for round_ in document["rounds"]:
+        lines += ["", f"### Round {round_['number']}"]
+        for room in round_["rooms"]:
+            lines += ["", f"#### Room {room['number']} ({len(room['members'])} people)"]
+            for version in room["report_backs"]:
+                lines += ["", f"Version {version['version']} ({version['submitted_at']}):", ""]
+                lines.append(md_escape(version["summary"]))
+                lines += [f"- {md_escape(point)}" for point in version["key_points"]]
+                for quote in version["quotes"]:
+                    lines += [
+                        "",
+                        f"> “{md_escape(quote['text'])}” — {md_escape(quote['attribution'])}",
+                    ]
+    return "\n".join(lines) + "\n"
+
+
+def export_session(db: Database, session_id: int, fmt: str, out: Path) -> list[Path]:
+    """Write the session export; returns the files written.
+
+    Raises:
+        UnknownSession: there is no such session.
+        OSError: `out` cannot be written.
+    """
+    document = session_document(db, session_id)
+    if fmt == "csv":
+        return write_csv(document, out)
+    text = (
+        json.dumps(document, indent=2, ensure_ascii=False)
+        if fmt == "json"
+        else render_session_markdown(document)
+    )
+    out.write_text(text, encoding="utf-8")
+    return [out]

@@ -1,0 +1,520 @@
+"""Views for polls: the poll message (live and final), confirmations, results, help and forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    StaticMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.parsing import format_duration
+from bot.polls import (
+    DEFAULT_DURATION,
+    FORM_DURATION,
+    FORM_KEY,
+    FORM_OPTIONS,
+    FORM_QUESTION,
+    MAX_DURATION,
+    MIN_DURATION,
+    POLL_EXAMPLE,
+    POLL_USAGE,
+    AlreadyVoted,
+    PollClosed,
+    PollState,
+    VoteRecorded,
+    bar_cells,
+)
+from bot.views.common import SECTION_TEXT_MAX, context, esc, mention, section, slack_date, trim
+from bot.views.sessions import CHECK_IN_ACTION
+from storage.polls import (
+    CLOSED_BY_COMMAND,
+    CLOSED_BY_SESSION_END,
+    KEY_MAX,
+    MAX_OPTIONS,
+    OPTION_MAX,
+    QUESTION_MAX,
+)
+
+# Every option button has its own action id (Slack wants them unique in a block); one listener
+# matches them all.
+VOTE_ACTION_PREFIX = "poll_vote_"
+VOTE_ACTION = re.compile(rf"^{VOTE_ACTION_PREFIX}\d+$")
+RESULTS_ACTION = "poll_results"
+BALLOT_ACTION = "poll_ballot"
+FORM_CALLBACK = "poll_form"
+BALLOT_CALLBACK = "poll_ballot_form"
+VOTE_BLOCK_PREFIX = "poll_options_"
+RESULTS_BLOCK = "poll_facilitators"
+CHECK_IN_BLOCK = "poll_check_in"
+QUESTION_BLOCK, QUESTION_INPUT = "poll_question", "poll_question"
+OPTIONS_BLOCK, OPTIONS_INPUT = "poll_options", "poll_options"
+DURATION_BLOCK, DURATION_INPUT = "poll_duration", "poll_duration"
+SWITCHES_BLOCK, SWITCHES_INPUT = "poll_switches", "poll_switches"
+KEY_BLOCK, KEY_INPUT = "poll_key", "poll_key"
+BALLOT_BLOCK, BALLOT_INPUT = "poll_ballot", "poll_ballot"
+SWITCH_MULTI, SWITCH_ANONYMOUS, SWITCH_HIDE = "multi", "anonymous", "hide_results"
+# Form fields as the domain names them → the block that shows the error.
+FORM_BLOCKS = {
+    FORM_QUESTION: QUESTION_BLOCK,
+    FORM_OPTIONS: OPTIONS_BLOCK,
+    FORM_DURATION: DURATION_BLOCK,
+    FORM_KEY: KEY_BLOCK,
+}
+
+BUTTON_TEXT_MAX = 75
+BUTTONS_PER_ROW = 5
+CHECKBOXES_MAX = 10  # beyond this the ballot form uses a multi-select menu
+BAR_WIDTH = 10
+BAR_FULL, BAR_EMPTY = "█", "░"
+# The start of an escape (&amp; &lt; &gt;) cut off before its ";".
+_PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
+
+
+def vote_value(poll_id: int, option_index: int) -> str:
+    """The value of an option button: which poll and which option."""
+    return f"{poll_id}:{option_index}"
+
+
+def parse_vote_value(value: object) -> tuple[int, int] | None:
+    """(poll id, option index) from an option button, or None if it was tampered with."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"(\d{1,18}):(\d{1,3})", value)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Cut mrkdwn into pieces of at most `limit` characters, at line or word ends if possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+            # Never split an escape such as &amp; (Slack would show half of it).
+            if tail := _PARTIAL_ESCAPE.search(text, max(0, cut - 4), cut):
+                cut = tail.start()
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def pack_lines(lines: Sequence[str], limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Join lines into as few texts of at most `limit` characters as possible."""
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= limit:
+            packed[-1] += "\n" + line
+        else:
+            packed.extend(split_mrkdwn(line, limit))
+    return packed
+
+
+def _sections(texts: Sequence[str]) -> list[Block]:
+    return [section(text) for text in texts]
+
+
+def bar(count: int, voters: int) -> str:
+    """A fixed-width text bar, e.g. `██████░░░░`."""
+    filled = bar_cells(count, voters, BAR_WIDTH)
+    return f"`{BAR_FULL * filled}{BAR_EMPTY * (BAR_WIDTH - filled)}`"
+
+
+def button_text(number: int, option: str) -> str:
+    """An option's button label, shortened with "…" to fit the 75 characters a button holds."""
+    return trim(f"{number}. {option}", BUTTON_TEXT_MAX)
+
+
+def _question(state: PollState, label: str) -> list[Block]:
+    question = esc(state.poll.question)
+    one = f"{label} *{question}*"
+    if len(one) <= SECTION_TEXT_MAX:
+        return [section(one)]
+    return _sections(split_mrkdwn(f"{label}\n{question}"))
+
+
+def _who_votes(state: PollState) -> str:
+    poll = state.poll
+    if poll.anonymous:
+        how = (
+            "pick every option that applies in one go"
+            if poll.multi
+            else "one choice, which can't be changed"
+        )
+        rule = f"*Anonymous:* nobody can see who chose what; {how}."
+    elif poll.multi:
+        rule = "Choose all that apply; click an option again to take it back."
+    else:
+        rule = "One choice; click another option to change your vote."
+    return f"Everyone in this channel can vote, checked in or not. {rule}"
+
+
+def _option_lines(state: PollState, *, show_counts: bool) -> list[str]:
+    voters = state.tally.voters
+    lines = []
+    for number, (option, count, percent) in enumerate(
+        zip(state.options, state.tally.counts, state.percents(), strict=True), start=1
+    ):
+        text = f"*{number}.* {esc(option)}"
+        if show_counts:
+            text += f"\n{bar(count, voters)} {percent}% ({count})"
+        lines.append(text)
+    return lines
+
+
+def _vote_buttons(state: PollState) -> list[Block]:
+    if state.poll.anonymous and state.poll.multi:
+        return [
+            ActionsBlock(
+                block_id=f"{VOTE_BLOCK_PREFIX}0",
+                elements=[
+                    ButtonElement(
+                        text="Vote", action_id=BALLOT_ACTION, value=str(state.id), style="primary"
+                    )
+                ],
+            )
+        ]
+    buttons = [
+        ButtonElement(
+            text=button_text(number, option),
+            action_id=f"{VOTE_ACTION_PREFIX}{number - 1}",
+            value=vote_value(state.id, number - 1),
+        )
+        for number, option in enumerate(state.options, start=1)
+    ]
+    return [
+        ActionsBlock(
+            block_id=f"{VOTE_BLOCK_PREFIX}{row}", elements=buttons[start : start + BUTTONS_PER_ROW]
+        )
+        for row, start in enumerate(range(0, len(buttons), BUTTONS_PER_ROW))
+    ]
+
+
+def _voted(voters: int) -> str:
+    return (
+        "nobody has voted yet"
+        if voters == 0
+        else f"*{voters}* voted"
+        if voters > 1
+        else "*1* voted"
+    )
+
+
+def _closed_how(state: PollState) -> str:
+    poll = state.poll
+    assert poll.closed_at is not None
+    when = slack_date(poll.closed_at)
+    if poll.close_reason == CLOSED_BY_COMMAND and poll.closed_by:
+        return f"Closed by {mention(poll.closed_by)} {when}"
+    if poll.close_reason == CLOSED_BY_SESSION_END:
+        return f"Closed when the session ended, {when}"
+    return f"Closed at its deadline, {when}"
+
+
+def render_poll_message(state: PollState) -> tuple[str, list[Block]]:
+    """The poll's channel message: live while open, final results once closed.
+
+    Returns:
+        The notification text and the blocks.
+    """
+    if state.closed:
+        return _render_final(state)
+    poll = state.poll
+    blocks = _question(state, ":bar_chart: *Poll:*")
+    show_counts = not poll.hide_results
+    blocks += _sections(pack_lines(_option_lines(state, show_counts=show_counts)))
+    blocks += _vote_buttons(state)
+    tally = _voted(state.tally.voters)
+    hidden = " Results are hidden until the poll closes." if poll.hide_results else ""
+    blocks.append(
+        context(f"{_who_votes(state)}{hidden}\nCloses {slack_date(poll.closes_at)} · {tally}")
+    )
+    blocks.append(
+        ActionsBlock(
+            block_id=RESULTS_BLOCK,
+            elements=[
+                ButtonElement(
+                    text="Results (facilitators)", action_id=RESULTS_ACTION, value=str(state.id)
+                )
+            ],
+        )
+    )
+    return f"Poll: {esc(poll.question, 150)}", blocks
+
+
+def _final_lines(state: PollState) -> list[str]:
+    voters = state.tally.voters
+    return [
+        f"*{esc(option)}*\n{bar(count, voters)} *{percent}%* · {count} of {voters} who voted"
+        for option, count, percent in zip(
+            state.options, state.tally.counts, state.percents(), strict=True
+        )
+    ]
+
+
+def _render_final(state: PollState) -> tuple[str, list[Block]]:
+    poll = state.poll
+    blocks = _question(state, ":lock: *Poll closed:*")
+    blocks += _sections(pack_lines(_final_lines(state)))
+    notes = [_closed_how(state), f"{state.tally.voters} voted"]
+    if poll.anonymous:
+        notes.append("anonymous")
+    if poll.multi:
+        notes.append("several choices allowed")
+    blocks.append(context(" · ".join(notes) + f" · key `{esc(poll.key)}`"))
+    return f"Poll closed: {esc(poll.question, 150)}", blocks
+
+
+def render_results(state: PollState) -> list[Block]:
+    """The facilitators' private view of the current results (also of hidden ones)."""
+    if state.closed:
+        return _render_final(state)[1]
+    poll = state.poll
+    blocks: list[Block] = [
+        section(f":bar_chart: *Results so far:* {esc(poll.question, 2000)}"),
+        *_sections(pack_lines(_final_lines(state))),
+        context(
+            f"{_voted(state.tally.voters).capitalize()} · closes {slack_date(poll.closes_at)}"
+            + (" · hidden from participants until then" if poll.hide_results else "")
+        ),
+    ]
+    return blocks
+
+
+def chart_note(state: PollState) -> str:
+    """The line under a poll's chart."""
+    return f"of {state.tally.voters} who voted"
+
+
+def render_chart_comment(state: PollState) -> str:
+    """The comment posted with the results chart."""
+    return f"Results: {esc(state.poll.question, 200)} ({state.tally.voters} voted)"
+
+
+def _until(moment: datetime) -> str:
+    return slack_date(moment, "{time}")
+
+
+def render_vote_confirmation(result: VoteRecorded) -> tuple[str, list[Block]]:
+    """The private confirmation a voter gets once their vote is committed."""
+    chosen = ", ".join(f"*{esc(option)}*" for option in result.chosen)
+    if result.anonymous:
+        text = (
+            f":white_check_mark: You voted: {chosen}. Your vote is anonymous: nobody can see "
+            "what you chose, and it can't be changed."
+        )
+    elif result.multi and not result.chosen:
+        text = (
+            ":white_check_mark: You took back all your choices. Click an option to vote again "
+            f"until {_until(result.closes_at)}."
+        )
+    elif result.multi:
+        text = (
+            f":white_check_mark: Your choices: {chosen}. Click an option again to take it "
+            f"back; you can change them until {_until(result.closes_at)}."
+        )
+    else:
+        text = (
+            f":white_check_mark: You voted: {chosen}. You can change it until "
+            f"{_until(result.closes_at)}."
+        )
+    blocks: list[Block] = [section(text)]
+    if not result.checked_in:
+        blocks.append(
+            section(
+                "You haven't checked in yet. Check in so your answers count by role, place "
+                "and group — it takes ten seconds."
+            )
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id=CHECK_IN_BLOCK,
+                elements=[
+                    ButtonElement(
+                        text="Check in",
+                        action_id=CHECK_IN_ACTION,
+                        value=str(result.session_id),
+                        style="primary",
+                    )
+                ],
+            )
+        )
+    return text, blocks
+
+
+def render_vote_refused(outcome: PollClosed | AlreadyVoted) -> str:
+    """Why a vote was not counted."""
+    if isinstance(outcome, AlreadyVoted):
+        return (
+            ":lock: You have already voted in this anonymous poll. Anonymous votes can't be "
+            "changed, so your first vote stands."
+        )
+    return (
+        f":lock: This poll closed at {slack_date(outcome.closed_at, '{time}')}; "
+        "your vote was not counted."
+    )
+
+
+def plain_refusal(outcome: PollClosed | AlreadyVoted) -> str:
+    """The same reason as plain text (form errors cannot show mrkdwn or dates)."""
+    if isinstance(outcome, AlreadyVoted):
+        return "You have already voted in this anonymous poll; anonymous votes can't be changed."
+    return f"This poll closed at {outcome.closed_at.strftime('%H:%M UTC')}."
+
+
+def poll_status_lines(states: Sequence[PollState]) -> list[str]:
+    """Lines for `/session status` about the open polls."""
+    return [
+        f"Poll “{esc(state.poll.question, 80)}” — {state.tally.voters} voted, "
+        f"closes {slack_date(state.poll.closes_at, '{time}')}"
+        for state in states
+    ]
+
+
+def render_poll_help() -> list[Block]:
+    """Everything `/poll` does, with examples."""
+    return [
+        section(f"*`/poll` — ask a timed question in this channel*\n`{esc(POLL_USAGE)}`"),
+        section(
+            f"*Launch* (facilitators, during a session): `{esc(POLL_EXAMPLE)}`\n"
+            f"2 to {MAX_OPTIONS} options, each a button. Runs for `--time` "
+            f"(default {format_duration(DEFAULT_DURATION)}, from "
+            f"{format_duration(MIN_DURATION)} to {format_duration(MAX_DURATION)}). "
+            f"Question up to {QUESTION_MAX:,} characters, options up to {OPTION_MAX}."
+        ),
+        section(
+            "*Switches*\n"
+            "• `--multi` — people choose all that apply (a click toggles an option)\n"
+            "• `--anonymous` — who voted is kept apart from what was chosen; votes can't be "
+            "changed\n"
+            "• `--hide-results` — no live tally; facilitators can still see results\n"
+            "• `--key strike-support` — names the question across sessions for the tour "
+            "report (otherwise made from the question's words)"
+        ),
+        section(
+            "*`/poll`* with nothing after it opens a form.\n"
+            "*`/poll close`* closes the newest open poll now and posts the results.\n"
+            "Polls also close at their deadline and when the session ends."
+        ),
+        context(
+            "Put the question and options in double quotes. Durations look like `45s`, "
+            "`2m`, `1m30s`, `1h`."
+        ),
+    ]
+
+
+def render_poll_form(channel_id: str) -> View:
+    """The form `/poll` opens when typed with no arguments."""
+    switches = [
+        Option(value=SWITCH_MULTI, text="Several choices allowed"),
+        Option(
+            value=SWITCH_ANONYMOUS,
+            text="Anonymous",
+            description="Choices are never linked to people; votes can't be changed",
+        ),
+        Option(value=SWITCH_HIDE, text="Hide results until it closes"),
+    ]
+    return View(
+        type="modal",
+        callback_id=FORM_CALLBACK,
+        private_metadata=channel_id,
+        title="New poll",
+        submit="Launch poll",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=QUESTION_BLOCK,
+                label="Question",
+                element=PlainTextInputElement(
+                    action_id=QUESTION_INPUT,
+                    multiline=True,
+                    max_length=QUESTION_MAX,
+                    placeholder="e.g. Should the party back the strike?",
+                ),
+            ),
+            InputBlock(
+                block_id=OPTIONS_BLOCK,
+                label="Options, one per line",
+                hint=f"2 to {MAX_OPTIONS} options, each up to {OPTION_MAX} characters.",
+                element=PlainTextInputElement(
+                    action_id=OPTIONS_INPUT, multiline=True, placeholder="Yes\nNo\nNot sure"
+                ),
+            ),
+            InputBlock(
+                block_id=DURATION_BLOCK,
+                label="How long it runs",
+                hint=f"From {format_duration(MIN_DURATION)} to {format_duration(MAX_DURATION)}, "
+                "e.g. 45s, 2m, 1m30s, 1h.",
+                element=PlainTextInputElement(
+                    action_id=DURATION_INPUT,
+                    initial_value=format_duration(DEFAULT_DURATION),
+                    max_length=20,
+                ),
+            ),
+            InputBlock(
+                block_id=SWITCHES_BLOCK,
+                label="Options",
+                optional=True,
+                element=CheckboxesElement(action_id=SWITCHES_INPUT, options=switches),
+            ),
+            InputBlock(
+                block_id=KEY_BLOCK,
+                label="Key",
+                optional=True,
+                hint="Names this question across sessions for the tour report. Left empty, "
+                "it is made from the question.",
+                element=PlainTextInputElement(
+                    action_id=KEY_INPUT, max_length=KEY_MAX, placeholder="e.g. strike-support"
+                ),
+            ),
+        ],
+    )
+
+
+def render_ballot_form(state: PollState) -> View:
+    """The anonymous multiple-choice ballot: pick every option that applies, once."""
+    options = [
+        Option(value=str(index), text=trim(option, BUTTON_TEXT_MAX))
+        for index, option in enumerate(state.options)
+    ]
+    element: CheckboxesElement | StaticMultiSelectElement = (
+        CheckboxesElement(action_id=BALLOT_INPUT, options=options)
+        if len(options) <= CHECKBOXES_MAX
+        else StaticMultiSelectElement(
+            action_id=BALLOT_INPUT, options=options, placeholder="Choose options"
+        )
+    )
+    listed = pack_lines(
+        [f"*{number}.* {esc(option)}" for number, option in enumerate(state.options, start=1)]
+    )
+    blocks: list[Block] = [
+        *_question(state, ":bar_chart:"),
+        *(_sections(listed) if any(len(o) > BUTTON_TEXT_MAX for o in state.options) else []),
+        InputBlock(block_id=BALLOT_BLOCK, label="Choose all that apply", element=element),
+        context(
+            "Your choices are counted without your name, and can't be changed once sent. "
+            f"The poll closes {slack_date(state.poll.closes_at)}."
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=BALLOT_CALLBACK,
+        private_metadata=str(state.id),
+        title="Anonymous vote",
+        submit="Vote",
+        close="Cancel",
+        blocks=blocks,
+    )

@@ -1,0 +1,112 @@
+"""The session summary as Slack messages, split to stay inside Block Kit's limits."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
+
+from bot.summary import SessionSummary
+from bot.views.common import MAX_BLOCKS, context, counted_lines, esc, section, slack_date, trim
+from bot.views.polls import bar, pack_lines
+
+SUMMARY_HEADER_MAX = 150
+
+
+def _heading(summary: SessionSummary) -> list[Block]:
+    session = summary.session
+    kind = "Interim summary" if summary.interim else "Summary"
+    details = [slack_date(session.started_at, "{date_long}")]
+    if session.area:
+        details.append(f"Area: {esc(session.area)}")
+    if session.group_type:
+        details.append(f"Group: {esc(session.group_type)}")
+    if summary.interim:
+        details.append(f"as of {slack_date(summary.at, '{time}')}")
+    return [
+        HeaderBlock(text=PlainTextObject(text=trim(f"{kind}: {session.title}", 150))),
+        context(" · ".join(details)),
+    ]
+
+
+def _attendance(summary: SessionSummary) -> list[str]:
+    att = summary.attendance
+    return [
+        f"*Attendance* — {att.check_ins} checked in",
+        f"*By role*\n{counted_lines(list(att.by_role), limit=50)}",
+        f"*By group*\n{counted_lines(list(att.by_group), limit=50)}",
+    ]
+
+
+def _polls(summary: SessionSummary) -> list[str]:
+    if not summary.polls:
+        return ["*Polls* — none in this session."]
+    texts = ["*Polls*"]
+    for item in summary.polls:
+        result = item.result
+        lines = [f"*{esc(item.poll.question)}*"]
+        for share in result.shares:
+            lines.append(
+                f"{bar(share.count, result.n)} {share.percent}% {esc(share.label)} ({share.count})"
+            )
+        notes = [f"of {result.n} who voted" if result.n else "nobody voted"]
+        if item.poll.multi:
+            notes.append("several answers allowed")
+        if item.poll.anonymous:
+            notes.append("anonymous: totals only")
+        lines.append("_" + " · ".join(notes) + "_")
+        texts.append("\n".join(lines))
+    return texts
+
+
+def _rooms(summary: SessionSummary) -> list[str]:
+    if not summary.rooms:
+        return []
+    texts = ["*Report-backs*"]
+    for room in summary.rooms:
+        edited = f" _(edited, {room.versions} versions)_" if room.versions > 1 else ""
+        lines = [
+            f"*Round {room.round_number} · Room {room.room_number}*{edited}",
+            esc(room.summary),
+        ]
+        lines += [f"• {esc(point)}" for point in room.key_points]
+        texts.append("\n".join(lines))
+    return texts
+
+
+def _quotes(summary: SessionSummary) -> list[str]:
+    if not summary.quotes:
+        return []
+    lines = [f"> “{esc(text)}” — {esc(who)}" for text, who in summary.quotes]
+    return ["*Quotes* (shared with consent)", *lines]
+
+
+def _themes(summary: SessionSummary) -> list[str]:
+    if not summary.themes:
+        return []
+    return [f"*Themes*\n{counted_lines(list(summary.themes), limit=100)}"]
+
+
+def render_summary(summary: SessionSummary) -> list[tuple[str, list[Block]]]:
+    """The summary as one or more messages (text fallback, blocks), in order.
+
+    Every part is kept: long parts are split over several sections, and sections over several
+    messages, so no message has more than 50 blocks nor a section more than 3,000 characters.
+    """
+    parts: list[list[Block]] = [_heading(summary)]
+    for texts in (
+        _attendance(summary),
+        _polls(summary),
+        _rooms(summary),
+        _quotes(summary),
+        _themes(summary),
+    ):
+        if texts:
+            parts.append([DividerBlock(), *(section(t) for t in pack_lines(texts))])
+    blocks = [block for part in parts for block in part]
+    chunks = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    kind = "Interim summary" if summary.interim else "Summary"
+    title = esc(summary.session.title, SUMMARY_HEADER_MAX)
+    total = len(chunks)
+    return [
+        (f"{kind} of {title}" + (f" ({number}/{total})" if total > 1 else ""), chunk)
+        for number, chunk in enumerate(chunks, start=1)
+    ]

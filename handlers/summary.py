@@ -1,0 +1,119 @@
+"""`/summary` and posting session summaries to the session channel and SUMMARY_CHANNEL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.app import Services
+from bot.charts import bar_chart_png
+from bot.parsing import CommandSpec, UsageError, parse, split_subcommand
+from bot.sessions import NO_SESSION, not_facilitator
+from bot.summary import SessionSummary
+from bot.views.common import as_dicts, render_usage_error, section
+from bot.views.sessions import render_refusal
+from bot.views.summary import render_summary
+from handlers.middleware import DELIVERY_KEY
+
+logger = logging.getLogger(__name__)
+
+SUMMARY_SPEC = CommandSpec(name="/summary", usage="/summary", example="/summary")
+CHARTS_PER_UPLOAD = 10  # files_upload_v2 takes at most ten files at once
+
+
+class SlackSummaryPublisher:
+    """Posts a summary (messages, then the poll charts) to each channel it belongs in."""
+
+    def __init__(self, client: WebClient, summary_channel: str | None) -> None:
+        self.client = client
+        self.summary_channel = summary_channel
+
+    def channels(self, summary: SessionSummary) -> list[str]:
+        """The session's channel, and the organisers' channel when set."""
+        return list(
+            dict.fromkeys(c for c in (summary.session.channel_id, self.summary_channel) if c)
+        )
+
+    def publish(self, summary: SessionSummary) -> None:
+        """Post every message of the summary, then attach the charts in its thread."""
+        messages = render_summary(summary)
+        charts = [
+            {
+                "content": bar_chart_png(
+                    item.poll.question,
+                    [share.label for share in item.result.shares],
+                    [share.count for share in item.result.shares],
+                    total=item.result.n,
+                    percents=[share.percent for share in item.result.shares],
+                    note=f"of {item.result.n:,} who voted",
+                ),
+                "filename": f"poll-{item.poll.id}.png",
+                "title": item.poll.question[:250],
+            }
+            for item in summary.polls
+            if item.result.n
+        ]
+        for channel in self.channels(summary):
+            first_ts: str | None = None
+            for text, blocks in messages:
+                posted = self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+                )
+                first_ts = first_ts or str(posted["ts"])
+            for start in range(0, len(charts), CHARTS_PER_UPLOAD):
+                self.client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=first_ts,
+                    file_uploads=charts[start : start + CHARTS_PER_UPLOAD],
+                    initial_comment="Charts of this session's polls",
+                )
+
+
+def register(app: App, services: Services) -> None:
+    """Register `/summary` and where summaries are posted."""
+    sessions = services.sessions
+    summaries = services.summaries
+    summaries.attach(SlackSummaryPublisher(services.client, services.settings.SUMMARY_CHANNEL))
+
+    @app.command("/summary")
+    def handle_summary(
+        ack: Ack, command: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> None:
+        text = command.get("text", "")
+        subcommand, _ = split_subcommand(text)
+        if subcommand == "help":
+            ack(
+                text="Usage: /summary",
+                blocks=as_dicts(
+                    [
+                        section(
+                            "*`/summary`* (facilitators) posts an interim summary of this "
+                            "session to the channel and the organisers' summary channel: "
+                            "attendance, every poll so far, report-backs, consented quotes and "
+                            "themes. The final summary is posted by `/session end`."
+                        )
+                    ]
+                ),
+            )
+            return
+        parsed = parse(SUMMARY_SPEC, text)
+        if isinstance(parsed, UsageError):
+            ack(text=parsed.message, blocks=as_dicts(render_usage_error(parsed)))
+            return
+        session = sessions.active_session(command["channel_id"])
+        if session is None:
+            ack(text=NO_SESSION, blocks=as_dicts(render_refusal(NO_SESSION)))
+            return
+        if not sessions.is_facilitator(command["user_id"], session):
+            refusal = not_facilitator(session)
+            ack(text=refusal, blocks=as_dicts(render_refusal(refusal)))
+            return
+        if not sessions.remember_delivery(context.get(DELIVERY_KEY)):
+            ack()  # a redelivery: the summary is already on its way
+            return
+        ack(text=":hourglass_flowing_sand: Posting an interim summary…")
+        assert session.id is not None
+        summaries.post_interim(session.id)

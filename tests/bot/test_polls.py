@@ -1,0 +1,325 @@
+"""Poll logic without Slack: parsing, keys, tally maths, coalescing."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.parsing import UsageError
+from bot.polls import (
+    DEFAULT_DURATION,
+    FORM_DURATION,
+    FORM_KEY,
+    FORM_OPTIONS,
+    FORM_QUESTION,
+    Coalescer,
+    FormProblem,
+    PollRequest,
+    bar_cells,
+    check_duration,
+    derive_key,
+    normalise_key,
+    parse_poll_text,
+    read_form,
+    slug,
+)
+
+# Text a facilitator could type inside quotes: anything but quotes, backslashes and escapes
+# Slack would have applied.
+quotable = st.text(
+    alphabet=st.characters(blacklist_characters='"“”„＂\\&<>', blacklist_categories=["Cs"]),
+    min_size=1,
+    max_size=60,
+).filter(lambda s: s.strip() and " ".join(s.split()))
+
+
+def _quoted(text: str) -> str:
+    return f'"{text}"'
+
+
+def test_a_full_command_becomes_a_request() -> None:
+    request = parse_poll_text(
+        '“Should we back the strike?” "Yes" "No" "Not sure" --time 1m30s --multi '
+        "--anonymous --hide-results --key Strike_Support"
+    )
+    assert request == PollRequest(
+        question="Should we back the strike?",
+        options=("Yes", "No", "Not sure"),
+        duration=timedelta(seconds=90),
+        multi=True,
+        anonymous=True,
+        hide_results=True,
+        key="strike-support",
+    )
+
+
+def test_defaults() -> None:
+    request = parse_poll_text('"Lunch?" "Pizza" "Salad"')
+    assert isinstance(request, PollRequest)
+    assert request.duration == DEFAULT_DURATION == timedelta(minutes=2)
+    assert (request.multi, request.anonymous, request.hide_results) == (False, False, False)
+    assert request.key == "lunch"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "Missing the question and at least 2 options."),
+        ('"Lunch?"', "Missing at least 2 options."),
+        ('"Lunch?" "Pizza"', "Missing 1 more option."),
+        ('"Lunch?" "a" "A"', "The option “A” is given twice"),
+        ('"Lunch?" "a  b" "a b"', "The option “a b” is given twice"),
+        ('"Lunch?" "a" ""', "The option is empty."),
+        ('"Lunch?" "a" "b" --time 9s', "between 10s and 24h; got 9s"),
+        ('"Lunch?" "a" "b" --time 24h1s', "between 10s and 24h; got 24h1s"),
+        ('"Lunch?" "a" "b" --multi --multi', "given twice"),
+        ('"Lunch?" "a" "b" --key ***', "--key needs letters or digits"),
+        ('"Lunch?" "a" "b" --key ' + "k" * 65, "The --key value is 65 characters long"),
+    ],
+)
+def test_bad_commands_say_what_is_wrong(text: str, message: str) -> None:
+    error = parse_poll_text(text)
+    assert isinstance(error, UsageError)
+    assert message in error.message
+    assert error.usage.startswith("/poll ")
+    assert error.example.startswith("/poll ")
+
+
+def test_the_limits_are_inclusive() -> None:
+    twenty = " ".join(_quoted(f"o{n}") for n in range(20))
+    assert isinstance(parse_poll_text(f'"{"q" * 3000}" {twenty} --time 10s'), PollRequest)
+    assert isinstance(parse_poll_text(f'"q" "{"o" * 300}" "b" --time 24h'), PollRequest)
+    assert isinstance(parse_poll_text(f'"q" "{"o" * 301}" "b"'), UsageError)
+    assert isinstance(parse_poll_text(f'"q" {twenty} "o21"'), UsageError)
+
+
+def test_option_whitespace_is_collapsed_but_the_question_keeps_its_lines() -> None:
+    request = parse_poll_text('"Line one\nline two" " Pizza\n with  olives " "Salad"')
+    assert isinstance(request, PollRequest)
+    assert request.question == "Line one\nline two"
+    assert request.options == ("Pizza with olives", "Salad")
+
+
+@given(
+    question=quotable,
+    options=st.lists(
+        quotable, min_size=2, max_size=20, unique_by=lambda s: " ".join(s.split()).casefold()
+    ),
+    multi=st.booleans(),
+)
+def test_any_quoted_question_and_options_round_trip(
+    question: str, options: list[str], multi: bool
+) -> None:
+    text = " ".join(_quoted(part) for part in (question, *options))
+    request = parse_poll_text(text + (" --multi" if multi else ""))
+    assert isinstance(request, PollRequest), request
+    assert request.question == question.strip()
+    assert request.options == tuple(" ".join(o.split()) for o in options)
+    assert request.multi is multi
+    assert request.key == derive_key(question.strip())
+
+
+@given(st.text(max_size=200))
+def test_derived_keys_are_stable_slugs(question: str) -> None:
+    key = derive_key(question)
+    assert key == derive_key(question)
+    assert 0 < len(key) <= 64
+    assert key == slug(key)  # already normalised: lower-case letters, digits, single dashes
+    assert normalise_key(key) == key
+
+
+def test_derived_keys_ignore_case_punctuation_and_accents() -> None:
+    assert derive_key("Should we back the strike?") == derive_key("  should WE back — the strike")
+    assert derive_key("Café politique") == "cafe-politique"
+    assert derive_key("🎉🎉") == derive_key("🎉🎉") != derive_key("🎈")
+    assert derive_key("🎉🎉").startswith("poll-")
+    long = derive_key("word " * 40)
+    assert len(long) <= 60
+    assert not long.endswith("-")
+    assert long.endswith("word")
+
+
+@given(count=st.integers(0, 500), voters=st.integers(0, 500), width=st.integers(1, 40))
+def test_bar_cells_are_proportional_and_never_hide_a_vote(
+    count: int, voters: int, width: int
+) -> None:
+    count = min(count, voters)
+    cells = bar_cells(count, voters, width)
+    assert 0 <= cells <= width
+    assert (cells == 0) == (count == 0)
+    if voters:
+        exact = width * count / voters
+        # Rounded to the nearest cell, except that one vote always shows as one cell.
+        assert abs(cells - exact) <= 0.5 or (cells == 1 and 0 < exact < 1)
+    if count == voters and voters:
+        assert cells == width
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", DEFAULT_DURATION),
+        ("45s", timedelta(seconds=45)),
+        (" 1h30m ", timedelta(minutes=90)),
+        ("0s", "between 10s and 24h; got 0s"),
+        ("3d", "“3d” is not a duration"),
+        ("banana", "“banana” is not a duration"),
+    ],
+)
+def test_form_durations(text: str, expected: timedelta | str) -> None:
+    result = check_duration(text)
+    if isinstance(expected, timedelta):
+        assert result == expected
+    else:
+        assert isinstance(result, str)
+        assert expected in result
+
+
+def test_the_form_uses_the_same_rules() -> None:
+    def form(**changes: object) -> PollRequest | FormProblem:
+        values: dict[str, object] = {
+            "question": "Lunch?",
+            "options_text": "Pizza\n\nSalad\n",
+            "duration_text": "2m",
+            "multi": False,
+            "anonymous": True,
+            "hide_results": False,
+            "key_text": None,
+        }
+        values.update(changes)
+        return read_form(**values)  # type: ignore[arg-type]
+
+    assert form() == PollRequest(
+        "Lunch?", ("Pizza", "Salad"), timedelta(minutes=2), False, True, False, "lunch"
+    )
+    assert form(key_text="Lunch 2").key == "lunch-2"  # type: ignore[union-attr]
+    assert form(question=None) == FormProblem(FORM_QUESTION, "The question is empty.")
+    assert form(options_text="Pizza\npizza").field == FORM_OPTIONS  # type: ignore[union-attr]
+    assert form(options_text="\n".join(str(n) for n in range(21))).field == FORM_OPTIONS  # type: ignore[union-attr]
+    assert form(duration_text="1 fortnight").field == FORM_DURATION  # type: ignore[union-attr]
+    assert form(key_text="***").field == FORM_KEY  # type: ignore[union-attr]
+    assert form(question="q" * 3001).field == FORM_QUESTION  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------
+# Coalescer
+
+
+class FakeTime:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _coalescer(interval: float = 2.0) -> tuple[Coalescer, FakeTime, list[tuple[float, int]]]:
+    time = FakeTime()
+    flushed: list[tuple[float, int]] = []
+    coalescer = Coalescer(
+        lambda key: flushed.append((time.now, key)),
+        interval=interval,
+        monotonic=time,
+        background=False,
+    )
+    return coalescer, time, flushed
+
+
+def test_the_first_change_is_shown_at_once_and_a_burst_costs_one_more_update() -> None:
+    coalescer, time, flushed = _coalescer()
+    coalescer.mark(1)
+    assert coalescer.run_due() is None
+    assert flushed == [(100.0, 1)]
+    for _ in range(50):  # a burst within the next 2 s
+        time.now += 0.03
+        coalescer.mark(1)
+        assert coalescer.run_due() == pytest.approx(102.0 - time.now)
+    assert flushed == [(100.0, 1)]
+    time.now = 102.0
+    coalescer.run_due()
+    assert flushed == [(100.0, 1), (102.0, 1)]
+    time.now = 110.0  # quiet again: the next change is shown at once
+    coalescer.mark(1)
+    coalescer.run_due()
+    assert flushed[-1] == (110.0, 1)
+
+
+def test_polls_are_coalesced_independently_and_forgotten_when_closed() -> None:
+    coalescer, time, flushed = _coalescer()
+    coalescer.mark(1)
+    coalescer.mark(2)
+    coalescer.run_due()
+    time.now += 0.5
+    coalescer.mark(1)
+    coalescer.mark(2)
+    coalescer.forget(2)
+    assert set(coalescer.pending()) == {1}
+    time.now += 5
+    coalescer.run_due()
+    assert [key for _, key in flushed] == [1, 2, 1]
+
+
+def test_a_failing_flush_does_not_stop_the_others() -> None:
+    time = FakeTime()
+    seen: list[int] = []
+
+    def flush(key: int) -> None:
+        seen.append(key)
+        if key == 1:
+            raise RuntimeError("chat.update failed")
+
+    coalescer = Coalescer(flush, monotonic=time, background=False)
+    coalescer.mark(1)
+    coalescer.mark(2)
+    coalescer.run_due()
+    assert sorted(seen) == [1, 2]
+
+
+@settings(max_examples=200)
+@given(gaps=st.lists(st.floats(0, 5, allow_nan=False), min_size=1, max_size=60))
+def test_at_most_one_update_per_interval_and_the_last_change_within_one(gaps: list[float]) -> None:
+    """Votes arrive at arbitrary times; the flusher wakes exactly when it asked to."""
+    coalescer, time, flushed = _coalescer(interval=2.0)
+    marks: list[float] = []
+    for gap in gaps:
+        # Run any flush that falls due before the next vote, at its due time.
+        target = time.now + gap
+        while (wait := coalescer.run_due()) is not None and time.now + wait <= target:
+            time.now += wait
+        time.now = target
+        coalescer.mark(7)
+        marks.append(time.now)
+    while (wait := coalescer.run_due()) is not None:
+        time.now += wait
+    times = [at for at, _ in flushed]
+    assert all(b - a >= 2.0 - 1e-9 for a, b in itertools.pairwise(times))
+    assert times[-1] >= marks[-1]  # the last vote is shown
+    assert times[-1] - marks[-1] <= 2.0 + 1e-9  # within one interval
+    for mark in marks:  # and every vote is shown within one interval
+        assert any(mark <= at <= mark + 2.0 + 1e-9 for at in times)
+
+
+def test_the_background_flusher_runs_and_stops_when_idle() -> None:
+    done = threading.Event()
+    seen: list[int] = []
+
+    def flush(key: int) -> None:
+        seen.append(key)
+        done.set()
+
+    coalescer = Coalescer(flush, interval=0.01)
+    coalescer.mark(3)
+    assert done.wait(5)
+    assert seen == [3]
+    for _ in range(500):
+        if coalescer._thread is None:
+            break
+        threading.Event().wait(0.01)
+    assert coalescer._thread is None

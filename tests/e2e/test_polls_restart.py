@@ -1,0 +1,229 @@
+"""Restart safety: `listening-bot serve` killed with SIGKILL while polls are open and votes come."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from bot.polls import close_job_id
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, eventually
+from tests.e2e.test_cli import BotProcess, _free_port
+from tests.harness import slack_requests as payloads
+from tests.harness.fake_slack import Call, FakeSlack
+from tests.harness.slack_requests import SlackSender
+
+VOTERS = [f"U0VOTER{n:02d}" for n in range(30)]
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+        fake.assert_no_violations()
+
+
+class Served:
+    """`listening-bot serve` on a port, started again on the same database when asked."""
+
+    def __init__(self, tmp_path: Path, slack: FakeSlack) -> None:
+        self.tmp_path = tmp_path
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.db_url = f"sqlite:///{tmp_path / 'restart.db'}"
+        self.env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": self.db_url,
+        }
+        self.runs = 0
+        self.process: BotProcess | None = None
+        self.sender = SlackSender(self.base, SIGNING_SECRET, timeout=5)
+        self.slack = slack
+
+    def start(self) -> BotProcess:
+        self.runs += 1
+        process = BotProcess(
+            ["serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            self.env,
+            self.tmp_path / f"serve-{self.runs}.log",
+        )
+        self.process = process
+
+        def healthy() -> bool:
+            assert process.process.poll() is None, process.output()
+            try:
+                return requests.get(f"{self.base}/healthz", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+        return process
+
+    def command(self, command: str, text: str) -> requests.Response:
+        body = payloads.slash_command(
+            command,
+            text,
+            user_id=FACILITATOR,
+            channel_id=CHANNEL,
+            response_url=self.slack.response_url(f"r{self.runs}-{text[:10]}"),
+        )
+        return self.sender.command(body)
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as connection:
+                return list(connection.execute(text(sql), params).all())
+        finally:
+            engine.dispose()
+
+
+def _poll_message(slack: FakeSlack, question: str) -> dict[str, Any]:
+    call = slack.wait_for(
+        "chat.postMessage",
+        timeout=10,
+        predicate=lambda c: str(c.args.get("text")) == f"Poll: {question}",
+    )[0]
+    ts = call.response["ts"]
+    return next(m for m in slack.messages(CHANNEL) if m["ts"] == ts)
+
+
+def _click(message: dict[str, Any], index: int, user: str) -> dict[str, Any]:
+    block = next(b for b in message["blocks"] if b["type"] == "actions")
+    button = block["elements"][index]
+    return payloads.block_action(
+        user_id=user,
+        channel_id=CHANNEL,
+        action_id=button["action_id"],
+        block_id=block["block_id"],
+        value=button["value"],
+        message_ts=message["ts"],
+    )
+
+
+def _confirmed(slack: FakeSlack) -> list[Call]:
+    return [c for c in slack.calls_to("chat.postEphemeral") if "You voted" in c.args["text"]]
+
+
+def _final_updates(slack: FakeSlack, ts: str) -> list[Call]:
+    return [
+        c
+        for c in slack.calls_to("chat.update")
+        if c.args.get("ts") == ts and str(c.args.get("text")).startswith("Poll closed")
+    ]
+
+
+def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
+    served = Served(tmp_path, slack)
+    first = served.start()
+    try:
+        assert served.command("/session", 'start "Restart session"').status_code == 200
+        slack.wait_for("chat.postMessage", timeout=10)
+        assert served.command("/poll", '"Short?" "Yes" "No" --time 10s').text == ""
+        short = _poll_message(slack, "Short?")
+        assert served.command("/poll", '"Long?" "Yes" "No" --time 1h').text == ""
+        long = _poll_message(slack, "Long?")
+        polls = {
+            q: (i, closes_at)
+            for i, q, closes_at in served.rows("SELECT id, question, closes_at FROM poll")
+        }
+        short_id, short_deadline = polls["Short?"]
+        long_id, long_deadline = polls["Long?"]
+
+        # Voters click on both polls while the process is killed under them.
+        stop = threading.Event()
+
+        def voter(user: str) -> None:
+            for round_ in range(50):
+                if stop.is_set():
+                    return
+                message = short if round_ % 2 == 0 else long
+                try:
+                    served.sender.action(_click(message, round_ % 2, user))
+                except requests.RequestException:
+                    return  # the bot is gone
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            futures = [pool.submit(voter, user) for user in VOTERS[:8]]
+            eventually(lambda: len(_confirmed(slack)) >= 20, timeout=20, what="20 confirmed votes")
+            first.process.kill()  # SIGKILL: no shutdown code runs
+            first.process.wait(timeout=10)
+            stop.set()
+            for future in futures:
+                future.result(timeout=30)
+    finally:
+        first.stop()
+    confirmed = _confirmed(slack)
+    assert served.rows("SELECT closed_at FROM poll WHERE id = :i", i=short_id) == [(None,)]
+
+    # Wait for the short poll's deadline to pass while the bot is down.
+    deadline = datetime.fromisoformat(str(short_deadline)).replace(tzinfo=UTC)
+    eventually(lambda: datetime.now(UTC) > deadline, timeout=15, what="the deadline to pass")
+
+    second = served.start()
+    try:
+        slack.wait_for("files.completeUploadExternal", timeout=20)
+        job_ids = {row[0] for row in served.rows("SELECT id FROM apscheduler_jobs")}
+
+        def short_job_gone() -> bool:
+            return close_job_id(short_id) not in {
+                row[0] for row in served.rows("SELECT id FROM apscheduler_jobs")
+            }
+
+        # Once its job has run or been dropped, nothing else can announce the short poll.
+        eventually(short_job_gone, timeout=10, what="the short poll's job to finish")
+        [(closed_at, reason, announced_at)] = served.rows(
+            "SELECT closed_at, close_reason, announced_at FROM poll WHERE id = :i", i=short_id
+        )
+        assert closed_at == short_deadline  # closed as of its deadline
+        assert reason == "deadline"
+        assert announced_at is not None
+        assert len(_final_updates(slack, short["ts"])) == 1
+        uploads = [c for c in slack.calls_to("files.completeUploadExternal") if not c.failed]
+        assert [u.args["thread_ts"] for u in uploads] == [short["ts"]]
+
+        # The long poll is still open, with the same deadline, its job still in the store.
+        [(closed, closes_at)] = served.rows(
+            "SELECT closed_at, closes_at FROM poll WHERE id = :i", i=long_id
+        )
+        assert (closed, closes_at) == (None, long_deadline)
+        assert close_job_id(long_id) in job_ids
+        [(next_run,)] = served.rows(
+            "SELECT next_run_time FROM apscheduler_jobs WHERE id = :j", j=close_job_id(long_id)
+        )
+        long_closes = datetime.fromisoformat(str(long_deadline)).replace(tzinfo=UTC)
+        assert next_run == pytest.approx(long_closes.timestamp())
+
+        # Every vote a voter was told about is in the database, as their latest choice.
+        stored = {
+            (poll_id, user): index
+            for poll_id, user, index in served.rows(
+                "SELECT poll_id, user_id, option_index FROM poll_vote"
+            )
+        }
+        # Voters said Yes in the short poll and No in the long one, so a reply names its poll.
+        where = {"Yes": (short_id, 0), "No": (long_id, 1)}
+        assert confirmed
+        for reply in confirmed:
+            poll_id, index = where[reply.args["text"].split("*")[1]]
+            assert stored.get((poll_id, reply.args["user"])) == index, reply.args
+        # And after the restart voting goes on in the long poll, but not in the short one.
+        served.sender.action(_click(long, 1, "U0AFTER"))
+        served.sender.action(_click(short, 0, "U0AFTER"))
+        slack.wait_for(
+            "chat.postEphemeral", predicate=lambda c: c.args["user"] == "U0AFTER", count=2
+        )
+        after = [c.args["text"] for c in slack.calls_to("chat.postEphemeral")]
+        assert any("You voted: *No*" in t for t in after)
+        assert any("This poll closed at" in t for t in after)
+    finally:
+        second.stop()

@@ -1,0 +1,186 @@
+"""`listening-bot report` and `export` on generated data, checked by independent arithmetic."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage.db import Database
+from storage.migrate import upgrade
+from tests.harness.tour_data import Truth, generate_tour
+
+
+@pytest.fixture
+def tour(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, Truth]:
+    db = Database(sqlite_url)
+    upgrade(db.engine)
+    truth = generate_tour(db, sessions=4, people=30, polls=4, report_backs=24, seed=7)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    return db, truth
+
+
+def _run(*args: str) -> int:
+    return main(["--env-file", "/nonexistent/.env", *args])
+
+
+def _overall_rows(md: str, question: str) -> dict[str, tuple[int, int]]:
+    """{option: (percent, count)} from the overall table under a poll's heading."""
+    section = md.split(f"### {question}", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| (.+?) \| (\d+)% \((\d[\d,]*)\) \|$", section, re.MULTILINE)
+    return {label: (int(p), int(c.replace(",", ""))) for label, p, c in rows}
+
+
+def test_markdown_report_figures_match_a_recount(
+    tour: tuple[Database, Truth], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, truth = tour
+    out = tmp_path / "report.md"
+    assert _run("report", "--out", str(out)) == 0
+    assert "wrote" in capsys.readouterr().out
+    md = out.read_text()
+    # named poll: count the truth ourselves
+    chosen = Counter(text for (key, _, _), text in truth.named.items() if key == "nhs")
+    n = sum(chosen.values())
+    rows = _overall_rows(md, "Should the NHS get more funding?")
+    assert {label: count for label, (_, count) in rows.items()} == dict(chosen)
+    assert sum(p for p, _ in rows.values()) == 100
+    for percent, count in rows.values():
+        assert abs(percent - 100 * count / n) < 1
+    assert f"Overall (n = {n:,})" in md
+    # anonymous poll: totals only, and said so in the breakdowns
+    rows = _overall_rows(md, "Public ownership of energy?")
+    assert {label: count for label, (_, count) in rows.items()} == truth.anonymous["energy"]
+    assert f"excludes {truth.anonymous_voters['energy']:,} anonymous answers" not in md
+    # attendance
+    assert f"- Check-ins (a person at two sessions counts twice): {4 * 30}" in md
+    # quotes: consented ones verbatim, never the others
+    for text in set(truth.consented_quotes):
+        assert text in md
+    for text in set(truth.withheld_quotes) - set(truth.consented_quotes):
+        assert text not in md
+
+
+def test_group_breakdown_matches_a_recount(tour: tuple[Database, Truth], tmp_path: Path) -> None:
+    _, truth = tour
+    out = tmp_path / "report.md"
+    assert _run("report", "--out", str(out)) == 0
+    md = out.read_text()
+    section = md.split("### Should the NHS get more funding?", 1)[1].split("###", 1)[0]
+    by_group = section.split("By group", 1)[1].split("By role", 1)[0]
+    expected = Counter(
+        truth.attributes[(sid, user)][1] for (key, sid, user) in truth.named if key == "nhs"
+    )
+    for group, n in expected.items():
+        assert re.search(rf"^\| {re.escape(str(group))} \| {n} \|", by_group, re.MULTILINE)
+
+
+def test_html_report_is_written_and_self_contained(
+    tour: tuple[Database, Truth], tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    assert _run("report", "--since", "2031-01-01", "--until", "2031-12-31", "--out", str(out)) == 0
+    html = out.read_text()
+    assert "<script" not in html
+    assert not re.search(r'(src|href)="(?!data:image/png;base64,)', html)
+    assert html.count("data:image/png;base64,") == 4  # one chart per poll key
+
+
+def test_session_filter_narrows_the_report(tour: tuple[Database, Truth], tmp_path: Path) -> None:
+    _, truth = tour
+    out = tmp_path / "one.md"
+    assert _run("report", "--session", str(truth.session_ids[0]), "--out", str(out)) == 0
+    assert "- Sessions: 1" in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report", "--since", "2040-01-01", "--out", "r.md"], "no sessions match"),
+        (["report", "--out", "report.pdf"], "must end in .html or .md"),
+        (["report", "--since", "2031-05-01", "--until", "2031-04-01", "--out", "r.md"], "before"),
+        (["report", "--out", "/proc/no/such/dir/report.md"], "cannot write"),
+        (["export", "--session", "999", "--format", "json", "--out", "x.json"], "no session 999"),
+        (["export", "--session", "1", "--format", "json", "--out", "/proc/nope/x.json"], "cannot"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tour: tuple[Database, Truth],
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    message: str,
+) -> None:
+    assert _run(*args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--since", "21/11/2026", "--out", "r.md"],
+        ["report", "--until", "banana", "--out", "r.md"],
+        ["export", "--session", "abc", "--format", "json", "--out", "x"],
+        ["export", "--session", "1", "--format", "xml", "--out", "x"],
+    ],
+)
+def test_malformed_arguments_are_refused(
+    tour: tuple[Database, Truth], capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        _run(*args)
+    assert raised.value.code == 2
+    assert "listening-bot" in capsys.readouterr().err
+
+
+def test_json_export_has_everything_and_aggregates_only_for_anonymous(
+    tour: tuple[Database, Truth], tmp_path: Path
+) -> None:
+    _, truth = tour
+    sid = truth.session_ids[1]
+    out = tmp_path / "s.json"
+    assert _run("export", "--session", str(sid), "--format", "json", "--out", str(out)) == 0
+    document = json.loads(out.read_text())
+    assert document["session"]["id"] == sid
+    assert len(document["participants"]) == 30
+    polls = {p["key"]: p for p in document["polls"]}
+    assert polls["energy"]["anonymous"] is True
+    assert polls["energy"]["votes"] == []
+    named = [
+        (user, text) for (key, s, user), text in truth.named.items() if key == "nhs" and s == sid
+    ]
+    assert sorted((v["user_id"], v["option"]) for v in polls["nhs"]["votes"]) == sorted(named)
+    assert polls["nhs"]["n"] == len(named)
+    text = out.read_text()
+    for quote in set(truth.withheld_quotes) - set(truth.consented_quotes):
+        assert quote not in text
+    assert document["rounds"]
+    assert all(room["report_backs"] for r in document["rounds"] for room in r["rooms"][:1])
+
+
+def test_csv_and_markdown_exports(tour: tuple[Database, Truth], tmp_path: Path) -> None:
+    _, truth = tour
+    sid = str(truth.session_ids[0])
+    folder = tmp_path / "csv"
+    assert _run("export", "--session", sid, "--format", "csv", "--out", str(folder)) == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(
+        [
+            "session.csv",
+            "participants.csv",
+            "poll_results.csv",
+            "votes.csv",
+            "rooms.csv",
+            "report_backs.csv",
+            "quotes.csv",
+        ]
+    )
+    assert len((folder / "participants.csv").read_text().splitlines()) == 31
+    md = tmp_path / "s.md"
+    assert _run("export", "--session", sid, "--format", "md", "--out", str(md)) == 0
+    assert md.read_text().startswith("# Listening session 1")

@@ -1,0 +1,181 @@
+"""Session summaries through the real app: posted on end (once), on /summary, and on recovery."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from storage.rooms import NewQuote
+from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
+from tests.harness.tour_data import add_closed_poll, add_report_backs
+
+SUMMARY_CHANNEL = "C0SUMMARY"
+HOSTILE = "<!channel> & <https://evil.example|click>"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"SUMMARY_CHANNEL": SUMMARY_CHANNEL}
+
+
+def _start(bot: RunningBot) -> int:
+    assert bot.command("/session", 'start "Durham" --area Durham --group CLP').text == ""
+    bot.slack.wait_for("chat.postMessage")
+    session = bot.services.sessions.active_session(CHANNEL)
+    assert session is not None
+    assert session.id is not None
+    return session.id
+
+
+def _summary_posts(bot: RunningBot, channel: str) -> list[dict[str, Any]]:
+    return [
+        c.args
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args["channel"] == channel and "ummary of" in c.args["text"] and not c.failed
+    ]
+
+
+def _text(posts: list[dict[str, Any]]) -> str:
+    return json.dumps([p["blocks"] for p in posts], ensure_ascii=False)
+
+
+def _seed(bot: RunningBot, session_id: int) -> None:
+    votes = {f"U{i:03d}": (0 if i < 7 else 1) for i in range(10)}  # 7 agree, 3 disagree
+    add_closed_poll(
+        bot.services.db,
+        session_id=session_id,
+        channel_id=CHANNEL,
+        question="Fund the NHS?",
+        options=["Agree", "Disagree"],
+        votes=votes,
+        now=bot.clock.now(),
+    )
+    add_closed_poll(
+        bot.services.db,
+        session_id=session_id,
+        channel_id=CHANNEL,
+        question="Secret ballot?",
+        options=["Yes", "No"],
+        votes={"U001": 0, "U002": 0, "U003": 1, "U004": 0},
+        anonymous=True,
+        now=bot.clock.now(),
+    )
+    add_report_backs(
+        bot.services.db,
+        session_id=session_id,
+        reports=[
+            (
+                "Housing came up first",
+                ["Rents", "Repairs"],
+                [
+                    NewQuote("Rents are too high", "Member", "Durham", True),
+                    NewQuote("Never print me", "Member", "Durham", False),
+                    NewQuote(HOSTILE, "Councillor", None, True),
+                ],
+                ["Housing"],
+            ),
+            ("Buses", ["Evening services"], [], ["Transport", "Housing"]),
+        ],
+        now=bot.clock.now(),
+    )
+
+
+def test_end_posts_the_summary_to_the_channel_and_the_organisers(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    _seed(bot, session_id)
+    assert bot.command("/session", "end").text == ""
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) >= 1, what="summary posted")
+    for channel in (CHANNEL, SUMMARY_CHANNEL):
+        text = _text(_summary_posts(bot, channel))
+        assert "Summary: Durham" in text
+        assert "70% Agree (7)" in text
+        assert "30% Disagree (3)" in text
+        assert "of 10 who voted" in text
+        assert "75% Yes (3)" in text
+        assert "anonymous: totals only" in text
+        assert "Housing came up first" in text
+        assert "• Rents" in text
+        assert "“Rents are too high” — Member, Durham" in text
+        assert "Never print me" not in text
+        assert "<!channel>" not in text
+        assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
+        assert "• Housing — 2" in text
+        assert "• Transport — 1" in text
+    uploads = bot.slack.wait_for("files.completeUploadExternal", count=2)
+    assert {u.args.get("channel_id") for u in uploads} == {CHANNEL, SUMMARY_CHANNEL}
+    assert all(
+        len(json.loads(u.args["files"]) if isinstance(u.args["files"], str) else u.args["files"])
+        == 2
+        for u in uploads
+    )
+
+
+def test_the_summary_is_posted_once_per_end_whatever_is_retried(bot: RunningBot) -> None:
+    _start(bot)
+    body = bot.command_payload("/session", "end")
+    for retry in (None, 1, 2, 3):
+        assert bot.command("/session", "", payload=body, retry_num=retry).status_code == 200
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="summary")
+    assert bot.command("/session", "end").status_code == 200  # nothing left to end
+    bot.services.summaries.recover()  # a restart finds nothing to post either
+    assert len(_summary_posts(bot, CHANNEL)) == 1
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+
+
+def test_a_summary_that_could_not_be_posted_is_posted_on_recovery(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    # the end announcement, then the summary's first post fail
+    bot.slack.fail_next("chat.postMessage", error="channel_not_found", times=2)
+    bot.command("/session", "end")
+    bot.slack.wait_for(
+        "chat.postMessage",
+        predicate=lambda c: c.failed and str(c.args.get("text")).startswith("Summary of"),
+    )
+    eventually(lambda: bot.services.summaries.unposted() == [session_id], what="claim released")
+    bot.services.summaries.recover()  # what a restart does
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+    assert bot.services.summaries.unposted() == []
+
+
+def test_a_long_summary_is_split_and_nothing_is_dropped(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    reports: list[tuple[str, list[str], list[NewQuote], list[str]]] = [
+        (
+            f"Room {i} says " + "housing costs too much " * 120,
+            [f"point {i}-{j}" for j in range(8)],
+            [],
+            [],
+        )
+        for i in range(60)
+    ]
+    add_report_backs(bot.services.db, session_id=session_id, reports=reports, now=bot.clock.now())
+    bot.command("/session", "end")
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) > 1, what="split summary")
+    posts = _summary_posts(bot, CHANNEL)
+    assert len(posts) > 1
+    assert all(len(p["blocks"]) <= 50 for p in posts)
+    text = _text(posts)
+    for i in range(60):
+        assert f"Room {i} says" in text
+        assert f"point {i}-7" in text
+    assert posts[0]["text"].endswith(f"(1/{len(posts)})")
+
+
+def test_interim_summary_for_facilitators(bot: RunningBot) -> None:
+    assert "There is no session" in bot.command("/summary", "").text
+    session_id = _start(bot)
+    _seed(bot, session_id)
+    assert "only the facilitators" in bot.command("/summary", "", user=PARTICIPANT).text
+    assert "Unexpected" in bot.command("/summary", "now please").text
+    assert "interim summary" in bot.command("/summary", "help").text
+    body = bot.command_payload("/summary", "")
+    assert "Posting an interim summary" in bot.command("/summary", "", payload=body).text
+    bot.command("/summary", "", payload=body, retry_num=1)
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="interim")
+    posts = _summary_posts(bot, CHANNEL)
+    assert len(posts) == 1
+    assert "Interim summary: Durham" in _text(posts)
+    assert bot.services.sessions.active_session(CHANNEL) is not None  # still running
+    assert FACILITATOR

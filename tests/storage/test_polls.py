@@ -1,0 +1,279 @@
+"""Poll repository functions on a real SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage import polls as store
+from storage import repository as repo
+from storage.db import Database
+from storage.models import Participant
+from storage.polls import Poll, PollOption, PollVote, PollVoter, Tally
+
+T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+
+
+def _session(db: Database, channel: str = "C1") -> int:
+    with db.transaction() as s:
+        session = repo.create_session(
+            s,
+            channel_id=channel,
+            title="Durham",
+            area=None,
+            group_type=None,
+            zoom_meeting_id=None,
+            started_by="U1",
+            now=T0,
+        )
+        assert session.id is not None
+        return session.id
+
+
+def _poll(
+    db: Database,
+    session_id: int,
+    *,
+    multi: bool = False,
+    anonymous: bool = False,
+    minutes: int = 2,
+    channel: str = "C1",
+    created: datetime = T0,
+) -> Poll:
+    with db.transaction() as s:
+        return store.create_poll(
+            s,
+            session_id=session_id,
+            channel_id=channel,
+            key="strike",
+            question="Back the strike?",
+            options=["Yes", "No", "Not sure"],
+            multi=multi,
+            anonymous=anonymous,
+            hide_results=False,
+            created_by="U1",
+            now=created,
+            closes_at=created + timedelta(minutes=minutes),
+        )
+
+
+def _tally(db: Database, poll: Poll) -> Tally:
+    with db.read() as s:
+        return store.tally(s, poll=poll)
+
+
+def test_create_and_read_a_poll(database: Database) -> None:
+    poll = _poll(database, _session(database))
+    assert poll.id is not None
+    with database.read() as s:
+        assert store.poll_options(s, poll_id=poll.id) == ["Yes", "No", "Not sure"]
+        target = store.vote_target(s, poll_id=poll.id, user_id="U2")
+        assert store.vote_target(s, poll_id=poll.id + 1, user_id="U2") is None
+    assert target is not None
+    assert (target.option_count, target.multi, target.closes_at) == (3, False, poll.closes_at)
+    assert _tally(database, poll) == Tally((0, 0, 0), 0)
+
+
+def test_single_choice_replaces_and_multi_choice_toggles(database: Database) -> None:
+    session_id = _session(database)
+    single, multi = _poll(database, session_id), _poll(database, session_id, multi=True)
+    assert single.id is not None
+    assert multi.id is not None
+    with database.transaction() as s:
+        assert store.choose(s, poll_id=single.id, user_id="U2", option_index=0) == (0,)
+        assert store.choose(s, poll_id=single.id, user_id="U2", option_index=2) == (2,)
+        assert store.choose(s, poll_id=single.id, user_id="U3", option_index=2) == (2,)
+        assert store.toggle(s, poll_id=multi.id, user_id="U2", option_index=0) == (0,)
+        assert store.toggle(s, poll_id=multi.id, user_id="U2", option_index=1) == (0, 1)
+        assert store.toggle(s, poll_id=multi.id, user_id="U2", option_index=0) == (1,)
+        assert store.toggle(s, poll_id=multi.id, user_id="U3", option_index=1) == (1,)
+        assert store.toggle(s, poll_id=multi.id, user_id="U4", option_index=2) == (2,)
+        assert store.toggle(s, poll_id=multi.id, user_id="U4", option_index=2) == ()
+    assert _tally(database, single) == Tally((0, 0, 2), 2)
+    # U4 took their only choice back, so they no longer count as a voter.
+    assert _tally(database, multi) == Tally((0, 2, 0), 2)
+
+
+def test_anonymous_votes_are_counted_once_and_never_stored_per_person(
+    database: Database,
+) -> None:
+    poll = _poll(database, _session(database), anonymous=True, multi=True)
+    assert poll.id is not None
+    with database.transaction() as s:
+        assert store.cast_anonymous(s, poll_id=poll.id, user_id="U2", option_indexes=[0, 2])
+        assert store.cast_anonymous(s, poll_id=poll.id, user_id="U3", option_indexes=[2, 2])
+        assert not store.cast_anonymous(s, poll_id=poll.id, user_id="U2", option_indexes=[1])
+    assert _tally(database, poll) == Tally((1, 0, 2), 2)
+    with database.read() as s:
+        assert s.exec(text("SELECT count(*) FROM poll_vote")).one()[0] == 0  # type: ignore[call-overload]
+        assert store.has_voted(s, poll_id=poll.id, user_id="U3")
+        assert not store.has_voted(s, poll_id=poll.id, user_id="U9")
+
+
+def test_closing_is_a_compare_and_set(database: Database) -> None:
+    poll = _poll(database, _session(database))
+    assert poll.id is not None
+    with database.transaction() as s:
+        assert store.close_poll(s, poll_id=poll.id, now=T0, reason="command", closed_by="U1")
+        assert not store.close_poll(s, poll_id=poll.id, now=T0, reason="deadline", closed_by=None)
+    with database.read() as s:
+        closed = store.get_poll(s, poll_id=poll.id)
+        assert closed is not None
+        assert (closed.close_reason, closed.closed_by) == ("command", "U1")
+        assert store.unannounced_polls(s) == [closed]
+    with database.transaction() as s:
+        store.mark_announced(s, poll_id=poll.id, now=T0)
+    with database.read() as s:
+        assert store.unannounced_polls(s) == []
+
+
+def test_racing_closes_leave_one_winner(database: Database) -> None:
+    poll = _poll(database, _session(database))
+    assert poll.id is not None
+    wins: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def close() -> None:
+        barrier.wait()
+        with database.transaction() as s:
+            wins.append(
+                store.close_poll(s, poll_id=poll.id or 0, now=T0, reason="deadline", closed_by=None)
+            )
+
+    threads = [threading.Thread(target=close) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(wins) == [False] * 5 + [True]
+
+
+def test_overdue_and_open_polls(database: Database) -> None:
+    first = _session(database)
+    due = _poll(database, first, minutes=1)
+    later = _poll(database, first, minutes=60)
+    ended = _session(database, channel="C2")
+    in_ended = _poll(database, ended, minutes=60, channel="C2")
+    with database.transaction() as s:
+        repo.end_session(s, session_id=ended, ended_by="U1", now=T0)
+    with database.read() as s:
+        overdue = store.overdue_polls(s, now=T0 + timedelta(minutes=5))
+        assert [(p.id, reason) for p, reason in overdue] == [
+            (due.id, "deadline"),
+            (in_ended.id, "session_end"),
+        ]
+        assert [p.id for p in store.open_polls(s, session_id=first)] == [due.id, later.id]
+        newest = store.newest_open_poll(s, channel_id="C1")
+        assert newest is not None
+        assert newest.id == later.id
+
+
+def test_voters_are_added_as_participants_without_attributes(database: Database) -> None:
+    session_id = _session(database)
+    poll = _poll(database, session_id)
+    assert poll.id is not None
+
+    def status(user: str) -> bool | None:
+        with database.read() as s:
+            target = store.vote_target(s, poll_id=poll.id or 0, user_id=user)
+        assert target is not None
+        return target.participant
+
+    assert status("U7") is None
+    with database.transaction() as s:
+        store.add_participant(s, session_id=session_id, user_id="U7", now=T0)
+        store.add_participant(s, session_id=session_id, user_id="U7", now=T0)  # no error
+        repo.check_in(
+            s,
+            session_id=session_id,
+            user_id="U8",
+            role="Member",
+            place=None,
+            group_name=None,
+            consent_to_quote=False,
+            now=T0,
+        )
+        store.add_participant(s, session_id=session_id, user_id="U8", now=T0)
+    assert (status("U7"), status("U8")) == (False, True)
+    with database.read() as s:
+        people = {p.user_id: p for p in s.exec(select(Participant)).all()}
+    assert people["U7"].checked_in_at is None
+    assert people["U7"].role is None
+    assert people["U8"].role == "Member"  # a vote never overwrites a check-in
+
+
+def test_a_delivery_is_claimed_once(database: Database) -> None:
+    with database.transaction() as s:
+        assert store.claim_delivery(s, key="block_actions:1", now=T0)
+        assert not store.claim_delivery(s, key="block_actions:1", now=T0)
+        assert store.claim_delivery(s, key=None, now=T0)  # nothing to recognise it by
+    with database.read() as s:
+        assert repo.delivery_seen(s, key="block_actions:1")
+
+
+def test_one_persons_racing_clicks_leave_one_choice(database: Database) -> None:
+    """Two clicks by the same person at once on a single-choice poll: one of them wins."""
+    poll = _poll(database, _session(database))
+    assert poll.id is not None
+    barrier = threading.Barrier(8)
+
+    def click(index: int) -> None:
+        barrier.wait()
+        with database.transaction() as s:
+            store.choose(s, poll_id=poll.id or 0, user_id="U2", option_index=index % 3)
+
+    threads = [threading.Thread(target=click, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with database.read() as s:
+        rows = s.exec(select(PollVote).where(PollVote.poll_id == poll.id)).all()
+    assert len(rows) == 1
+    assert _tally(database, poll).voters == 1
+
+
+def test_deleting_a_poll_removes_everything_about_it(database: Database) -> None:
+    poll = _poll(database, _session(database))
+    assert poll.id is not None
+    with database.transaction() as s:
+        store.choose(s, poll_id=poll.id, user_id="U2", option_index=1)
+    with database.transaction() as s:
+        store.delete_poll(s, poll_id=poll.id)
+    with database.read() as s:
+        for table in (Poll, PollOption, PollVoter, PollVote):
+            assert s.exec(select(table)).all() == [], table
+
+
+@pytest.mark.postgres
+def test_closing_hides_which_transaction_last_counted_a_vote(postgres_url: str) -> None:
+    """On PostgreSQL each row version names its transaction: closing rewrites the counters."""
+    from storage.migrate import upgrade
+
+    database = Database(postgres_url)
+    upgrade(database.engine)
+    try:
+        poll = _poll(database, _session(database), anonymous=True)
+        assert poll.id is not None
+        with database.transaction() as s:
+            store.cast_anonymous(s, poll_id=poll.id, user_id="U2", option_indexes=[1])
+
+        def xmins() -> tuple[set[str], set[str]]:
+            with database.read() as s:
+                voter = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_voter")).all()}  # type: ignore[call-overload]
+                option = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_option")).all()}  # type: ignore[call-overload]
+            return voter, option
+
+        voter, option = xmins()
+        assert voter & option  # while open, the counter still shows who touched it last
+        with database.transaction() as s:
+            store.close_poll(s, poll_id=poll.id, now=T0, reason="deadline", closed_by=None)
+        voter, option = xmins()
+        assert not voter & option
+        assert len(option) == 1  # every counter now carries the closing transaction
+    finally:
+        database.dispose()
