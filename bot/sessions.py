@@ -360,7 +360,8 @@ class SessionService:
 
 NO_SESSION = (
     "There is no session running in this channel. Start one with "
-    '`/session start "<title>"`, e.g. `/session start "Durham listening session" --area Durham`.'
+    '`/session start "&lt;title&gt;"`, e.g. '
+    '`/session start "Durham listening session" --area Durham`.'
 )
 
 

@@ -57,8 +57,12 @@ class SessionSummary:
 class SummaryPublisher(Protocol):
     """Where summaries go (Slack, in the running bot)."""
 
-    def publish(self, summary: SessionSummary) -> None:
-        """Post a summary."""
+    def channels(self, summary: SessionSummary) -> list[str]:
+        """The channels a summary is posted to."""
+        ...
+
+    def publish_to(self, summary: SessionSummary, channel: str) -> None:
+        """Post a summary to one channel."""
 
 
 class SummaryService:
@@ -76,31 +80,45 @@ class SummaryService:
     def post_interim(self, session_id: int) -> None:
         """Post an interim summary of a running session."""
         summary = self.build(session_id, interim=True)
-        if summary is not None and self.publisher is not None:
-            self.publisher.publish(summary)
+        if summary is None or self.publisher is None:
+            return
+        for channel in self.publisher.channels(summary):
+            self.publisher.publish_to(summary, channel)
 
     def post_final(self, session_id: int) -> bool:
-        """Post an ended session's summary unless it was already posted; True if posted now."""
+        """Post an ended session's summary to each channel it has not reached yet.
+
+        Returns:
+            True when every channel has it; False when it was not due or a channel failed
+            (the claim is then given back, so recovery tries the missing channels again).
+        """
         if self.publisher is None or not self.claim_final(session_id):
             return False
         summary = self.build(session_id, interim=False)
         if summary is None:
             return False
-        try:
-            self.publisher.publish(summary)
-        except Exception:
-            # Let recovery try again rather than lose the summary.
+        with self.db.read() as s:
+            done = summary_repo.summary_channels(s, session_id=session_id)
+        complete = True
+        for channel in self.publisher.channels(summary):
+            if channel in done:
+                continue
+            try:
+                self.publisher.publish_to(summary, channel)
+            except Exception:
+                logger.exception("summary of session %s not posted to %s", session_id, channel)
+                complete = False
+                continue
+            with self.db.transaction() as s:
+                summary_repo.add_summary_channel(s, session_id=session_id, channel=channel)
+        if not complete:
             self.release_final(session_id)
-            raise
-        return True
+        return complete
 
     def recover(self) -> None:
         """Post the summaries of sessions that ended while the bot could not post them."""
         for session_id in self.unposted():
-            try:
-                self.post_final(session_id)
-            except Exception:
-                logger.exception("could not post the summary of session %s", session_id)
+            self.post_final(session_id)
 
     def build(self, session_id: int, *, interim: bool) -> SessionSummary | None:
         """Gather a session's summary; None if there is no such session."""
@@ -113,13 +131,18 @@ class SummaryService:
             latest_ids = [room.versions[-1].id or 0 for room in rooms]
             themes = queries.themes_of(s, report_ids=latest_ids)
         results = poll_results(data)
+        voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
+        voted.update({tally.poll_id: tally.voters for tally in data.anonymous})
         theme_counts = Counter(name for names in themes.values() for name in names)
         return SessionSummary(
             session=sessions[0],
             interim=interim,
             at=self.clock.now(),
             attendance=tour_attendance(data),
-            polls=tuple(PollSummary(poll, results[poll.id]) for poll in data.polls),
+            polls=tuple(
+                PollSummary(poll, results.get(poll.id) or Result(poll.question, voted[poll.id], ()))
+                for poll in data.polls
+            ),
             rooms=tuple(
                 RoomSummary(
                     round_number=room.round.number,

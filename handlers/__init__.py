@@ -10,8 +10,10 @@ from handlers import middleware, polls, rooms, sessions, summary
 
 def register_all(app: App, services: Services) -> None:
     """Register every middleware and listener on `app`."""
+    # Polls first: their vote middleware answers clicks before the redelivery check, because a
+    # vote recognises redeliveries in its own transaction (one database round trip, not two).
+    polls.register(app, services)
     middleware.register(app, services)
     sessions.register(app, services)
-    polls.register(app, services)
     rooms.register(app, services)
     summary.register(app, services)

@@ -40,7 +40,7 @@ from bot.rooms import (
     quote_field,
 )
 from bot.sessions import Duplicate, Refusal
-from bot.views.common import as_dicts, render_usage_error
+from bot.views.common import as_dicts
 from bot.views.rooms import (
     CONSENT_YES,
     INPUT_ACTION,
@@ -67,8 +67,8 @@ from bot.views.rooms import (
     render_warning,
     render_your_room,
 )
-from bot.views.sessions import render_refusal
 from handlers.middleware import DELIVERY_KEY
+from handlers.replies import ack_refusal, ack_usage
 from handlers.sessions import parse_id
 
 logger = logging.getLogger(__name__)
@@ -253,9 +253,9 @@ class SlackRoomPoster:
 def _answered(outcome: object, ack: Ack) -> TypeIs[UsageError | Refusal | Duplicate]:
     """Ack a usage error, a refusal or a redelivery; True when the outcome was one of them."""
     if isinstance(outcome, UsageError):
-        ack(text=outcome.message, blocks=as_dicts(render_usage_error(outcome)))
+        ack_usage(ack, outcome)
     elif isinstance(outcome, Refusal):
-        ack(text=outcome.message, blocks=as_dicts(render_refusal(outcome.message)))
+        ack_refusal(ack, outcome.message)
     elif isinstance(outcome, Duplicate):
         ack()  # already done: say nothing again
     else:

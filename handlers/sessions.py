@@ -22,7 +22,7 @@ from bot.sessions import (
     Refusal,
     parse_start_text,
 )
-from bot.views.common import as_dicts, render_usage_error
+from bot.views.common import as_dicts
 from bot.views.sessions import (
     CHECK_IN_ACTION,
     CHECK_IN_CALLBACK,
@@ -38,15 +38,26 @@ from bot.views.sessions import (
     render_check_in_closed,
     render_check_in_form,
     render_checked_in,
-    render_refusal,
+    render_role_options,
     render_session_ended,
     render_session_help,
     render_session_message,
     render_status,
 )
 from handlers.middleware import DELIVERY_KEY
+from handlers.replies import ack_refusal, ack_usage
 
 logger = logging.getLogger(__name__)
+
+
+def run_each(steps: list[Callable[[], object]], *, what: str) -> None:
+    """Run every step after an ack; one failing (Slack down, a deleted message) is logged and
+    does not stop the others."""
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            logger.exception("%s: a step failed", what)
 
 
 def parse_id(value: object) -> int | None:
@@ -54,14 +65,6 @@ def parse_id(value: object) -> int | None:
     if isinstance(value, str) and value.isdigit() and len(value) < 19:
         return int(value)
     return None
-
-
-def _ack_usage(ack: Ack, error: UsageError) -> None:
-    ack(text=error.message, blocks=as_dicts(render_usage_error(error)))
-
-
-def _ack_refusal(ack: Ack, refusal: Refusal) -> None:
-    ack(text=refusal.message, blocks=as_dicts(render_refusal(refusal.message)))
 
 
 def _state_value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def register(app: App, services: Services) -> None:
             return
         spec = SUBCOMMANDS.get(subcommand)
         if spec is None:
-            _ack_usage(
+            ack_usage(
                 ack,
                 UsageError(
                     message=f"Unknown subcommand “{subcommand[:40]}”. Use start, status, end "
@@ -116,11 +119,11 @@ def register(app: App, services: Services) -> None:
             return
         parsed = parse(spec, rest)
         if isinstance(parsed, UsageError):
-            _ack_usage(ack, parsed)
+            ack_usage(ack, parsed)
         elif subcommand == "status":
             status = sessions.status(channel_id)
             if isinstance(status, Refusal):
-                _ack_refusal(ack, status)
+                ack_refusal(ack, status.message)
                 return
             facilitator = sessions.is_facilitator(user_id, status.session)
             running = [line for lines in services.status_lines for line in lines(status.session)]
@@ -145,7 +148,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         request = parse_start_text(text)
         if isinstance(request, UsageError):
-            _ack_usage(ack, request)
+            ack_usage(ack, request)
             return
         started = sessions.start(
             channel_id=channel_id,
@@ -154,7 +157,7 @@ def register(app: App, services: Services) -> None:
             delivery_key=context.get(DELIVERY_KEY),
         )
         if isinstance(started, Refusal):
-            _ack_refusal(ack, started)
+            ack_refusal(ack, started.message)
             return
         ack()
         if isinstance(started, Duplicate):
@@ -185,7 +188,7 @@ def register(app: App, services: Services) -> None:
             channel_id=channel_id, user_id=user_id, delivery_key=context.get(DELIVERY_KEY)
         )
         if isinstance(ended, Refusal):
-            _ack_refusal(ack, ended)
+            ack_refusal(ack, ended.message)
             return
         ack()
         if isinstance(ended, Duplicate):
@@ -213,11 +216,7 @@ def register(app: App, services: Services) -> None:
             announce_end,
             *reporting,
         ]
-        for step in steps:
-            try:
-                step()
-            except Exception:
-                logger.exception("ending session %s: a step failed", session.id)
+        run_each(steps, what=f"end of session {session.id}")
 
     @app.action(CHECK_IN_ACTION)
     def open_check_in(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -239,7 +238,7 @@ def register(app: App, services: Services) -> None:
     @app.options(ROLE_ACTION)
     def suggest_roles(ack: Ack, body: dict[str, Any]) -> None:
         roles = sessions.role_suggestions(str(body.get("value", "")))
-        ack(options=[{"text": {"type": "plain_text", "text": r}, "value": r} for r in roles])
+        ack(options=render_role_options(roles))
 
     @app.view(CHECK_IN_CALLBACK)
     def submit_check_in(
@@ -266,8 +265,15 @@ def register(app: App, services: Services) -> None:
         ack()  # the check-in is committed; closing the form tells the person it counted
         if isinstance(result, Duplicate):
             return
-        client.chat_postEphemeral(
-            channel=result.channel_id, user=user_id, text=render_checked_in(result)
+        # Joining a running round matters more than the confirmation, so it goes first, and
+        # neither may stop the other.
+        steps: list[Callable[[], object]] = [partial(hook, result) for hook in services.on_check_in]
+        steps.append(
+            partial(
+                client.chat_postEphemeral,
+                channel=result.channel_id,
+                user=user_id,
+                text=render_checked_in(result),
+            )
         )
-        for hook in services.on_check_in:
-            hook(result)
+        run_each(steps, what=f"check-in of {user_id}")

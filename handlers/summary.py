@@ -13,10 +13,10 @@ from bot.charts import bar_chart_png
 from bot.parsing import CommandSpec, UsageError, parse, split_subcommand
 from bot.sessions import NO_SESSION, not_facilitator
 from bot.summary import SessionSummary
-from bot.views.common import as_dicts, render_usage_error, section
-from bot.views.sessions import render_refusal
+from bot.views.common import as_dicts, section
 from bot.views.summary import render_summary
 from handlers.middleware import DELIVERY_KEY
+from handlers.replies import ack_refusal, ack_usage
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ CHARTS_PER_UPLOAD = 10  # files_upload_v2 takes at most ten files at once
 
 
 class SlackSummaryPublisher:
-    """Posts a summary (messages, then the poll charts) to each channel it belongs in."""
+    """Posts a summary (messages, then the poll charts) to the channels it belongs in."""
 
     def __init__(self, client: WebClient, summary_channel: str | None) -> None:
         self.client = client
@@ -37,9 +37,21 @@ class SlackSummaryPublisher:
             dict.fromkeys(c for c in (summary.session.channel_id, self.summary_channel) if c)
         )
 
-    def publish(self, summary: SessionSummary) -> None:
-        """Post every message of the summary, then attach the charts in its thread."""
-        messages = render_summary(summary)
+    def publish_to(self, summary: SessionSummary, channel: str) -> None:
+        """Post every message of the summary to `channel`, then its charts in the thread."""
+        first_ts: str | None = None
+        for text, blocks in render_summary(summary):
+            posted = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+            )
+            first_ts = first_ts or str(posted["ts"])
+        try:
+            self._upload_charts(summary, channel, first_ts)
+        except Exception:
+            # The summary itself is out; a missing chart must not make us post it again.
+            logger.exception("charts of session %s not uploaded to %s", summary.session.id, channel)
+
+    def _upload_charts(self, summary: SessionSummary, channel: str, thread_ts: str | None) -> None:
         charts = [
             {
                 "content": bar_chart_png(
@@ -54,22 +66,15 @@ class SlackSummaryPublisher:
                 "title": item.poll.question[:250],
             }
             for item in summary.polls
-            if item.result.n
+            if item.result.n and not item.poll.hidden
         ]
-        for channel in self.channels(summary):
-            first_ts: str | None = None
-            for text, blocks in messages:
-                posted = self.client.chat_postMessage(
-                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
-                )
-                first_ts = first_ts or str(posted["ts"])
-            for start in range(0, len(charts), CHARTS_PER_UPLOAD):
-                self.client.files_upload_v2(
-                    channel=channel,
-                    thread_ts=first_ts,
-                    file_uploads=charts[start : start + CHARTS_PER_UPLOAD],
-                    initial_comment="Charts of this session's polls",
-                )
+        for start in range(0, len(charts), CHARTS_PER_UPLOAD):
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread_ts,
+                file_uploads=charts[start : start + CHARTS_PER_UPLOAD],
+                initial_comment="Charts of this session's polls",
+            )
 
 
 def register(app: App, services: Services) -> None:
@@ -101,15 +106,15 @@ def register(app: App, services: Services) -> None:
             return
         parsed = parse(SUMMARY_SPEC, text)
         if isinstance(parsed, UsageError):
-            ack(text=parsed.message, blocks=as_dicts(render_usage_error(parsed)))
+            ack_usage(ack, parsed)
             return
         session = sessions.active_session(command["channel_id"])
         if session is None:
-            ack(text=NO_SESSION, blocks=as_dicts(render_refusal(NO_SESSION)))
+            ack_refusal(ack, NO_SESSION)
             return
         if not sessions.is_facilitator(command["user_id"], session):
             refusal = not_facilitator(session)
-            ack(text=refusal, blocks=as_dicts(render_refusal(refusal)))
+            ack_refusal(ack, refusal)
             return
         if not sessions.remember_delivery(context.get(DELIVERY_KEY)):
             ack()  # a redelivery: the summary is already on its way

@@ -73,6 +73,10 @@ class ListeningSession(SQLModel, table=True):
     message_ts: str | None = Field(default=None, sa_column=Column(String(32)))
     # Set when the final summary is claimed for posting, so it is posted once per end.
     summary_posted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Channels the final summary has reached, so a retry after a partial failure skips them.
+    summary_channels: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, server_default="")
+    )
 
 
 class SessionFacilitator(SQLModel, table=True):

@@ -219,12 +219,16 @@ def attendance(db: Session, *, session_id: int) -> Attendance:
     )
 
 
-def known_roles(db: Session, *, limit: int = 50) -> list[str]:
-    """Roles people have given before, most used first (suggestions for the check-in form)."""
+def known_roles(db: Session, *, limit: int = 50, min_people: int = 3) -> list[str]:
+    """Roles at least `min_people` people gave, most used first (check-in suggestions).
+
+    A role typed by one or two people is never offered to others: it may identify them.
+    """
     rows = db.exec(
         select(Participant.role, func.count())
         .where(col(Participant.role).is_not(None))
         .group_by(Participant.role)
+        .having(func.count() >= min_people)
         .order_by(func.count().desc())
         .limit(limit)
     ).all()

@@ -42,3 +42,21 @@ def ended_without_summary(db: Session) -> list[int]:
         )
     ).all()
     return [int(row) for row in rows if row is not None]
+
+
+def summary_channels(db: Session, *, session_id: int) -> set[str]:
+    """Channels the session's final summary has already been posted to."""
+    value = db.exec(
+        select(ListeningSession.summary_channels).where(ListeningSession.id == session_id)
+    ).first()
+    return {channel for channel in (value or "").split(",") if channel}
+
+
+def add_summary_channel(db: Session, *, session_id: int, channel: str) -> None:
+    """Record that the final summary reached `channel`."""
+    done = summary_channels(db, session_id=session_id) | {channel}
+    db.execute(
+        update(ListeningSession)
+        .where(col(ListeningSession.id) == session_id)
+        .values(summary_channels=",".join(sorted(done)))
+    )

@@ -89,7 +89,8 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
         votes[vote.poll_id][vote.user_id].append(vote.option_index)
     anonymous = {tally.poll_id: tally for tally in data.anonymous}
     by_key: dict[str, list[PollRow]] = defaultdict(list)
-    for poll in sorted(data.polls, key=lambda p: (sessions[p.session_id].started_at, p.id)):
+    shown = (poll for poll in data.polls if not poll.hidden)
+    for poll in sorted(shown, key=lambda p: (sessions[p.session_id].started_at, p.id)):
         by_key[poll.key].append(poll)
 
     aggregates = []

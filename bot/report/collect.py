@@ -60,6 +60,7 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
                 options=tuple(option.text for option in poll_options),
                 multi=poll.multi,
                 anonymous=poll.anonymous,
+                hidden=poll.hide_results and poll.closed_at is None,
             )
         )
         if poll.anonymous:

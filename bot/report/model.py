@@ -40,6 +40,8 @@ class PollRow:
     options: tuple[str, ...]
     multi: bool
     anonymous: bool
+    # Still open with --hide-results: nobody may see its figures yet, only how many voted.
+    hidden: bool = False
 
 
 class VoteRow(NamedTuple):

@@ -204,6 +204,9 @@ def render_status(
         names += f" and {len(facilitators) - 20} more"
     you = " You are one of them." if is_facilitator else ""
     blocks.append(context(f"Facilitators: {names}.{you}"))
+    blocks.append(
+        context(f"Session id {session.id} (for `listening-bot export --session {session.id}`)")
+    )
     return f"Status of {esc(session.title, TITLE_MAX)}: {att.checked_in} checked in", blocks
 
 
@@ -226,10 +229,10 @@ def render_session_ended(view: SessionView) -> tuple[str, list[Block]]:
 def render_session_help() -> list[Block]:
     """Everything `/session` does, with examples."""
     return [
-        section(f"*`/session` — run a listening session in this channel*\n`{SESSION_USAGE}`"),
+        section(f"*`/session` — run a listening session in this channel*\n`{esc(SESSION_USAGE)}`"),
         section(
-            f"*Start* (facilitators): `{START_SPEC.usage}`\n"
-            f"Example: `{START_SPEC.example}`\n"
+            f"*Start* (facilitators): `{esc(START_SPEC.usage)}`\n"
+            f"Example: `{esc(START_SPEC.example)}`\n"
             "Posts the session with a *Check in* button. `--area` and `--group` pre-fill "
             "everyone's check-in. One session per channel at a time."
         ),
@@ -243,6 +246,11 @@ def render_session_help() -> list[Block]:
             'double quotes: `"like this"`.'
         ),
     ]
+
+
+def render_role_options(roles: list[str]) -> list[dict[str, object]]:
+    """Options for the check-in form's role menu (Slack shows at most 100)."""
+    return [Option(value=role, text=trim(role, ROLE_MAX)).to_dict() for role in roles[:100]]
 
 
 def render_refusal(message: str) -> list[Block]:

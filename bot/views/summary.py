@@ -21,6 +21,7 @@ def _heading(summary: SessionSummary) -> list[Block]:
         details.append(f"Group: {esc(session.group_type)}")
     if summary.interim:
         details.append(f"as of {slack_date(summary.at, '{time}')}")
+    details.append(f"session id {session.id}")
     return [
         HeaderBlock(text=PlainTextObject(text=trim(f"{kind}: {session.title}", 150))),
         context(" · ".join(details)),
@@ -43,6 +44,10 @@ def _polls(summary: SessionSummary) -> list[str]:
     for item in summary.polls:
         result = item.result
         lines = [f"*{esc(item.poll.question)}*"]
+        if item.poll.hidden:
+            lines.append(f"_results hidden until the poll closes · {result.n} voted so far_")
+            texts.append("\n".join(lines))
+            continue
         for share in result.shares:
             lines.append(
                 f"{bar(share.count, result.n)} {share.percent}% {esc(share.label)} ({share.count})"

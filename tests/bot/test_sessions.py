@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.clock import FixedClock
 from bot.config import load_settings
+from bot.parsing import UsageError
 from bot.sessions import (
     CheckedIn,
     CheckInAnswers,
@@ -16,6 +19,7 @@ from bot.sessions import (
     SessionService,
     StartRequest,
     clean_answer,
+    parse_start_text,
 )
 from storage import repository as repo
 from storage.db import Database
@@ -115,3 +119,29 @@ def test_role_suggestions_put_the_typed_text_first(
 )
 def test_clean_answer(raw: str | None, expected: str | None) -> None:
     assert clean_answer(raw, 80) == expected
+
+
+def test_roles_typed_by_fewer_than_three_people_are_not_suggested(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    service = _service(sqlite_database, clock)
+    session = _start(service)
+    assert session.id is not None
+    for number, role in enumerate(["Shop steward"] * 3 + ["Mayor of Smalltown"]):
+        service.check_in(
+            session_id=session.id,
+            user_id=f"U{number}",
+            answers=CheckInAnswers(role=role, place=None, group_name=None, consent_to_quote=False),
+            delivery_key=None,
+        )
+    suggestions = service.role_suggestions("")
+    assert "Shop steward" in suggestions
+    assert "Mayor of Smalltown" not in suggestions
+
+
+@given(st.text(max_size=300))
+def test_parse_start_text_never_raises(text: str) -> None:
+    result = parse_start_text(text)
+    assert isinstance(result, StartRequest | UsageError)
+    if isinstance(result, StartRequest):
+        assert 0 < len(result.title) <= 150

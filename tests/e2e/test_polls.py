@@ -298,7 +298,8 @@ def test_checked_in_voters_are_not_invited_again(bot: RunningBot) -> None:
         )
     _vote(bot, message, 0)
     reply = _wait_ephemeral(bot, PARTICIPANT)
-    assert CHECK_IN_ACTION not in _all_text(reply.args["blocks"])
+    assert "You voted: *Agree*" in reply.args["text"]
+    assert CHECK_IN_ACTION not in _all_text(reply.args)
 
 
 def test_the_same_click_delivered_four_times_counts_once(bot: RunningBot) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.report.export import spreadsheet_safe
+from storage import repository as repo
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.harness.tour_data import Truth, generate_tour
@@ -52,10 +54,13 @@ def test_markdown_report_figures_match_a_recount(
     for percent, count in rows.values():
         assert abs(percent - 100 * count / n) < 1
     assert f"Overall (n = {n:,})" in md
-    # anonymous poll: totals only, and said so in the breakdowns
+    # anonymous poll: totals only (no breakdown can be made without a link to people)
     rows = _overall_rows(md, "Public ownership of energy?")
     assert {label: count for label, (_, count) in rows.items()} == truth.anonymous["energy"]
-    assert f"excludes {truth.anonymous_voters['energy']:,} anonymous answers" not in md
+    energy = md.split("### Public ownership of energy?", 1)[1].split("###", 1)[0]
+    assert "By group" not in energy
+    assert "By role" not in energy
+    assert f"Overall (n = {truth.anonymous_voters['energy']:,})" in energy
     # attendance
     assert f"- Check-ins (a person at two sessions counts twice): {4 * 30}" in md
     # quotes: consented ones verbatim, never the others
@@ -65,29 +70,123 @@ def test_markdown_report_figures_match_a_recount(
         assert text not in md
 
 
-def test_group_breakdown_matches_a_recount(tour: tuple[Database, Truth], tmp_path: Path) -> None:
+def _rows(table: str) -> dict[str, list[str]]:
+    """First cell -> other cells of a Markdown table's body rows."""
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and not set(line) <= set("|-: "):
+            rows[cells[0]] = cells[1:]
+    rows.pop(next(iter(rows)), None)  # the header row
+    return rows
+
+
+def test_breakdowns_match_a_recount(tour: tuple[Database, Truth], tmp_path: Path) -> None:
     _, truth = tour
     out = tmp_path / "report.md"
     assert _run("report", "--out", str(out)) == 0
     md = out.read_text()
     section = md.split("### Should the NHS get more funding?", 1)[1].split("###", 1)[0]
-    by_group = section.split("By group", 1)[1].split("By role", 1)[0]
-    expected = Counter(
-        truth.attributes[(sid, user)][1] for (key, sid, user) in truth.named if key == "nhs"
+    by_group = _rows(section.split("By group", 1)[1].split("By role", 1)[0])
+    by_role = _rows(section.split("By role", 1)[1].split("By session", 1)[0])
+    by_session = _rows(section.split("By session", 1)[1])
+    votes = [(sid, user, text) for (key, sid, user), text in truth.named.items() if key == "nhs"]
+    options = section.split("| Group | n |", 1)[1].split("\n", 1)[0].strip(" |").split(" | ")
+
+    def check(row: list[str], chosen: list[str]) -> None:
+        n = len(chosen)
+        assert int(row[0].replace(",", "")) == n
+        percents = [int(cell.rstrip("%")) for cell in row[1:]]
+        assert sum(percents) == 100
+        for option, percent in zip(options, percents, strict=True):
+            assert abs(percent - 100 * chosen.count(option) / n) < 1
+
+    groups = {truth.attributes[(sid, user)][1] for sid, user, _ in votes}
+    assert set(by_group) == groups
+    for group in groups:
+        check(by_group[group], [t for s, u, t in votes if truth.attributes[(s, u)][1] == group])
+
+    def role_of(sid: int, user: str) -> str:
+        return truth.attributes[(sid, user)][0] or "Not given"
+
+    roles = {role_of(sid, user) for sid, user, _ in votes}
+    assert set(by_role) == roles
+    for role in roles:
+        check(by_role[role], [t for s, u, t in votes if role_of(s, u) == role])
+    for title, row in by_session.items():
+        number = int(title.rsplit(" ", 1)[1])
+        sid = truth.session_ids[number - 1]
+        assert int(row[0]) == sid
+        check(row[2:], [t for s, _, t in votes if s == sid])
+
+
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](http://evil.example) |"
+
+
+def _add_hostile_content(db: Database, truth: Truth) -> None:
+    from storage.rooms import NewQuote
+    from tests.harness.tour_data import add_closed_poll, add_report_backs
+
+    with db.transaction() as s:
+        session = repo.get_session(s, session_id=truth.session_ids[0])
+        assert session is not None
+        session.title = HOSTILE
+        s.add(session)
+        now = session.started_at
+    add_closed_poll(
+        db,
+        session_id=truth.session_ids[0],
+        channel_id="C000000",
+        question=HOSTILE,
+        options=[HOSTILE, "No"],
+        votes={"U0000000": 0},
+        now=now,
     )
-    for group, n in expected.items():
-        assert re.search(rf"^\| {re.escape(str(group))} \| {n} \|", by_group, re.MULTILINE)
+    add_closed_poll(
+        db,
+        session_id=truth.session_ids[0],
+        channel_id="C000000",
+        question="Did anyone answer?",
+        options=["Yes", "No"],
+        votes={},
+        now=now,
+    )
+    add_report_backs(
+        db,
+        session_id=truth.session_ids[0],
+        reports=[("ok", [], [NewQuote(HOSTILE, HOSTILE, HOSTILE, True)], [HOSTILE])],
+        now=now,
+    )
 
 
-def test_html_report_is_written_and_self_contained(
+def test_html_report_is_self_contained_and_escapes_hostile_text(
     tour: tuple[Database, Truth], tmp_path: Path
 ) -> None:
+    db, truth = tour
+    _add_hostile_content(db, truth)
     out = tmp_path / "report.html"
     assert _run("report", "--since", "2031-01-01", "--until", "2031-12-31", "--out", str(out)) == 0
     html = out.read_text()
     assert "<script" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert not re.search(r'(src|href)="(?!data:image/png;base64,)', html)
-    assert html.count("data:image/png;base64,") == 4  # one chart per poll key
+    assert "url(" not in html
+    assert "@import" not in html
+    assert html.count('src="data:image/png;base64,') == 5  # a chart per answered poll key
+    assert "Nobody answered." in html
+
+
+def test_markdown_report_escapes_hostile_text(tour: tuple[Database, Truth], tmp_path: Path) -> None:
+    db, truth = tour
+    _add_hostile_content(db, truth)
+    out = tmp_path / "report.md"
+    assert _run("report", "--out", str(out)) == 0
+    md = out.read_text()
+    assert "<script>" not in md
+    assert "](http://evil" not in md
+    assert "\\<script\\>alert\\(1\\)\\</script\\>" in md
+    assert "Nobody answered." in md
 
 
 def test_session_filter_narrows_the_report(tour: tuple[Database, Truth], tmp_path: Path) -> None:
@@ -181,6 +280,24 @@ def test_csv_and_markdown_exports(tour: tuple[Database, Truth], tmp_path: Path) 
         ]
     )
     assert len((folder / "participants.csv").read_text().splitlines()) == 31
+    rows = (folder / "participants.csv").read_text()
+    assert "user_id,role" in rows
     md = tmp_path / "s.md"
     assert _run("export", "--session", sid, "--format", "md", "--out", str(md)) == 0
     assert md.read_text().startswith("# Listening session 1")
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("@cmd", "'@cmd"),
+        ("-2", "'-2"),
+        ("Plain", "Plain"),
+        (3, 3),
+        (None, None),
+    ],
+)
+def test_csv_cells_cannot_run_as_formulas(cell: object, safe: object) -> None:
+    assert spreadsheet_safe(cell) == safe

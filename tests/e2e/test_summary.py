@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot.summary import SummaryPublisher
 from storage.rooms import NewQuote
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
 from tests.harness.tour_data import add_closed_poll, add_report_backs
@@ -178,4 +180,102 @@ def test_interim_summary_for_facilitators(bot: RunningBot) -> None:
     assert len(posts) == 1
     assert "Interim summary: Durham" in _text(posts)
     assert bot.services.sessions.active_session(CHANNEL) is not None  # still running
-    assert FACILITATOR
+
+
+@pytest.mark.parametrize(
+    "text", ['"unbalanced', "--colour red", "<!channel>", "🎤 جلسة", "x" * 5000]
+)
+def test_bad_summary_arguments_are_refused(bot: RunningBot, text: str) -> None:
+    _start(bot)
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    reply = bot.command("/summary", escaped)
+    assert "Usage:" in reply.text
+    assert "<!channel>" not in reply.text
+    assert _summary_posts(bot, CHANNEL) == []
+
+
+def test_a_failed_chart_upload_does_not_post_the_summary_again(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    _seed(bot, session_id)
+    bot.slack.fail_next("files.getUploadURLExternal", error="missing_scope", times=10)
+    bot.command("/session", "end")
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="summary")
+    eventually(lambda: bot.services.summaries.unposted() == [], what="claim kept")
+    bot.services.summaries.recover()
+    assert len(_summary_posts(bot, CHANNEL)) == 1
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+
+
+def test_recovery_only_posts_to_the_channel_that_missed_it(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    posted_to: list[str] = []
+    # The organisers' channel fails the first time round.
+    publisher = bot.services.summaries.publisher
+    assert publisher is not None
+    original: SummaryPublisher = publisher
+
+    class Flaky:
+        def __init__(self) -> None:
+            self.failed = False
+
+        def channels(self, summary: Any) -> list[str]:
+            return original.channels(summary)
+
+        def publish_to(self, summary: Any, channel: str) -> None:
+            if channel == SUMMARY_CHANNEL and not self.failed:
+                self.failed = True
+                raise RuntimeError("channel_not_found")
+            posted_to.append(channel)
+            original.publish_to(summary, channel)
+
+    bot.services.summaries.attach(Flaky())
+    bot.command("/session", "end")
+    eventually(lambda: posted_to == [CHANNEL], what="first attempt")
+    eventually(lambda: bot.services.summaries.unposted() == [session_id], what="claim released")
+    bot.services.summaries.recover()
+    assert posted_to == [CHANNEL, SUMMARY_CHANNEL]
+    assert len(_summary_posts(bot, CHANNEL)) == 1
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+
+
+def test_open_hidden_polls_show_no_figures_and_unanswered_polls_say_so(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    from storage.polls import create_poll
+
+    with bot.services.db.transaction() as s:
+        hidden = create_poll(
+            s,
+            session_id=session_id,
+            channel_id=CHANNEL,
+            key="hidden",
+            question="Secret until the end?",
+            options=["Yes", "No"],
+            multi=False,
+            anonymous=False,
+            hide_results=True,
+            created_by=FACILITATOR,
+            now=bot.clock.now(),
+            closes_at=bot.clock.now() + timedelta(hours=1),
+        )
+        assert hidden.id is not None
+    add_closed_poll(
+        bot.services.db,
+        session_id=session_id,
+        channel_id=CHANNEL,
+        question="Anyone there?",
+        options=["Yes", "No"],
+        votes={},
+        now=bot.clock.now(),
+    )
+    from storage.polls import PollVote, PollVoter
+
+    with bot.services.db.transaction() as s:
+        s.add(PollVoter(poll_id=hidden.id, user_id="U1"))
+        s.flush()
+        s.add(PollVote(poll_id=hidden.id, user_id="U1", option_index=0))
+    bot.command("/summary", "")
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="interim")
+    text = _text(_summary_posts(bot, CHANNEL))
+    assert "results hidden until the poll closes · 1 voted so far" in text
+    assert "100% Yes" not in text
+    assert "nobody voted" in text

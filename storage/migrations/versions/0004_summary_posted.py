@@ -1,4 +1,4 @@
-"""Remember when each session's final summary was posted (posted once per end).
+"""Remember when, and to which channels, each session's final summary was posted.
 
 Revision ID: 0004
 Revises: 0002, 0003
@@ -22,6 +22,9 @@ def upgrade() -> None:
     """Add listening_session.summary_posted_at; sessions that already ended count as posted."""
     with op.batch_alter_table("listening_session") as batch:
         batch.add_column(sa.Column("summary_posted_at", UTCDateTime(), nullable=True))
+        batch.add_column(
+            sa.Column("summary_channels", sa.String(200), nullable=False, server_default="")
+        )
     # Without this, the first start after upgrading would post a summary for every old session.
     op.execute(
         "UPDATE listening_session SET summary_posted_at = ended_at WHERE ended_at IS NOT NULL"
@@ -31,4 +34,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the column."""
     with op.batch_alter_table("listening_session") as batch:
+        batch.drop_column("summary_channels")
         batch.drop_column("summary_posted_at")
