@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing
 import os
 import random
 import signal
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +36,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -296,6 +297,10 @@ def _command(port: int, slack: FakeSlack, text: str, command: str = "/poll") -> 
             raise SystemExit(f"{command} {text} was refused")
 
 
+def _poll_post(text: str) -> Callable[[Call], bool]:
+    return lambda call: call.args.get("text") == text
+
+
 def _launch_polls(port: int, slack: FakeSlack, db: Path) -> Polls:
     _command(port, slack, 'start "Benchmark session"', "/session")
     slack.wait_for("chat.postMessage", timeout=10)
@@ -304,9 +309,7 @@ def _launch_polls(port: int, slack: FakeSlack, db: Path) -> Polls:
     for name, flags in (("single", ""), ("multi", "--multi"), ("anonymous", "--anonymous")):
         _command(port, slack, f'"Benchmark {name}?" {options} --time 1h {flags}')
         call = slack.wait_for(
-            "chat.postMessage",
-            timeout=10,
-            predicate=lambda c, n=name: c.args.get("text") == f"Poll: Benchmark {n}?",
+            "chat.postMessage", timeout=10, predicate=_poll_post(f"Poll: Benchmark {name}?")
         )[0]
         ts = call.response["ts"]
         polls.messages[name] = next(m for m in slack.messages(CHANNEL) if m["ts"] == ts)
@@ -412,7 +415,7 @@ def _updates_report(
             for at, call in slack.arrivals
             if call.method == "chat.update" and call.args.get("ts") == message["ts"]
         ]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         smallest = min(gaps, default=float("inf"))
         span = (times[-1] - times[0]) if len(times) > 1 else 0.0
         final_after = (times[-1] - last_ack[name]) if times and name in last_ack else float("nan")
@@ -427,7 +430,6 @@ def _updates_report(
     return lines, ok
 
 
-
 def main() -> int:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -440,7 +442,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     voters = [f"U0V{n:05d}" for n in range(args.voters)]
 
-    with tempfile.TemporaryDirectory(prefix="bench-polls-") as tmp_name, TimedFakeSlack() as slack:
+    slack = TimedFakeSlack()
+    with tempfile.TemporaryDirectory(prefix="bench-polls-") as tmp_name, slack:
         tmp = Path(tmp_name)
         db = tmp / "bench.db"
         port = _free_port()
@@ -528,7 +531,8 @@ def main() -> int:
     all_lat = arrival_lat + burst_lat
     p99 = _percentile(all_lat, 0.99) * 1000
     print(
-        f"listening-bot poll benchmark — {args.voters} voters, SQLite, {args.connections} connections"
+        f"listening-bot poll benchmark — {args.voters} voters, SQLite, "
+        f"{args.connections} connections"
     )
     print(
         f"arrival   {arrival_originals} votes (+{len(arrival) - arrival_originals} redeliveries) "

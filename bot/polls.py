@@ -82,7 +82,6 @@ POLL_SPEC = CommandSpec(
     positional_max_length=QUESTION_MAX,
 )
 CLOSE_SPEC = CommandSpec(name="/poll close", usage="/poll close", example="/poll close")
-SUBCOMMAND_USAGE = '/poll "<question>" "<option>" … | /poll | /poll close | /poll help'
 
 UNKNOWN_POLL = "That poll no longer exists, so nothing was recorded."
 NOT_A_POLL_BUTTON = "That button is not from a poll I know, so nothing was recorded."
@@ -615,8 +614,8 @@ class PollService:
 
     # -- launching -------------------------------------------------------------
 
-    def may_launch(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
-        """The channel's session if `user_id` may launch a poll there."""
+    def may_control(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
+        """The channel's session if `user_id` may launch and close polls there."""
         session = self.sessions.active_session(channel_id)
         if session is None:
             return Refusal(NO_SESSION)
@@ -633,7 +632,7 @@ class PollService:
         delivery_key: str | None,
     ) -> Launched | Refusal | Duplicate:
         """Create a poll in the channel's session and schedule its close."""
-        session = self.may_launch(channel_id=channel_id, user_id=user_id)
+        session = self.may_control(channel_id=channel_id, user_id=user_id)
         if isinstance(session, Refusal):
             return session
         assert session.id is not None
@@ -822,7 +821,7 @@ class PollService:
         self, *, channel_id: str, user_id: str, delivery_key: str | None
     ) -> ClosedNow | Refusal | Duplicate:
         """`/poll close`: close the channel's newest open poll now (facilitators only)."""
-        session = self.may_launch(channel_id=channel_id, user_id=user_id)
+        session = self.may_control(channel_id=channel_id, user_id=user_id)
         if isinstance(session, Refusal):
             return session
         now = self.clock.now()

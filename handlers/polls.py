@@ -31,7 +31,7 @@ from bot.polls import (
     unquoted_question,
 )
 from bot.sessions import Duplicate, Refusal
-from bot.views.common import as_dicts, render_usage_error, trim
+from bot.views.common import as_dicts, trim
 from bot.views.polls import (
     BALLOT_ACTION,
     BALLOT_BLOCK,
@@ -68,6 +68,7 @@ from bot.views.polls import (
 )
 from bot.views.sessions import render_refusal
 from handlers.middleware import DELIVERY_KEY, delivery_key
+from handlers.replies import ack_refusal, ack_usage
 from handlers.sessions import parse_id
 
 logger = logging.getLogger(__name__)
@@ -222,12 +223,6 @@ def register(app: App, services: Services) -> None:
     publisher = SlackPollPublisher(services.client, on_posted=polls.set_message)
     polls.attach(publisher)
 
-    def ack_refusal(ack: Ack, refusal: Refusal) -> None:
-        ack(text=refusal.message, blocks=as_dicts(render_refusal(refusal.message)))
-
-    def ack_usage(ack: Ack, error: UsageError) -> None:
-        ack(text=error.message, blocks=as_dicts(render_usage_error(error)))
-
     def reply_to_vote(channel_id: str, user_id: str, outcome: VoteOutcome) -> None:
         if isinstance(outcome, Duplicate):
             return
@@ -272,9 +267,9 @@ def register(app: App, services: Services) -> None:
             ack(text="How to use /poll", blocks=as_dicts(render_poll_help()))
             return
         if not text.strip():
-            allowed = polls.may_launch(channel_id=channel_id, user_id=user_id)
+            allowed = polls.may_control(channel_id=channel_id, user_id=user_id)
             if isinstance(allowed, Refusal):
-                ack_refusal(ack, allowed)
+                ack_refusal(ack, allowed.message)
                 return
             ack()
             client.views_open(trigger_id=command["trigger_id"], view=render_poll_form(channel_id))
@@ -288,7 +283,7 @@ def register(app: App, services: Services) -> None:
                 channel_id=channel_id, user_id=user_id, delivery_key=context.get(DELIVERY_KEY)
             )
             if isinstance(closed, Refusal):
-                ack_refusal(ack, closed)
+                ack_refusal(ack, closed.message)
                 return
             ack()
             if not isinstance(closed, Duplicate):
@@ -308,7 +303,7 @@ def register(app: App, services: Services) -> None:
             delivery_key=context.get(DELIVERY_KEY),
         )
         if isinstance(launched, Refusal):
-            ack_refusal(ack, launched)
+            ack_refusal(ack, launched.message)
             return
         ack()
         if isinstance(launched, Duplicate):

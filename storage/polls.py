@@ -299,17 +299,23 @@ class _VoteStatements:
             .where(col(Participant.user_id) == user_id)
             .scalar_subquery()
         )
-        self.target = sa_select(
-            Poll.id,  # type: ignore[call-overload]
-            Poll.session_id,
-            Poll.channel_id,
-            Poll.option_count,
-            Poll.multi,
-            Poll.anonymous,
-            Poll.closes_at,
-            Poll.closed_at,
-            checked_in,
-        ).where(col(Poll.id) == poll_id)
+        self.target = (
+            sa_select(
+                Poll.id,  # type: ignore[call-overload]
+                Poll.session_id,
+                Poll.channel_id,
+                Poll.option_count,
+                Poll.multi,
+                Poll.anonymous,
+                Poll.closes_at,
+                Poll.closed_at,
+                checked_in,
+            )
+            .where(col(Poll.id) == poll_id)
+            # FOR SHARE on PostgreSQL (SQLite has one writer anyway): a close waits for votes
+            # being written, so the final tally it announces holds every vote that counted.
+            .with_for_update(read=True)
+        )
         self.claim_delivery = (
             insert(Delivery)
             .values(key=bindparam("delivery", type_=String), received_at=bindparam("now"))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session, select
 
 from bot.parsing import UsageError
 from bot.polls import (
@@ -17,6 +20,7 @@ from bot.polls import (
     FORM_KEY,
     FORM_OPTIONS,
     FORM_QUESTION,
+    BatchWriter,
     Coalescer,
     FormProblem,
     PollRequest,
@@ -28,6 +32,10 @@ from bot.polls import (
     read_form,
     slug,
 )
+from storage.db import Database
+from storage.models import Delivery
+
+NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)
 
 # Text a facilitator could type inside quotes: anything but quotes, backslashes and escapes
 # Slack would have applied.
@@ -323,3 +331,72 @@ def test_the_background_flusher_runs_and_stops_when_idle() -> None:
             break
         threading.Event().wait(0.01)
     assert coalescer._thread is None
+
+
+# ---------------------------------------------------------------------------
+# BatchWriter (group commit)
+
+
+def test_the_batch_writer_commits_every_item_before_answering(sqlite_database: Database) -> None:
+    batches: list[int] = []
+    gate = threading.Event()
+
+    def apply(db: Session, item: int) -> int:
+        gate.wait(5)  # hold the first transaction open so the rest queue up behind it
+        db.add(Delivery(key=f"item-{item}", received_at=NOW))
+        return item * 10
+
+    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply, name="test-writer")
+    original = writer._write
+
+    def counting(batch: list[Any]) -> None:
+        batches.append(len(batch))
+        original(batch)
+
+    writer._write = counting  # type: ignore[method-assign]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        futures = [pool.submit(writer.write, n) for n in range(40)]
+        threading.Event().wait(0.2)
+        gate.set()
+        results = [f.result(timeout=10) for f in futures]
+    assert results == [n * 10 for n in range(40)]
+    assert sum(batches) == 40
+    assert len(batches) < 40  # the waiting items went in together
+    with sqlite_database.read() as db:
+        assert len(db.exec(select(Delivery)).all()) == 40
+
+
+def test_one_failing_item_does_not_sink_its_batch(sqlite_database: Database) -> None:
+    gate = threading.Event()
+
+    def apply(db: Session, item: int) -> int:
+        gate.wait(5)
+        if item == 3:
+            raise ValueError("bad item")
+        db.add(Delivery(key=f"item-{item}", received_at=NOW))
+        return item
+
+    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply, name="test-writer")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = {n: pool.submit(writer.write, n) for n in range(8)}
+        threading.Event().wait(0.2)
+        gate.set()
+        with pytest.raises(ValueError, match="bad item"):
+            futures[3].result(timeout=10)
+        assert [futures[n].result(timeout=10) for n in range(8) if n != 3] == [0, 1, 2, 4, 5, 6, 7]
+    with sqlite_database.read() as db:
+        keys = {d.key for d in db.exec(select(Delivery)).all()}
+    assert keys == {f"item-{n}" for n in range(8) if n != 3}
+
+
+def test_the_writer_thread_stops_when_idle_and_starts_again(sqlite_database: Database) -> None:
+    writer: BatchWriter[int, int] = BatchWriter(
+        sqlite_database, lambda db, item: item, name="test-writer", idle_seconds=0.05
+    )
+    assert writer.write(1) == 1
+    for _ in range(200):
+        if writer._thread is None:
+            break
+        threading.Event().wait(0.01)
+    assert writer._thread is None
+    assert writer.write(2) == 2

@@ -31,6 +31,7 @@ from bot.views.polls import (
     vote_value,
 )
 from storage.polls import Poll, Tally
+from tests.e2e.test_sessions import _mrkdwn
 from tests.harness.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)
@@ -64,19 +65,6 @@ def _state(
     )
     voters = max(counts) if flags.get("multi") else sum(counts)
     return PollState(poll, tuple(options), Tally(tuple(counts), voters))
-
-
-def _mrkdwn(value: object) -> list[str]:
-    found: list[str] = []
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            found.append(str(value["text"]))
-        for item in value.values():
-            found.extend(_mrkdwn(item))
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(_mrkdwn(item))
-    return found
 
 
 option_text = st.text(min_size=1, max_size=300).map(lambda s: " ".join(s.split()) or "x")

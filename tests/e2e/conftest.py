@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -36,6 +37,31 @@ def eventually(condition: Callable[[], bool], *, timeout: float = 5.0, what: str
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
         time.sleep(0.005)
+
+
+def all_text(value: Any) -> str:
+    """Every string inside a payload."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def mrkdwn(value: Any) -> list[str]:
+    """Every mrkdwn text in blocks (where Slack turns <…> into pings and links)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if value.get("type") == "mrkdwn":
+            found.append(str(value["text"]))
+        for item in value.values():
+            found.extend(mrkdwn(item))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(mrkdwn(item))
+    return found
+
+
+def ack_text(response: requests.Response) -> str:
+    """The text of an ephemeral ack."""
+    assert response.status_code == 200, response.text
+    return all_text(response.json())
 
 
 class ServerThread:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
@@ -15,35 +14,10 @@ from bot.views.sessions import CHECK_IN_CALLBACK
 from bot.views.sessions import CONSENT_YES as CHECK_IN_CONSENT
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
-from tests.e2e.conftest import CHANNEL, RunningBot, eventually
+from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text, eventually
 from tests.harness import slack_requests as payloads
 
 GROUPS = ["Unison", "GMB", "CLP"]
-
-
-def all_text(value: Any) -> str:
-    """Every string inside a payload."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def mrkdwn(value: Any) -> list[str]:
-    """Every mrkdwn text in blocks (where Slack turns <…> into pings and links)."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            found.append(str(value["text"]))
-        for item in value.values():
-            found.extend(mrkdwn(item))
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(mrkdwn(item))
-    return found
-
-
-def ack_text(response: requests.Response) -> str:
-    """The text of an ephemeral ack."""
-    assert response.status_code == 200, response.text
-    return all_text(response.json())
 
 
 def start_session(bot: RunningBot, channel: str = CHANNEL) -> ListeningSession:

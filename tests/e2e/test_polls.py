@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,9 @@ from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK
 from storage.models import Participant
 from storage.polls import Poll, PollOption, PollVote, PollVoter
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
+from tests.e2e.conftest import ack_text as _ack_text
+from tests.e2e.conftest import all_text as _all_text
+from tests.e2e.conftest import mrkdwn as _mrkdwn
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call
 
@@ -50,29 +52,6 @@ POLL = '"Should the party back the strike?" "Agree" "Disagree" "Not sure"'
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-def _all_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _mrkdwn(value: Any) -> list[str]:
-    """Every mrkdwn text in blocks: the only place Slack turns <…> into pings and links."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            found.append(str(value["text"]))
-        for item in value.values():
-            found.extend(_mrkdwn(item))
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(_mrkdwn(item))
-    return found
-
-
-def _ack_text(response: requests.Response) -> str:
-    assert response.status_code == 200, response.text
-    return _all_text(response.json())
 
 
 def _start_session(bot: RunningBot) -> None:
@@ -340,13 +319,14 @@ def test_many_voters_at_once_are_all_counted(bot: RunningBot) -> None:
     message = _launch(bot)
     users = [f"U0CROWD{n:03d}" for n in range(60)]
 
-    def vote(user: str) -> int:
-        return bot.sender.action(_click_body(message, hash(user) % 3, user)).status_code
+    def vote(numbered: tuple[int, str]) -> int:
+        number, user = numbered
+        return bot.sender.action(_click_body(message, number % 3, user)).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
-        assert set(pool.map(vote, users)) == {200}
+        assert set(pool.map(vote, enumerate(users))) == {200}
     bot.slack.wait_for("chat.postEphemeral", count=len(users), timeout=20)
-    assert sorted(user for user, _ in _votes(bot)) == users
+    assert _votes(bot) == sorted((user, n % 3) for n, user in enumerate(users))
     with bot.services.db.read() as db:
         people = db.exec(select(Participant.user_id)).all()
     assert sorted(people) == users

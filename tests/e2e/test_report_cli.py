@@ -101,10 +101,12 @@ def test_breakdowns_match_a_recount(tour: tuple[Database, Truth], tmp_path: Path
         for option, percent in zip(options, percents, strict=True):
             assert abs(percent - 100 * chosen.count(option) / n) < 1
 
-    groups = {truth.attributes[(sid, user)][1] for sid, user, _ in votes}
+    groups = {str(truth.attributes[(sid, user)][1]) for sid, user, _ in votes}
     assert set(by_group) == groups
     for group in groups:
-        check(by_group[group], [t for s, u, t in votes if truth.attributes[(s, u)][1] == group])
+        check(
+            by_group[group], [t for s, u, t in votes if str(truth.attributes[(s, u)][1]) == group]
+        )
 
     def role_of(sid: int, user: str) -> str:
         return truth.attributes[(sid, user)][0] or "Not given"

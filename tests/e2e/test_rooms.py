@@ -11,17 +11,23 @@ from bot.app import create_app, create_services
 from bot.rooms import REMINDER_AFTER, end_job_id, remind_job_id, warn_job_id
 from bot.views.rooms import REPORT_ACTION, ROOM_ACTIONS_BLOCK
 from storage.rooms import BreakoutRound
-from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
-from tests.e2e.rooms_helpers import (
-    GROUPS,
+from tests.e2e.conftest import (
+    CHANNEL,
+    FACILITATOR,
+    PARTICIPANT,
+    RunningBot,
     ack_text,
     all_text,
+    eventually,
+    mrkdwn,
+)
+from tests.e2e.rooms_helpers import (
+    GROUPS,
     breakout,
     check_in,
     check_in_via_slack,
     form_values,
     members,
-    mrkdwn,
     open_report,
     people,
     room_messages,

@@ -17,15 +17,20 @@ from bot.rooms import (
 )
 from bot.views.rooms import REPORT_ACTION, REPORT_CALLBACK, ROOM_ACTIONS_BLOCK
 from storage.rooms import ReportQuote, ReportTheme, SessionTheme
-from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, eventually
-from tests.e2e.rooms_helpers import (
+from tests.e2e.conftest import (
+    CHANNEL,
+    FACILITATOR,
+    RunningBot,
     ack_text,
     all_text,
+    eventually,
+    mrkdwn,
+)
+from tests.e2e.rooms_helpers import (
     breakout,
     check_in,
     form_values,
     members,
-    mrkdwn,
     open_report,
     people,
     report_body,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -11,7 +10,16 @@ from sqlmodel import select
 
 from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK, CONSENT_YES
 from storage.models import Delivery, ListeningSession, Participant
-from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
+from tests.e2e.conftest import (
+    CHANNEL,
+    FACILITATOR,
+    PARTICIPANT,
+    RunningBot,
+    ack_text,
+    all_text,
+    eventually,
+    mrkdwn,
+)
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call
 
@@ -26,30 +34,6 @@ def _sessions(bot: RunningBot) -> list[ListeningSession]:
 def _participants(bot: RunningBot) -> list[Participant]:
     with bot.services.db.read() as db:
         return list(db.exec(select(Participant)).all())
-
-
-def _all_text(value: Any) -> str:
-    """Every string inside a payload, for checking what a reader would see."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _mrkdwn(value: Any) -> list[str]:
-    """Every mrkdwn text in blocks: the only place Slack turns <…> into pings and links."""
-    found: list[str] = []
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            found.append(str(value["text"]))
-        for item in value.values():
-            found.extend(_mrkdwn(item))
-    elif isinstance(value, list):
-        for item in value:
-            found.extend(_mrkdwn(item))
-    return found
-
-
-def _ack_text(response: Any) -> str:
-    assert response.status_code == 200, response.text
-    return _all_text(response.json())
 
 
 def _start(bot: RunningBot, text: str = START.removeprefix("/session ")) -> Call:
@@ -113,8 +97,8 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
     # start: the session message with the Check in button goes to the channel
     post = _start(bot)
     assert post.args["channel"] == CHANNEL
-    assert "Durham listening session" in _all_text(post.args["blocks"])
-    assert "*Area:* Durham" in _all_text(post.args["blocks"])
+    assert "Durham listening session" in all_text(post.args["blocks"])
+    assert "*Area:* Durham" in all_text(post.args["blocks"])
     [session] = _sessions(bot)
     assert (session.title, session.area, session.group_type) == (
         "Durham listening session",
@@ -134,7 +118,7 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
     assert view["title"]["text"] == "Check in"
     opened = bot.slack.last("views.open")
     assert opened.args["trigger_id"]
-    rendered = _all_text(view["blocks"])
+    rendered = all_text(view["blocks"])
     assert '"initial_value": "Durham"' in rendered
     assert '"initial_value": "CLP"' in rendered
     confirmation = bot.slack.wait_for("chat.postEphemeral")[0]
@@ -154,8 +138,8 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
     view = _open_and_submit(
         bot, user=PARTICIPANT, role="Councillor", place="Sunderland", group=None, consent=False
     )
-    assert "Councillor" not in _all_text(view)  # the form opened with the *previous* answers
-    assert '"value": "Member"' in _all_text(view["blocks"])
+    assert "Councillor" not in all_text(view)  # the form opened with the *previous* answers
+    assert '"value": "Member"' in all_text(view["blocks"])
     bot.slack.wait_for("chat.postEphemeral", count=2)
     [person] = _participants(bot)
     assert (person.role, person.place, person.group_name, person.consent_to_quote) == (
@@ -168,7 +152,7 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
     _open_and_submit(bot, user="U0PART2", role="Member", place=None, group="CLP", consent=False)
 
     # status: ephemeral counts by role and group
-    status = _ack_text(bot.command("/session", "status", user=PARTICIPANT))
+    status = ack_text(bot.command("/session", "status", user=PARTICIPANT))
     assert "*Checked in:* 2" in status
     assert "• Councillor — 1" in status
     assert "• Member — 1" in status
@@ -179,11 +163,11 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
     assert bot.command("/session", "end").text == ""
     update = bot.slack.wait_for("chat.update")[0]
     assert update.args["ts"] == _sessions(bot)[0].message_ts
-    assert CHECK_IN_ACTION not in _all_text(update.args["blocks"])
+    assert CHECK_IN_ACTION not in all_text(update.args["blocks"])
     [ended] = bot.slack.wait_for(
         "chat.postMessage", predicate=lambda c: "has ended" in str(c.args.get("text"))
     )
-    assert "*Checked in:* 2" in _all_text(ended.args["blocks"])
+    assert "*Checked in:* 2" in all_text(ended.args["blocks"])
     [session] = _sessions(bot)
     assert session.ended_at == bot.clock.now()
     assert session.ended_by == FACILITATOR
@@ -211,7 +195,7 @@ def test_role_suggestions_offer_the_typed_role_and_matches(bot: RunningBot) -> N
 
 def test_second_start_explains_what_is_running(bot: RunningBot) -> None:
     _start(bot)
-    reply = _ack_text(bot.command("/session", 'start "Another"', user="U0OTHER"))
+    reply = ack_text(bot.command("/session", 'start "Another"', user="U0OTHER"))
     assert "“Durham listening session” is already running" in reply
     assert "/session end" in reply
     assert len(_sessions(bot)) == 1
@@ -228,20 +212,20 @@ def test_session_can_start_again_after_it_ends(bot: RunningBot) -> None:
 
 @pytest.mark.parametrize("settings_overrides", [{"FACILITATORS": "U0BOSS"}])
 def test_only_facilitators_control_a_session(bot: RunningBot) -> None:
-    refused = _ack_text(bot.command("/session", 'start "Mine"', user=PARTICIPANT))
+    refused = ack_text(bot.command("/session", 'start "Mine"', user=PARTICIPANT))
     assert "Only facilitators can start" in refused
     assert _sessions(bot) == []
     assert bot.command("/session", 'start "Theirs"', user="U0BOSS").text == ""
     bot.slack.wait_for("chat.postMessage")
-    refused = _ack_text(bot.command("/session", "end", user=PARTICIPANT))
+    refused = ack_text(bot.command("/session", "end", user=PARTICIPANT))
     assert "only the facilitators of “Theirs”" in refused
     assert _sessions(bot)[0].ended_at is None
-    assert "*Checked in:* 0" in _ack_text(bot.command("/session", "status", user=PARTICIPANT))
+    assert "*Checked in:* 0" in ack_text(bot.command("/session", "status", user=PARTICIPANT))
 
 
 def test_the_starter_is_a_facilitator_without_being_listed(bot: RunningBot) -> None:
     _start(bot)
-    refused = _ack_text(bot.command("/session", "end", user=PARTICIPANT))
+    refused = ack_text(bot.command("/session", "end", user=PARTICIPANT))
     assert "only the facilitators" in refused
     assert bot.command("/session", "end", user=FACILITATOR).text == ""
     bot.slack.wait_for("chat.postMessage", count=2)
@@ -268,7 +252,7 @@ def test_bad_input_gets_a_clear_ephemeral_message(
     bot: RunningBot, text: str, expected: str
 ) -> None:
     response = bot.command("/session", text)
-    reply = _ack_text(response)
+    reply = ack_text(response)
     assert expected in reply
     assert response.json().get("response_type", "ephemeral") == "ephemeral"
     assert _sessions(bot) == []
@@ -276,14 +260,14 @@ def test_bad_input_gets_a_clear_ephemeral_message(
 
 
 def test_usage_errors_show_the_usage_and_an_example(bot: RunningBot) -> None:
-    reply = _ack_text(bot.command("/session", 'start "Durham" --colour red'))
+    reply = ack_text(bot.command("/session", 'start "Durham" --colour red'))
     assert "Usage:" in reply
     assert "Example:" in reply
     assert "/session start" in reply
 
 
 def test_a_huge_title_is_refused_and_nothing_is_written(bot: RunningBot) -> None:
-    reply = _ack_text(bot.command("/session", f'start "{"x" * 5000}"'))
+    reply = ack_text(bot.command("/session", f'start "{"x" * 5000}"'))
     assert "5,000" in reply
     assert "150" in reply
     assert _sessions(bot) == []
@@ -299,13 +283,13 @@ def test_hostile_text_is_escaped_everywhere_it_is_posted(bot: RunningBot) -> Non
     [session] = _sessions(bot)
     assert session.title == "<!channel> meeting"
     assert session.area == "<https://evil.example|click> & co"
-    posted = [post.args["text"], *_mrkdwn(post.args["blocks"])]
+    posted = [post.args["text"], *mrkdwn(post.args["blocks"])]
     for raw in ("<!channel>", "<https://evil", "<@U0BOSS>"):
         assert not [text for text in posted if raw in text]
     assert "&lt;!channel&gt; meeting" in post.args["text"]
     assert any("&lt;https://evil.example|click&gt; &amp; co" in text for text in posted)
     status = bot.command("/session", "status").json()
-    shown = [status["text"], *_mrkdwn(status["blocks"])]
+    shown = [status["text"], *mrkdwn(status["blocks"])]
     assert not [text for text in shown if "<!channel>" in text]
     assert any("&lt;!channel&gt; meeting" in text for text in shown)
 
@@ -314,14 +298,14 @@ def test_raw_mentions_in_a_title_do_not_ping(bot: RunningBot) -> None:
     # With should_escape, Slack sends a typed @channel as <!channel>.
     _start(bot, 'start "<!channel> please join" --area Durham')
     post = bot.slack.last("chat.postMessage")
-    assert not [t for t in [post.args["text"], *_mrkdwn(post.args["blocks"])] if "<!channel>" in t]
+    assert not [t for t in [post.args["text"], *mrkdwn(post.args["blocks"])] if "<!channel>" in t]
 
 
 def test_emoji_and_right_to_left_text_are_kept(bot: RunningBot) -> None:
     title = "جلسة الاستماع 🎤 שלום"
     post = _start(bot, f'start "{title}" --area "Küstenstraße 🏖️"')
     assert _sessions(bot)[0].title == title
-    assert title in _all_text(post.args["blocks"])
+    assert title in all_text(post.args["blocks"])
 
 
 def test_curly_quotes_and_em_dash_flags_work(bot: RunningBot) -> None:
@@ -337,7 +321,7 @@ def test_zoom_join_url_is_stored_as_a_meeting_id(bot: RunningBot) -> None:
 
 @pytest.mark.parametrize("text", ["status", "end"])
 def test_commands_in_a_channel_with_no_session(bot: RunningBot, text: str) -> None:
-    reply = _ack_text(bot.command("/session", text))
+    reply = ack_text(bot.command("/session", text))
     assert "There is no session running in this channel" in reply
     assert '`/session start \\"&lt;title&gt;\\"`' in reply  # the fix, with <title> escaped
 
@@ -388,7 +372,7 @@ def test_check_in_after_the_end_is_refused(bot: RunningBot) -> None:
     bot.slack.wait_for("chat.postMessage", count=2)
     bot.click(CHECK_IN_ACTION, _check_in_button(post)["value"])
     opened = bot.slack.wait_for("views.open")[0]
-    assert "check-in is closed" in _all_text(opened.args["view"])
+    assert "check-in is closed" in all_text(opened.args["view"])
     assert _participants(bot) == []
 
 
@@ -397,7 +381,7 @@ def test_tampered_check_in_buttons_are_refused(bot: RunningBot, value: str) -> N
     _start(bot)
     bot.click(CHECK_IN_ACTION, value)
     opened = bot.slack.wait_for("views.open")[0]
-    assert "Check in" in _all_text(opened.args["view"]["title"])
+    assert "Check in" in all_text(opened.args["view"]["title"])
     assert opened.args["view"].get("callback_id") != CHECK_IN_CALLBACK
     assert _participants(bot) == []
 
