@@ -27,6 +27,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -332,6 +333,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended (the load generators)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
@@ -483,11 +490,14 @@ def main() -> int:
                     lane += _clicks(port, polls, voter, poll, option, retries=0)
             started = time.time()
             cpu_before = _cpu_seconds(bot.pid)
+            harness_before = _cpu_seconds(os.getpid()), _children_cpu_seconds()
             burst_sent: list[list[Sent]] = _run_phase(
                 port, {"phase": "burst", "lanes": lanes, "seconds": args.burst}
             )
             burst_time = time.time() - started
             burst_cpu = _cpu_seconds(bot.pid) - cpu_before
+            fake_slack_cpu = _cpu_seconds(os.getpid()) - harness_before[0]
+            load_cpu = _children_cpu_seconds() - harness_before[1]
             dry = sum(
                 len(sents) == len(lane) for lane, sents in zip(lanes, burst_sent, strict=True)
             )
@@ -546,6 +556,10 @@ def main() -> int:
         f"bot CPU   arrival {arrival_cpu:.1f} s ({100 * arrival_cpu / arrival_time:.0f}%), "
         f"burst {burst_cpu:.1f} s ({100 * burst_cpu / burst_time:.0f}%): "
         f"{1000 * burst_cpu / max(burst_votes, 1):.2f} ms of bot CPU per burst vote"
+    )
+    print(
+        f"harness   during the burst the fake Slack used {fake_slack_cpu:.1f} s of CPU and the "
+        f"load generator {load_cpu:.1f} s, on {os.cpu_count()} cores"
     )
     print(_latency_line("arrival", arrival_lat))
     print(_latency_line("burst", burst_lat))

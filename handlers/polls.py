@@ -73,8 +73,8 @@ from handlers.sessions import parse_id
 
 logger = logging.getLogger(__name__)
 
-CONFIRMATION_LANES = 8
 Blocks = list[dict[str, object]]
+REPLY_LANES = 4
 # A message Slack no longer lets us edit: post the results as a new message instead.
 _GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
@@ -89,7 +89,7 @@ class SlackPollPublisher:
         # person's confirmations in the order of their clicks.
         self._lanes = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"poll-reply-{n}")
-            for n in range(CONFIRMATION_LANES)
+            for n in range(REPLY_LANES)
         ]
 
     def show_live(self, state: PollState) -> None:

@@ -274,6 +274,23 @@ def test_polls_are_coalesced_independently_and_forgotten_when_closed() -> None:
     assert [key for _, key in flushed] == [1, 2, 1]
 
 
+def test_a_slow_update_pushes_the_next_one_back() -> None:
+    """Spacing counts from the end of an update, so two never reach Slack too close."""
+    time = FakeTime()
+    ends: list[float] = []
+    coalescer: Coalescer
+
+    def slow_flush(key: int) -> None:
+        time.now += 1.5  # e.g. a 429 retried after Retry-After
+        coalescer.mark(key)  # a vote arrives while the update is in flight
+        ends.append(time.now)
+
+    coalescer = Coalescer(slow_flush, interval=2.0, monotonic=time, background=False)
+    coalescer.mark(1)
+    coalescer.run_due()
+    assert coalescer.pending() == {1: ends[0] + 2.0}
+
+
 def test_a_failing_flush_does_not_stop_the_others() -> None:
     time = FakeTime()
     seen: list[int] = []
@@ -346,7 +363,7 @@ def test_the_batch_writer_commits_every_item_before_answering(sqlite_database: D
         db.add(Delivery(key=f"item-{item}", received_at=NOW))
         return item * 10
 
-    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply, name="test-writer")
+    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply)
     original = writer._write
 
     def counting(batch: list[Any]) -> None:
@@ -376,7 +393,7 @@ def test_one_failing_item_does_not_sink_its_batch(sqlite_database: Database) -> 
         db.add(Delivery(key=f"item-{item}", received_at=NOW))
         return item
 
-    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply, name="test-writer")
+    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply)
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = {n: pool.submit(writer.write, n) for n in range(8)}
         threading.Event().wait(0.2)
@@ -389,14 +406,14 @@ def test_one_failing_item_does_not_sink_its_batch(sqlite_database: Database) -> 
     assert keys == {f"item-{n}" for n in range(8) if n != 3}
 
 
-def test_the_writer_thread_stops_when_idle_and_starts_again(sqlite_database: Database) -> None:
-    writer: BatchWriter[int, int] = BatchWriter(
-        sqlite_database, lambda db, item: item, name="test-writer", idle_seconds=0.05
-    )
-    assert writer.write(1) == 1
-    for _ in range(200):
-        if writer._thread is None:
-            break
-        threading.Event().wait(0.01)
-    assert writer._thread is None
-    assert writer.write(2) == 2
+def test_a_lone_write_happens_in_the_callers_own_thread(sqlite_database: Database) -> None:
+    threads: list[int] = []
+
+    def apply(db: Session, item: int) -> int:
+        threads.append(threading.get_ident())
+        return item + 1
+
+    writer: BatchWriter[int, int] = BatchWriter(sqlite_database, apply)
+    assert writer.write(1) == 2
+    assert writer.write(2) == 3
+    assert threads == [threading.get_ident()] * 2

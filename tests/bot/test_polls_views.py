@@ -31,7 +31,7 @@ from bot.views.polls import (
     vote_value,
 )
 from storage.polls import Poll, Tally
-from tests.e2e.test_sessions import _mrkdwn
+from tests.e2e.conftest import mrkdwn as _mrkdwn
 from tests.harness.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -462,9 +463,10 @@ def test_live_updates_are_coalesced_under_a_burst(bot: RunningBot) -> None:
     message = _launch(bot)
     assert bot.services.polls.live.interval == 2.0
     users = [f"U0BURST{n:02d}" for n in range(40)]
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=10) as pool:
         list(pool.map(lambda u: bot.sender.action(_click_body(message, 0, u)), users))
-    bot.slack.wait_for("chat.postEphemeral", count=len(users), timeout=20)
+    voting = time.monotonic() - started
 
     def shows_everyone() -> bool:
         return f"*{len(users)}* voted" in _all_text(_message(bot, message["ts"])["blocks"])
@@ -472,8 +474,9 @@ def test_live_updates_are_coalesced_under_a_burst(bot: RunningBot) -> None:
     # The last vote is on the message within about one interval.
     eventually(shows_everyone, timeout=4, what="the final live tally")
     updates = [c for c in bot.slack.calls_to("chat.update") if c.args["ts"] == message["ts"]]
-    # 40 votes: the first is shown at once, the rest folded into one or two more updates.
-    assert 1 <= len(updates) <= 3
+    # One update at the first vote, then at most one per 2 s while votes come, and the last.
+    assert 1 <= len(updates) <= 2 + int(voting / 2.0)
+    assert len(updates) < len(users) / 10
 
 
 def test_a_rate_limited_update_is_retried(bot: RunningBot) -> None:
