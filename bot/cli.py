@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -86,6 +87,13 @@ def _raise_stop(_signum: int, _frame: FrameType | None) -> None:
     raise _Stop
 
 
+def _freeze_startup_heap() -> None:
+    # Everything loaded at start-up lives as long as the process; moving it out of the
+    # collector's view turns the ~80 ms full collections under a burst of votes into short ones.
+    gc.collect()
+    gc.freeze()
+
+
 def _upgrade_database(settings: Settings) -> None:
     from storage.db import Database
     from storage.migrate import upgrade
@@ -117,6 +125,7 @@ def _run(settings: Settings) -> None:
             raise ConfigError(
                 "SLACK_APP_TOKEN", f"was not accepted by Slack ({error.response.get('error')})"
             ) from None
+        _freeze_startup_heap()
         logger.info("listening-bot is running; press Ctrl+C to stop")
         signal.pause()
     except (_Stop, KeyboardInterrupt):
@@ -138,6 +147,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     app = create_app(services)
     services.start_background()
     web = create_web_app(app, services)
+    _freeze_startup_heap()
     logger.info("serving on http://%s:%d (Slack: /slack/events)", host, port)
     try:
         uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)

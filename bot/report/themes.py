@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import snowballstemmer
 from scipy.sparse import csr_matrix
-from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 LABEL_WORDS = 3
 UNGROUPED = "Other comments"
@@ -33,6 +31,8 @@ class _Tokens:
     """Stemmed words without stop words, remembering the commonest surface form of each stem."""
 
     def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.stemmer = snowballstemmer.stemmer("english")
         self.words: Callable[[str], list[str]] = TfidfVectorizer(
             stop_words="english"
@@ -61,6 +61,10 @@ def group_by_similarity(texts: Sequence[str], *, seed: int = 0) -> list[QuoteGro
     """
     if not texts:
         return []
+    # scikit-learn is imported here, not at the top: the bot itself (which only needs this for
+    # reports) starts faster and keeps a smaller heap without it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     tokens = _Tokens()
     vectorizer = TfidfVectorizer(analyzer=tokens, sublinear_tf=True)
     try:
@@ -87,6 +91,8 @@ def group_by_similarity(texts: Sequence[str], *, seed: int = 0) -> list[QuoteGro
 
 def _cluster(rows: csr_matrix, seed: int) -> np.ndarray:
     """Cluster L2-normalised TF-IDF rows."""
+    from sklearn.cluster import AgglomerativeClustering, MiniBatchKMeans
+
     if rows.shape[0] <= MAX_PAIRWISE:
         distances = np.clip(1.0 - (rows @ rows.T).toarray(), 0.0, 2.0)
         model = AgglomerativeClustering(
