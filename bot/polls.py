@@ -33,7 +33,7 @@ from bot.parsing import (
 )
 from bot.report.percent import whole_percentages
 from bot.scheduler import Deadlines, bound_services
-from bot.sessions import NO_SESSION, Duplicate, Refusal, SessionService, not_facilitator
+from bot.sessions import Duplicate, Refusal, SessionService
 from storage import polls as store
 from storage import repository as repo
 from storage.db import Database
@@ -612,12 +612,7 @@ class PollService:
 
     def may_control(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
         """The channel's session if `user_id` may launch and close polls there."""
-        session = self.sessions.active_session(channel_id)
-        if session is None:
-            return Refusal(NO_SESSION)
-        if not self.sessions.is_facilitator(user_id, session):
-            return Refusal(not_facilitator(session))
-        return session
+        return self.sessions.controlled_session(channel_id=channel_id, user_id=user_id)
 
     def launch(
         self,

@@ -35,7 +35,6 @@ from bot.sessions import (
     Duplicate,
     Refusal,
     SessionService,
-    not_facilitator,
 )
 from storage import repository as repo
 from storage import rooms as store
@@ -635,12 +634,7 @@ class RoomService:
 
     def _control(self, channel_id: str, user_id: str) -> ListeningSession | Refusal:
         """The channel's session if the user may control it."""
-        session = self.sessions.active_session(channel_id)
-        if session is None:
-            return Refusal(NO_SESSION)
-        if not self.sessions.is_facilitator(user_id, session):
-            return Refusal(not_facilitator(session))
-        return session
+        return self.sessions.controlled_session(channel_id=channel_id, user_id=user_id)
 
     def start(
         self,

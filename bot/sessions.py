@@ -170,6 +170,15 @@ class SessionService:
         with self.db.read() as db:
             return user_id in repo.session_facilitators(db, session_id=session.id)
 
+    def controlled_session(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
+        """The channel's active session if `user_id` may control it, else why not."""
+        session = self.active_session(channel_id)
+        if session is None:
+            return Refusal(NO_SESSION)
+        if not self.is_facilitator(user_id, session):
+            return Refusal(not_facilitator(session))
+        return session
+
     def facilitators(self, session: ListeningSession) -> list[str]:
         """Everyone who may control `session`: its own facilitators, then FACILITATORS."""
         assert session.id is not None

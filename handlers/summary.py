@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.app import Services
 from bot.charts import bar_chart_png
 from bot.parsing import CommandSpec, UsageError, parse, split_subcommand
-from bot.sessions import NO_SESSION, not_facilitator
+from bot.sessions import Refusal
 from bot.summary import SessionSummary
 from bot.views.common import as_dicts, section
 from bot.views.summary import render_summary
@@ -108,13 +108,11 @@ def register(app: App, services: Services) -> None:
         if isinstance(parsed, UsageError):
             ack_usage(ack, parsed)
             return
-        session = sessions.active_session(command["channel_id"])
-        if session is None:
-            ack_refusal(ack, NO_SESSION)
-            return
-        if not sessions.is_facilitator(command["user_id"], session):
-            refusal = not_facilitator(session)
-            ack_refusal(ack, refusal)
+        session = sessions.controlled_session(
+            channel_id=command["channel_id"], user_id=command["user_id"]
+        )
+        if isinstance(session, Refusal):
+            ack_refusal(ack, session.message)
             return
         if not sessions.remember_delivery(context.get(DELIVERY_KEY)):
             ack()  # a redelivery: the summary is already on its way

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from bot.parsing import UsageError, escape_mrkdwn
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
 ELLIPSIS = "…"
+# The tail of an escape such as &amp; cut in half.
+_PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
 
 
 def trim(text: str, limit: int) -> str:
@@ -66,3 +69,32 @@ def render_usage_error(error: UsageError) -> list[Block]:
 def as_dicts(blocks: Sequence[Block]) -> list[dict[str, object]]:
     """Blocks as JSON-ready dicts (for ack bodies and Web API calls)."""
     return [block.to_dict() for block in blocks]
+
+
+def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Cut mrkdwn into pieces of at most `limit` characters, at line or word ends if possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+            # Never split an escape such as &amp; (Slack would show half of it).
+            if tail := _PARTIAL_ESCAPE.search(text, max(0, cut - 4), cut):
+                cut = tail.start()
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    pieces.append(text)
+    return [piece for piece in pieces if piece]
+
+
+def pack_lines(lines: Sequence[str], limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Join lines into as few texts of at most `limit` characters as possible."""
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= limit:
+            packed[-1] += "\n" + line
+        else:
+            packed.extend(split_mrkdwn(line, limit))
+    return packed

@@ -35,7 +35,17 @@ from bot.polls import (
     VoteRecorded,
     bar_cells,
 )
-from bot.views.common import SECTION_TEXT_MAX, context, esc, mention, section, slack_date, trim
+from bot.views.common import (
+    SECTION_TEXT_MAX,
+    context,
+    esc,
+    mention,
+    pack_lines,
+    section,
+    slack_date,
+    split_mrkdwn,
+    trim,
+)
 from bot.views.sessions import CHECK_IN_ACTION
 from storage.polls import (
     CLOSED_BY_COMMAND,
@@ -78,7 +88,6 @@ CHECKBOXES_MAX = 10  # beyond this the ballot form uses a multi-select menu
 BAR_WIDTH = 10
 BAR_FULL, BAR_EMPTY = "█", "░"
 # The start of an escape (&amp; &lt; &gt;) cut off before its ";".
-_PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
 
 
 def vote_value(poll_id: int, option_index: int) -> str:
@@ -92,35 +101,6 @@ def parse_vote_value(value: object) -> tuple[int, int] | None:
         return None
     match = re.fullmatch(r"(\d{1,18}):(\d{1,3})", value)
     return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def split_mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Cut mrkdwn into pieces of at most `limit` characters, at line or word ends if possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = text.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-            # Never split an escape such as &amp; (Slack would show half of it).
-            if tail := _PARTIAL_ESCAPE.search(text, max(0, cut - 4), cut):
-                cut = tail.start()
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    pieces.append(text)
-    return [piece for piece in pieces if piece]
-
-
-def pack_lines(lines: Sequence[str], limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Join lines into as few texts of at most `limit` characters as possible."""
-    packed: list[str] = []
-    for line in lines:
-        if packed and len(packed[-1]) + 1 + len(line) <= limit:
-            packed[-1] += "\n" + line
-        else:
-            packed.extend(split_mrkdwn(line, limit))
-    return packed
 
 
 def _sections(texts: Sequence[str]) -> list[Block]:

@@ -44,8 +44,16 @@ from bot.rooms import (
     RoundView,
     quote_field,
 )
-from bot.views.common import context, esc, mention, section, slack_date, trim
-from bot.views.polls import pack_lines, split_mrkdwn
+from bot.views.common import (
+    context,
+    esc,
+    mention,
+    pack_lines,
+    section,
+    slack_date,
+    split_mrkdwn,
+    trim,
+)
 from storage.models import ATTRIBUTE_MAX
 from storage.rooms import THEME_MAX
 

@@ -5,8 +5,17 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
 from bot.summary import SessionSummary
-from bot.views.common import MAX_BLOCKS, context, counted_lines, esc, section, slack_date, trim
-from bot.views.polls import bar, pack_lines
+from bot.views.common import (
+    MAX_BLOCKS,
+    context,
+    counted_lines,
+    esc,
+    pack_lines,
+    section,
+    slack_date,
+    trim,
+)
+from bot.views.polls import bar
 
 SUMMARY_HEADER_MAX = 150
 
