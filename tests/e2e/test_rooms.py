@@ -86,7 +86,12 @@ def test_breakout_posts_a_message_per_room_and_tells_each_member(bot: RunningBot
     assert sorted(len(m) for m in by_room.values()) == [2, 3, 3]
     assert set().union(*by_room.values()) == {*users, FACILITATOR}
 
-    stored = {room.number: room for room in rooms_of(bot, breakout_round.id)}
+    round_id = breakout_round.id
+    # the ts is stored when Slack's answer is back, just after the post the fake recorded
+    eventually(
+        lambda: all(room.message_ts for room in rooms_of(bot, round_id)), what="room ts stored"
+    )
+    stored = {room.number: room for room in rooms_of(bot, round_id)}
     for message in room_messages(bot):
         text = all_text(message["blocks"])
         number = int(re.search(r"\*Room (\d)\*", text).group(1))  # type: ignore[union-attr]
