@@ -122,14 +122,17 @@ class SummaryService:
 
     def build(self, session_id: int, *, interim: bool) -> SessionSummary | None:
         """Gather a session's summary; None if there is no such session."""
-        data = collect(self.db, SessionFilter(session_ids=(session_id,)))
         with self.db.read() as s:
             sessions = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
             if not sessions:
                 return None
-            rooms = latest_reports(queries.rooms_with_reports(s, session_ids=[session_id]))
+            # Members are not shown in a summary; a session has thousands of member rows.
+            rooms = latest_reports(
+                queries.rooms_with_reports(s, session_ids=[session_id], with_members=False)
+            )
             latest_ids = [room.versions[-1].id or 0 for room in rooms]
             themes = queries.themes_of(s, report_ids=latest_ids)
+        data = collect(self.db, SessionFilter(session_ids=(session_id,)))
         results = poll_results(data)
         voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
         voted.update({tally.poll_id: tally.voters for tally in data.anonymous})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,24 +14,11 @@ from storage import repository as repo
 from storage.db import Database
 from storage.models import Participant
 from storage.polls import Poll, PollOption, PollVote, PollVoter, Tally
-
-T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+from tests.storage.sessions import T0, start_session
 
 
 def _session(db: Database, channel: str = "C1") -> int:
-    with db.transaction() as s:
-        session = repo.create_session(
-            s,
-            channel_id=channel,
-            title="Durham",
-            area=None,
-            group_type=None,
-            zoom_meeting_id=None,
-            started_by="U1",
-            now=T0,
-        )
-        assert session.id is not None
-        return session.id
+    return start_session(db, channel=channel)
 
 
 def _poll(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,24 +15,13 @@ from storage import repository as repo
 from storage.db import Database
 from storage.migrate import current_tables, upgrade
 from storage.models import ListeningSession
-
-T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+from tests.storage.sessions import T0, start_session
 
 
 def _start(db: Database, channel: str = "C1", user: str = "U1", title: str = "Durham") -> int:
-    with db.transaction() as s:
-        session = repo.create_session(
-            s,
-            channel_id=channel,
-            title=title,
-            area="Durham",
-            group_type="CLP",
-            zoom_meeting_id=None,
-            started_by=user,
-            now=T0,
-        )
-        assert session.id is not None
-        return session.id
+    return start_session(
+        db, channel=channel, user=user, title=title, area="Durham", group_type="CLP"
+    )
 
 
 def test_migrations_create_every_table_and_match_the_models(database: Database) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -13,24 +13,11 @@ from storage.db import Database
 from storage.migrate import current_tables
 from storage.models import Participant
 from storage.rooms import BreakoutRound, NewQuote
-
-T0 = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+from tests.storage.sessions import T0, start_session
 
 
 def _session(db: Database, channel: str = "C1") -> int:
-    with db.transaction() as s:
-        session = repo.create_session(
-            s,
-            channel_id=channel,
-            title="Durham",
-            area=None,
-            group_type=None,
-            zoom_meeting_id=None,
-            started_by="U1",
-            now=T0,
-        )
-        assert session.id is not None
-        return session.id
+    return start_session(db, channel=channel)
 
 
 def _round(db: Database, session_id: int, rooms: list[list[str]] | None = None) -> BreakoutRound:
