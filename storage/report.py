@@ -45,11 +45,6 @@ def find_sessions(db: Session, *, where: SessionFilter) -> list[ListeningSession
     return list(db.exec(query).all())
 
 
-def session_count(db: Session) -> int:
-    """How many sessions the database holds."""
-    return int(db.exec(select(func.count()).select_from(ListeningSession)).one())
-
-
 def checked_in_people(
     db: Session, *, session_ids: Sequence[int]
 ) -> list[tuple[int, str, str | None, str | None, str | None]]:

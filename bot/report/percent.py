@@ -33,7 +33,3 @@ def whole_percentages(counts: Sequence[int], n: int, *, exclusive: bool) -> list
         floors[i] += 1
     return floors
 
-
-def share_phrase(percent: int, count: int, n: int, who: str = "who answered") -> str:
-    """'87% (1,079 of 1,240 who answered)' — a percentage always says what it is a share of."""
-    return f"{percent}% ({count:,} of {n:,} {who})"

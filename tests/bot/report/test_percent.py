@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.report.percent import share_phrase, whole_percentages
+from bot.report.percent import whole_percentages
 
 
 def test_thirds_add_up_to_a_hundred() -> None:
@@ -20,10 +20,6 @@ def test_multi_choice_shares_are_rounded_each_on_its_own() -> None:
 
 def test_nobody_answered() -> None:
     assert whole_percentages([0, 0], 0, exclusive=True) == [0, 0]
-
-
-def test_share_phrase_names_the_base() -> None:
-    assert share_phrase(87, 1079, 1240) == "87% (1,079 of 1,240 who answered)"
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=20))
