@@ -32,4 +32,3 @@ def whole_percentages(counts: Sequence[int], n: int, *, exclusive: bool) -> list
     for i in order[:missing]:
         floors[i] += 1
     return floors
-
