@@ -46,8 +46,7 @@ def test_calls_work_and_reuse_connections(fake: FakeSlack) -> None:
         assert client.chat_postMessage(channel="C1", text=f"hi {number}")["ok"]
     assert [m["text"] for m in fake.messages("C1")] == [f"hi {n}" for n in range(5)]
     assert isinstance(client, PooledWebClient)
-    pool = client._pool.connection_from_url(fake.api_url)
-    assert pool.num_connections == 1  # five calls, one connection
+    assert fake.connections_accepted == 1  # five calls, one connection
 
 
 def test_rate_limits_and_server_errors_are_retried(fake: FakeSlack) -> None:

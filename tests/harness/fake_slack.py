@@ -6,6 +6,7 @@ import contextlib
 import copy
 import itertools
 import json
+import socket
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -308,9 +309,38 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeSlack
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.accepted = 0  # TCP connections taken, to check that clients keep theirs open
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Count the connection and remember it, so stopping can close it."""
+        with self._open_lock:
+            self.accepted += 1
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        """Forget a connection its handler has finished with."""
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Drop every kept-alive connection, as a server going away does."""
+        with self._open_lock:
+            connections = list(self._open)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    # Keep-alive, as Slack's own servers answer: a client that pools connections reuses them.
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request stderr logging (pytest shows failures on its own)."""
@@ -418,6 +448,7 @@ class FakeSlack:
             return
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
@@ -435,6 +466,13 @@ class FakeSlack:
     ) -> None:
         """Stop the server at the end of a with-block."""
         self.stop()
+
+    @property
+    def connections_accepted(self) -> int:
+        """How many TCP connections clients have opened so far."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return self._server.accepted
 
     @property
     def port(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 from types import SimpleNamespace
@@ -354,3 +355,30 @@ def test_upload_failure_injection(fake_slack: FakeSlack, slack_web_client: WebCl
     fake_slack.fail_next("upload", status=500)
     with pytest.raises(HTTPError):
         slack_web_client.files_upload_v2(channel="C1", content=b"x", filename="x.txt")
+
+
+def _call_over(connection: http.client.HTTPConnection, method: str, **args: Any) -> Any:
+    """One Web API call on an open HTTP connection; returns the decoded answer."""
+    connection.request(
+        "POST",
+        f"/api/{method}",
+        body=json.dumps(args),
+        headers={"Authorization": f"Bearer {BOT_TOKEN}", "Content-Type": "application/json"},
+    )
+    answer = connection.getresponse()
+    assert answer.version == 11  # HTTP/1.1
+    return json.loads(answer.read())
+
+
+def test_connections_stay_open_between_calls_and_close_when_stopped() -> None:
+    """Like Slack, one HTTP/1.1 connection carries many calls; stopping drops it."""
+    with FakeSlack() as fake:
+        connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+        for number in range(3):
+            assert _call_over(connection, "chat.postMessage", channel="C1", text=f"hi {number}")[
+                "ok"
+            ]
+        assert fake.connections_accepted == 1
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        _call_over(connection, "auth.test")
+    connection.close()
