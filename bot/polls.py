@@ -53,9 +53,11 @@ MIN_OPTIONS = 2
 DEFAULT_DURATION = timedelta(minutes=2)
 MIN_DURATION = timedelta(seconds=10)
 MAX_DURATION = timedelta(hours=24)
-# chat.update allows about 50 calls a minute per workspace: one per poll every 2 s leaves room
-# for a few polls at once and for everything else the bot edits.
+# A poll's live tally is updated at most once every 2 s. Slack allows chat.update about 50 times
+# a minute per workspace, whatever the message, so all polls together get at most 40 a minute
+# (one every 1.5 s): the rest is left for everything else the bot edits.
 LIVE_UPDATE_INTERVAL = 2.0
+LIVE_UPDATE_SPACING = 60 / 40
 DERIVED_KEY_MAX = 60
 
 POLL_USAGE = (
@@ -287,6 +289,8 @@ class Coalescer:
     The first change after a quiet spell is flushed at once; changes during the following
     `interval` are folded into one flush at its end. So a burst of votes costs one message
     update per interval, and the final count is shown within `interval` of the last vote.
+    Flushes of different keys are also kept `spacing` apart, earliest due first, so several
+    busy polls share one budget of updates instead of each spending its own.
     """
 
     def __init__(
@@ -294,16 +298,19 @@ class Coalescer:
         flush: Callable[[int], None],
         *,
         interval: float = LIVE_UPDATE_INTERVAL,
+        spacing: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
         background: bool = True,
     ) -> None:
         self._flush = flush
         self.interval = interval
+        self.spacing = spacing
         self._monotonic = monotonic
         self._background = background
         self._cond = threading.Condition()
         self._due: dict[int, float] = {}
         self._last: dict[int, float] = {}
+        self._free_at = float("-inf")  # when the next flush of any key may start
         self._thread: threading.Thread | None = None
 
     def mark(self, key: int) -> None:
@@ -334,18 +341,22 @@ class Coalescer:
             return dict(self._due)
 
     def run_due(self) -> float | None:
-        """Flush every key whose time has come.
+        """Flush every key whose time has come, one at a time, `spacing` apart.
 
         Returns:
-            Seconds until the next flush is due, or None when nothing is pending.
+            Seconds until the next flush may run, or None when nothing is pending.
         """
-        with self._cond:
-            now = self._monotonic()
-            ready = [key for key, due in self._due.items() if due <= now]
-            for key in ready:
+        while True:
+            with self._cond:
+                if not self._due:
+                    return None
+                now = self._monotonic()
+                key, due = min(self._due.items(), key=lambda item: item[1])
+                start = max(due, self._free_at)
+                if start > now:
+                    return start - now
                 del self._due[key]
                 self._last[key] = now
-        for key in ready:
             try:
                 self._flush(key)
             except Exception:
@@ -354,14 +365,11 @@ class Coalescer:
                 # Spaced from the end of this update, so two never reach Slack closer than
                 # `interval` however long one takes (a 429 retry, a slow network).
                 done = self._monotonic()
+                self._free_at = done + self.spacing
                 if key in self._last:
                     self._last[key] = done
                 if key in self._due:
                     self._due[key] = max(self._due[key], done + self.interval)
-        with self._cond:
-            if not self._due:
-                return None
-            return max(0.0, min(self._due.values()) - self._monotonic())
 
     def _loop(self) -> None:
         while True:
@@ -556,6 +564,20 @@ class PollPublisher(Protocol):
         ...
 
 
+# A failed announcement (Slack down, rate limits used up) is tried again after these waits,
+# then at the next start.
+ANNOUNCE_RETRY_DELAYS = (
+    timedelta(seconds=30),
+    timedelta(minutes=1),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+)
+FORGET_HISTORY_JOB_ID = "anonymous-ballots-forget-history"
+FORGET_HISTORY_RETRY = timedelta(seconds=15)
+
+
 def close_job_id(poll_id: int) -> str:
     """The stable id of a poll's deadline job in the job store."""
     return f"poll-close-{poll_id}"
@@ -564,6 +586,21 @@ def close_job_id(poll_id: int) -> str:
 def close_poll_at_deadline(poll_id: int) -> None:
     """The scheduled job: close a poll whose deadline has come, and announce it."""
     bound_services().polls.close_at_deadline(poll_id)
+
+
+def announce_job_id(poll_id: int) -> str:
+    """The stable id of the job that tries a failed announcement again."""
+    return f"poll-announce-{poll_id}"
+
+
+def announce_poll_again(poll_id: int, attempt: int) -> None:
+    """The scheduled job: try again to post a closed poll's results."""
+    bound_services().polls.announce(poll_id, attempt=attempt)
+
+
+def forget_anonymous_history_job() -> None:
+    """The scheduled job: drop the database's history of anonymous counters (it was busy)."""
+    bound_services().polls.forget_anonymous_history()
 
 
 # ---------------------------------------------------------------------------
@@ -599,7 +636,7 @@ class PollService:
         self.sessions = sessions
         self.deadlines = deadlines
         self.publisher: PollPublisher | None = None
-        self.live = Coalescer(self._show_live, interval=live_interval)
+        self.live = Coalescer(self._show_live, interval=live_interval, spacing=LIVE_UPDATE_SPACING)
         self._locks = _Locks()
         self._options: dict[int, tuple[str, ...]] = {}
         self.writer: BatchWriter[Click, Counted | VoteOutcome] = BatchWriter(db, self._apply_vote)
@@ -804,9 +841,27 @@ class PollService:
         with self.db.transaction() as db:
             won = store.close_poll(db, poll_id=poll.id, now=at, reason=reason, closed_by=closed_by)
         if won:
-            self.deadlines.cancel(close_job_id(poll.id))
-            self.live.forget(poll.id)
+            self._after_close(poll)
         return won
+
+    def _after_close(self, poll: Poll) -> None:
+        """No more deadline job or live updates; an anonymous poll's ballots leave no trace."""
+        assert poll.id is not None
+        self.deadlines.cancel(close_job_id(poll.id))
+        self.live.forget(poll.id)
+        if poll.anonymous:
+            self.forget_anonymous_history()
+
+    def forget_anonymous_history(self) -> None:
+        """Drop the database's history of anonymous counters, or try again soon if busy."""
+        if store.forget_anonymous_history(self.db):
+            self.deadlines.cancel(FORGET_HISTORY_JOB_ID)  # whatever was still to do is done
+            return
+        self.deadlines.schedule(
+            FORGET_HISTORY_JOB_ID,
+            forget_anonymous_history_job,
+            self.clock.now() + FORGET_HISTORY_RETRY,
+        )
 
     def close_newest(
         self, *, channel_id: str, user_id: str, delivery_key: str | None
@@ -833,8 +888,7 @@ class PollService:
                 )
         except repo.DuplicateDelivery:
             return Duplicate()
-        self.deadlines.cancel(close_job_id(poll.id))
-        self.live.forget(poll.id)
+        self._after_close(poll)
         return ClosedNow(poll.id)
 
     def close_at_deadline(self, poll_id: int) -> None:
@@ -892,6 +946,8 @@ class PollService:
     def recover(self) -> None:
         """At start: close what became overdue while down; keep every other deadline."""
         self.close_overdue()
+        # The bot may have stopped between closing an anonymous poll and tidying up after it.
+        self.forget_anonymous_history()
         with self.db.read() as db:
             still_open = store.open_polls(db)
         for poll in still_open:
@@ -904,8 +960,12 @@ class PollService:
 
     # -- showing ---------------------------------------------------------------
 
-    def announce(self, poll_id: int) -> bool:
-        """Show a closed poll's final results, exactly once.
+    def announce(self, poll_id: int, *, attempt: int = 0) -> bool:
+        """Show a closed poll's final results, exactly once; on failure, try again later.
+
+        Args:
+            poll_id: the closed poll.
+            attempt: how many times this has failed before (the retry job counts).
 
         Returns:
             Whether this call posted them.
@@ -922,12 +982,34 @@ class PollService:
             try:
                 publisher.show_final(state)
             except Exception:
-                # Left unannounced: the next start tries again.
-                logger.exception("could not announce the results of poll %s", poll_id)
+                self._announce_later(poll_id, attempt)
                 return False
             with self.db.transaction() as db:
                 store.mark_announced(db, poll_id=poll_id, now=self.clock.now())
+        self.deadlines.cancel(announce_job_id(poll_id))
         return True
+
+    def _announce_later(self, poll_id: int, attempt: int) -> None:
+        """Schedule the next try of a failed announcement; after the last, the next start."""
+        if attempt >= len(ANNOUNCE_RETRY_DELAYS):
+            logger.exception(
+                "could not announce the results of poll %s after %s tries; the next start "
+                "tries again",
+                poll_id,
+                attempt + 1,
+            )
+            return
+        delay = ANNOUNCE_RETRY_DELAYS[attempt]
+        logger.exception(
+            "could not announce the results of poll %s; trying again in %s", poll_id, delay
+        )
+        self.deadlines.schedule(
+            announce_job_id(poll_id),
+            announce_poll_again,
+            self.clock.now() + delay,
+            poll_id,
+            attempt + 1,
+        )
 
     def _show_live(self, poll_id: int) -> None:
         """Coalescer flush: put the current tally on the poll's message."""
@@ -936,6 +1018,10 @@ class PollService:
             return
         with self._locks.of(poll_id):
             state = self.state(poll_id)
-            if state is None or state.closed or not state.poll.message_ts:
+            if state is None or state.closed:
+                return
+            if not state.poll.message_ts:
+                # A vote came before the poll's message was known: show it on the next round.
+                self.live.mark(poll_id)
                 return
             publisher.show_live(state)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Dropping old row versions must not hold up voters for long: give up and try again later.
+FORGET_HISTORY_WAIT_MS = 2_000
 READ_ONLY = "listening_bot_read_only"
+
+logger = logging.getLogger(__name__)
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -87,6 +94,55 @@ class Database:
         # Closing (not rolling back) ends the transaction but leaves loaded objects readable.
         with Session(self._read_engine, expire_on_commit=False) as session:
             yield session
+
+    def forget_history(
+        self, tables: Sequence[str], *, wait_ms: int = FORGET_HISTORY_WAIT_MS
+    ) -> bool:
+        """Leave no earlier versions of `tables`' rows in the database's files.
+
+        SQLite keeps each commit's pages in its write-ahead log until a checkpoint, so the log
+        can be replayed commit by commit: it is checkpointed and truncated to nothing.
+        PostgreSQL keeps old row versions, stamped with the transaction that wrote them, until
+        vacuumed: the tables are rewritten (VACUUM FULL). Neither touches the server's own
+        crash-recovery log, which only a database administrator can read.
+
+        Args:
+            tables: the tables whose old row versions must go.
+            wait_ms: how long to wait for other connections before giving up.
+
+        Returns:
+            False when other connections kept it from finishing; call again later.
+        """
+        try:
+            if self.is_sqlite:
+                return self._checkpoint_and_truncate(wait_ms)
+            with self.engine.connect() as connection:
+                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+                autocommit.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
+                try:
+                    for table in tables:
+                        # Table names come from our own models, never from users.
+                        autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
+                finally:
+                    autocommit.exec_driver_sql("RESET lock_timeout")
+            return True
+        except (OperationalError, sqlite3.OperationalError):
+            logger.warning("old row versions of %s kept for now: database busy", tables)
+            return False
+
+    def _checkpoint_and_truncate(self, wait_ms: int) -> bool:
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                cursor.close()
+        finally:
+            raw.close()
+        return not busy
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -34,6 +34,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from storage.db import Database
 from storage.models import Delivery, ListeningSession, Participant, fk_column, utc_column
 
 QUESTION_MAX = 3000  # a section holds 3,000 characters
@@ -274,6 +275,20 @@ def close_poll(
         .values(anonymous_count=PollOption.anonymous_count)
     )
     return True
+
+
+def forget_anonymous_history(database: Database) -> bool:
+    """Drop earlier versions of the anonymous counters from the database's files.
+
+    An anonymous vote adds its voter row and its counter increments in one transaction (so
+    neither can be lost without the other), and the database's own history of commits (SQLite's
+    write-ahead log, PostgreSQL's old row versions) could be replayed to pair them up. Called
+    when an anonymous poll closes, and at start.
+
+    Returns:
+        False when the database was too busy; call again later.
+    """
+    return database.forget_history([PollOption.__tablename__])
 
 
 def mark_announced(db: Session, *, poll_id: int, now: datetime) -> None:

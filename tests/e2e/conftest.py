@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,15 +27,6 @@ BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 CHANNEL = "C0SESSION"
 FACILITATOR = "U0FACIL"
 PARTICIPANT = "U0PART1"
-
-
-def eventually(condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "") -> None:
-    """Wait until `condition()` holds (for effects that land after Slack's ack); fail on timeout."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        time.sleep(0.005)
 
 
 def all_text(value: Any) -> str:

@@ -14,8 +14,9 @@ from bot.views.sessions import CHECK_IN_CALLBACK
 from bot.views.sessions import CONSENT_YES as CHECK_IN_CONSENT
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
-from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text, eventually
+from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text
 from tests.harness import slack_requests as payloads
+from tests.harness.waiting import eventually
 
 GROUPS = ["Unison", "GMB", "CLP"]
 

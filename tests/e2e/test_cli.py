@@ -15,11 +15,12 @@ import requests
 import yaml
 from sqlalchemy import create_engine, inspect
 
-from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, eventually
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fake_socket_mode import FakeSocketMode
 from tests.harness.slack_requests import SlackSender
+from tests.harness.waiting import eventually
 
 APP_TOKEN = "xapp-1-A0001-1234-abcdef"
 

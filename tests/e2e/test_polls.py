@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,16 @@ import requests
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from bot.polls import close_job_id, close_poll_at_deadline
+from bot.polls import (
+    ANNOUNCE_RETRY_DELAYS,
+    FORGET_HISTORY_JOB_ID,
+    FORGET_HISTORY_RETRY,
+    announce_job_id,
+    announce_poll_again,
+    close_job_id,
+    close_poll_at_deadline,
+    forget_anonymous_history_job,
+)
 from bot.views.polls import (
     BALLOT_ACTION,
     BALLOT_BLOCK,
@@ -39,14 +51,17 @@ from bot.views.polls import (
     VOTE_ACTION_PREFIX,
 )
 from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK
+from handlers.middleware import delivery_key
 from storage.models import Participant
 from storage.polls import Poll, PollOption, PollVote, PollVoter
-from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
+from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot
 from tests.e2e.conftest import ack_text as _ack_text
 from tests.e2e.conftest import all_text as _all_text
 from tests.e2e.conftest import mrkdwn as _mrkdwn
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call
+from tests.harness.waiting import eventually
+from tests.storage.history import sqlite_commits
 
 POLL = '"Should the party back the strike?" "Agree" "Disagree" "Not sure"'
 
@@ -156,6 +171,7 @@ def _final_updates(bot: RunningBot, ts: str) -> list[Call]:
 def _fast_live_updates(bot: RunningBot) -> None:
     """Tests that are not about coalescing need not wait two seconds for a tally."""
     bot.services.polls.live.interval = 0.05
+    bot.services.polls.live.spacing = 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -292,8 +308,8 @@ def test_the_same_click_delivered_four_times_counts_once(bot: RunningBot) -> Non
     # A multiple-choice click toggles: counted twice it would have cancelled itself out.
     assert _votes(bot) == [(PARTICIPANT, 1)]
     with bot.services.db.read() as db:
-        deliveries = db.exec(text("SELECT count(*) FROM delivery")).one()[0]  # type: ignore[call-overload]
-    assert deliveries >= 1
+        keys = db.exec(text("SELECT key FROM delivery")).all()  # type: ignore[call-overload]
+    assert [k for (k,) in keys].count(delivery_key(body)) == 1  # the click, recorded once
     _vote(bot, message, 0)  # a new click is a new delivery
     _wait_ephemeral(bot, PARTICIPANT, 2)
     assert len(_ephemerals_for(bot, PARTICIPANT)) == 2
@@ -425,6 +441,39 @@ def test_close_redelivered_is_announced_once(bot: RunningBot) -> None:
     assert len(_uploads(bot)) == 1
 
 
+def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
+    message = _launch(bot)
+    poll_id = _poll(bot).id or 0
+    bot.slack.fail_next("chat.update", status=200, error="internal_error", times=2)
+    bot.command("/poll", "close")
+    eventually(
+        lambda: announce_job_id(poll_id) in bot.services.deadlines.pending(),
+        what="the retry to be scheduled",
+    )
+    assert _poll(bot).announced_at is None
+    assert _uploads(bot) == []
+    pending = bot.services.deadlines.pending()
+    assert pending[announce_job_id(poll_id)] == bot.clock.now() + ANNOUNCE_RETRY_DELAYS[0]
+
+    announce_poll_again(poll_id, 1)  # the job, when its time comes: fails again
+    pending = bot.services.deadlines.pending()
+    assert pending[announce_job_id(poll_id)] == bot.clock.now() + ANNOUNCE_RETRY_DELAYS[1]
+    announce_poll_again(poll_id, 2)  # and now Slack answers
+    assert _poll(bot).announced_at is not None
+    finals = _final_updates(bot, message["ts"])
+    assert [c.failed for c in finals] == [True, True, False]
+    assert len(_uploads(bot)) == 1
+    assert announce_job_id(poll_id) not in bot.services.deadlines.pending()
+
+
+def test_after_the_last_retry_the_next_start_announces(bot: RunningBot) -> None:
+    _launch(bot)
+    poll_id = _poll(bot).id or 0
+    bot.slack.fail_next("chat.update", status=200, error="internal_error")
+    assert not bot.services.polls.announce(poll_id, attempt=len(ANNOUNCE_RETRY_DELAYS))
+    assert announce_job_id(poll_id) not in bot.services.deadlines.pending()
+
+
 def test_results_are_announced_again_if_the_bot_stopped_halfway(bot: RunningBot) -> None:
     message = _launch(bot)
     bot.slack.fail_next("chat.update", status=200, error="internal_error")
@@ -477,6 +526,27 @@ def test_live_updates_are_coalesced_under_a_burst(bot: RunningBot) -> None:
     # One update at the first vote, then at most one per 2 s while votes come, and the last.
     assert 1 <= len(updates) <= 2 + int(voting / 2.0)
     assert len(updates) < len(users) / 10
+
+
+def test_a_vote_before_the_poll_message_is_known_still_reaches_the_tally(
+    bot: RunningBot,
+) -> None:
+    _fast_live_updates(bot)
+    _start_session(bot)
+    release = bot.slack.hold_next("chat.postMessage")  # people see the poll; the bot waits
+    try:
+        assert bot.command("/poll", POLL).text == ""
+        [post] = bot.slack.wait_for("chat.postMessage", predicate=_is_poll_post)
+        message = _message(bot, post.response["ts"])
+        _vote(bot, message, 1)
+        assert "You voted: *Disagree*" in _wait_ephemeral(bot, PARTICIPANT).args["text"]
+        assert _poll(bot).message_ts is None
+    finally:
+        release.set()
+    eventually(
+        lambda: "*1* voted" in _all_text(_message(bot, message["ts"])["blocks"]),
+        what="the vote on the poll message",
+    )
 
 
 def test_a_rate_limited_update_is_retried(bot: RunningBot) -> None:
@@ -589,6 +659,69 @@ def test_anonymous_votes_leave_no_link_between_people_and_choices(bot: RunningBo
             if any(user in flat for user in choices):
                 # Any table that names an anonymous voter says nothing about options.
                 assert not {"option_index", "anonymous_count", "choice"} & columns, table
+
+
+def _anonymous_poll_with_three_votes(bot: RunningBot) -> tuple[dict[str, Any], dict[str, int]]:
+    _fast_live_updates(bot)
+    message = _launch(bot, POLL + " --anonymous")
+    choices = {"U0ANON1": 0, "U0ANON2": 2, "U0ANON3": 1}
+    for user, index in choices.items():
+        _vote(bot, message, index, user=user)
+        _wait_ephemeral(bot, user)
+    return message, choices
+
+
+def _anonymous_tally_in(poll_id: int | None) -> Callable[[sqlite3.Connection], Any]:
+    """Reads who voted and the counters from a copy of the database files."""
+
+    def read(connection: sqlite3.Connection) -> tuple[frozenset[str], tuple[int, ...]]:
+        voters = connection.execute("SELECT user_id FROM poll_voter WHERE poll_id = ?", (poll_id,))
+        counts = connection.execute(
+            "SELECT anonymous_count FROM poll_option WHERE poll_id = ? ORDER BY option_index",
+            (poll_id,),
+        )
+        return frozenset(u for (u,) in voters), tuple(c for (c,) in counts)
+
+    return read
+
+
+def test_a_copy_of_the_database_files_cannot_replay_anonymous_votes(
+    bot: RunningBot, sqlite_url: str, tmp_path: Path
+) -> None:
+    choices = _anonymous_poll_with_three_votes(bot)[1]
+    read = _anonymous_tally_in(_poll(bot).id)
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    (tmp_path / "open").mkdir()
+    # While the poll is open the log still holds each vote's commit (the documented limit).
+    assert len(sqlite_commits(db_file, read, tmp_path / "open")) > 2
+    bot.command("/poll", "close")
+    bot.slack.wait_for("files.completeUploadExternal")
+    (tmp_path / "closed").mkdir()
+    assert sqlite_commits(db_file, read, tmp_path / "closed") == [(frozenset(choices), (1, 1, 1))]
+
+
+def test_a_busy_database_forgets_anonymous_history_a_little_later(
+    bot: RunningBot, sqlite_url: str, tmp_path: Path
+) -> None:
+    choices = _anonymous_poll_with_three_votes(bot)[1]
+    read = _anonymous_tally_in(_poll(bot).id)
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    reader = sqlite3.connect(db_file, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM poll").fetchone()  # an old snapshot, held open
+        bot.command("/poll", "close")
+        bot.slack.wait_for("files.completeUploadExternal", timeout=10)
+        pending = bot.services.deadlines.pending()
+        assert pending[FORGET_HISTORY_JOB_ID] == bot.clock.now() + FORGET_HISTORY_RETRY
+    finally:
+        reader.close()
+    (tmp_path / "busy").mkdir()
+    assert len(sqlite_commits(db_file, read, tmp_path / "busy")) > 1  # not yet
+    forget_anonymous_history_job()  # the job, when its time comes
+    assert FORGET_HISTORY_JOB_ID not in bot.services.deadlines.pending()
+    (tmp_path / "later").mkdir()
+    assert sqlite_commits(db_file, read, tmp_path / "later") == [(frozenset(choices), (1, 1, 1))]
 
 
 def test_anonymous_multiple_choice_uses_a_one_time_ballot(bot: RunningBot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,13 +15,16 @@ import requests
 from sqlalchemy import create_engine, text
 
 from bot.polls import close_job_id
-from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, eventually
+from bot.views.polls import VOTE_ACTION_PREFIX
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
 from tests.e2e.test_cli import BotProcess, _free_port
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.slack_requests import SlackSender
+from tests.harness.waiting import eventually
 
 VOTERS = [f"U0VOTER{n:02d}" for n in range(30)]
+LONG_OPTIONS = [f"O{n:02d}" for n in range(1, 21)]
 
 
 @pytest.fixture
@@ -98,20 +102,35 @@ def _poll_message(slack: FakeSlack, question: str) -> dict[str, Any]:
 
 
 def _click(message: dict[str, Any], index: int, user: str) -> dict[str, Any]:
-    block = next(b for b in message["blocks"] if b["type"] == "actions")
-    button = block["elements"][index]
+    block_id, button = [
+        (block["block_id"], element)
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"].startswith(VOTE_ACTION_PREFIX)
+    ][index]
     return payloads.block_action(
         user_id=user,
         channel_id=CHANNEL,
         action_id=button["action_id"],
-        block_id=block["block_id"],
+        block_id=block_id,
         value=button["value"],
         message_ts=message["ts"],
     )
 
 
 def _confirmed(slack: FakeSlack) -> list[Call]:
-    return [c for c in slack.calls_to("chat.postEphemeral") if "You voted" in c.args["text"]]
+    """Confirmations of votes: "You voted: *Yes*" or "Your choices: *O01*, *O02*"."""
+    return [
+        c
+        for c in slack.calls_to("chat.postEphemeral")
+        if re.match(r":white_check_mark: (You voted|Your choices):", c.args["text"])
+    ]
+
+
+def _named_choices(confirmation: Call) -> set[str]:
+    """The options a confirmation names (its first sentence)."""
+    return set(re.findall(r"\*([^*]+)\*", confirmation.args["text"].split(". ", 1)[0]))
 
 
 def _final_updates(slack: FakeSlack, ts: str) -> list[Call]:
@@ -130,7 +149,10 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         slack.wait_for("chat.postMessage", timeout=10)
         assert served.command("/poll", '"Short?" "Yes" "No" --time 10s').text == ""
         short = _poll_message(slack, "Short?")
-        assert served.command("/poll", '"Long?" "Yes" "No" --time 1h').text == ""
+        # Multiple choice with an option per round: every confirmed click adds one more choice,
+        # so any confirmed vote that was lost shows as a missing option.
+        options = " ".join(f'"{name}"' for name in LONG_OPTIONS)
+        assert served.command("/poll", f'"Long?" {options} --multi --time 1h').text == ""
         long = _poll_message(slack, "Long?")
         polls = {
             q: (i, closes_at)
@@ -143,12 +165,15 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         stop = threading.Event()
 
         def voter(user: str) -> None:
-            for round_ in range(50):
+            for round_ in range(2 * len(LONG_OPTIONS)):
                 if stop.is_set():
                     return
-                message = short if round_ % 2 == 0 else long
+                if round_ % 2 == 0:
+                    click = _click(short, 0, user)  # Yes, again and again
+                else:
+                    click = _click(long, round_ // 2, user)  # one more option each time
                 try:
-                    served.sender.action(_click(message, round_ % 2, user))
+                    served.sender.action(click)
                 except requests.RequestException:
                     return  # the bot is gone
 
@@ -203,19 +228,25 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         long_closes = datetime.fromisoformat(str(long_deadline)).replace(tzinfo=UTC)
         assert next_run == pytest.approx(long_closes.timestamp())
 
-        # Every vote a voter was told about is in the database, as their latest choice.
-        stored = {
-            (poll_id, user): index
-            for poll_id, user, index in served.rows(
-                "SELECT poll_id, user_id, option_index FROM poll_vote"
-            )
-        }
-        # Voters said Yes in the short poll and No in the long one, so a reply names its poll.
-        where = {"Yes": (short_id, 0), "No": (long_id, 1)}
+        # Every vote a voter was told about is in the database.
+        stored: dict[tuple[int, str], set[str]] = {}
+        for poll_id, user, index in served.rows(
+            "SELECT poll_id, user_id, option_index FROM poll_vote"
+        ):
+            name = ("Yes", "No")[index] if poll_id == short_id else LONG_OPTIONS[index]
+            stored.setdefault((poll_id, user), set()).add(name)
+        long_confirmations = 0
         assert confirmed
         for reply in confirmed:
-            poll_id, index = where[reply.args["text"].split("*")[1]]
-            assert stored.get((poll_id, reply.args["user"])) == index, reply.args
+            named = _named_choices(reply)
+            poll_id = short_id if named == {"Yes"} else long_id
+            long_confirmations += poll_id == long_id
+            assert named <= stored.get((poll_id, reply.args["user"]), set()), reply.args
+        assert long_confirmations >= 5  # the check above covered many changes, not one click
+        for (poll_id, _user), names in stored.items():
+            if poll_id == long_id:  # clicks were in option order, none taken back
+                assert names == set(LONG_OPTIONS[: len(names)])
+
         # And after the restart voting goes on in the long poll, but not in the short one.
         served.sender.action(_click(long, 1, "U0AFTER"))
         served.sender.action(_click(short, 0, "U0AFTER"))
@@ -223,7 +254,19 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
             "chat.postEphemeral", predicate=lambda c: c.args["user"] == "U0AFTER", count=2
         )
         after = [c.args["text"] for c in slack.calls_to("chat.postEphemeral")]
-        assert any("You voted: *No*" in t for t in after)
+        assert any(f"Your choices: *{LONG_OPTIONS[1]}*" in t for t in after)
         assert any("This poll closed at" in t for t in after)
+
+        # A deadline that comes while the bot runs: its scheduler job closes the poll, once.
+        assert served.command("/poll", '"Tick?" "Yes" "No" --time 10s').text == ""
+        tick = _poll_message(slack, "Tick?")
+        served.sender.action(_click(tick, 0, "U0TICK"))
+        slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+        tick_sql = "SELECT close_reason, announced_at FROM poll WHERE question = 'Tick?'"
+        eventually(lambda: served.rows(tick_sql)[0][1] is not None, what="Tick? announced")
+        assert served.rows(tick_sql)[0][0] == "deadline"
+        assert len(_final_updates(slack, tick["ts"])) == 1
+        assert "1 of 1 who voted" in str(_final_updates(slack, tick["ts"])[0].args["blocks"])
+        assert "Traceback" not in second.output()
     finally:
         second.stop()

@@ -18,7 +18,6 @@ from tests.e2e.conftest import (
     RunningBot,
     ack_text,
     all_text,
-    eventually,
     mrkdwn,
 )
 from tests.e2e.rooms_helpers import (
@@ -38,6 +37,7 @@ from tests.e2e.rooms_helpers import (
     submit_report,
     thread,
 )
+from tests.harness.waiting import eventually
 
 PROMPT = "What would make the biggest difference where you live?"
 

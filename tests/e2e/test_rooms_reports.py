@@ -23,7 +23,6 @@ from tests.e2e.conftest import (
     RunningBot,
     ack_text,
     all_text,
-    eventually,
     mrkdwn,
 )
 from tests.e2e.rooms_helpers import (
@@ -42,6 +41,7 @@ from tests.e2e.rooms_helpers import (
     submit_report,
     thread,
 )
+from tests.harness.waiting import eventually
 
 
 def _setup(bot: RunningBot, count: int = 4, rooms: int = 2) -> dict[int, set[str]]:

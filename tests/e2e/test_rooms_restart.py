@@ -13,11 +13,12 @@ from sqlalchemy import create_engine, text
 from bot.rooms import end_job_id, warn_job_id
 from bot.views.rooms import REPORT_ACTION
 from bot.views.sessions import CHECK_IN_CALLBACK
-from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, eventually
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
 from tests.e2e.test_cli import BotProcess, _free_port
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.slack_requests import SlackSender
+from tests.harness.waiting import eventually
 
 PEOPLE = [f"U0P{n:02d}" for n in range(1, 5)]
 

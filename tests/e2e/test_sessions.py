@@ -17,11 +17,11 @@ from tests.e2e.conftest import (
     RunningBot,
     ack_text,
     all_text,
-    eventually,
     mrkdwn,
 )
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call
+from tests.harness.waiting import eventually
 
 START = '/session start "Durham listening session" --area Durham --group CLP'
 

@@ -10,8 +10,9 @@ import pytest
 
 from bot.summary import SummaryPublisher
 from storage.rooms import NewQuote
-from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, eventually
+from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot
 from tests.harness.tour_data import add_closed_poll, add_report_backs
+from tests.harness.waiting import eventually
 
 SUMMARY_CHANNEL = "C0SUMMARY"
 HOSTILE = "<!channel> & <https://evil.example|click>"

@@ -29,6 +29,7 @@ APP_ID = "A0001"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 BOT_NAME = "listening-bot"
+HOLD_TIMEOUT = 30.0  # a held answer is sent anyway after this long
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -415,6 +416,7 @@ class FakeSlack:
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._holds: dict[str, deque[threading.Event]] = defaultdict(deque)
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
@@ -573,6 +575,17 @@ class FakeSlack:
             for _ in range(times):
                 self._failures[method].append(_Failure(status, error, retry_after))
 
+    def hold_next(self, method: str) -> threading.Event:
+        """Delay the answer to the next call to method until the returned event is set.
+
+        The call takes effect at once (a posted message is in the channel, as people see it)
+        but the caller waits for its answer, as over a slow network.
+        """
+        release = threading.Event()
+        with self._cond:
+            self._holds[method].append(release)
+        return release
+
     # -- queries ---------------------------------------------------------------
 
     @property
@@ -655,6 +668,7 @@ class FakeSlack:
             self._calls.clear()
             self.violations.clear()
             self._failures.clear()
+            self._holds.clear()
             self._messages.clear()
             self._ephemerals.clear()
             self._views.clear()
@@ -677,7 +691,14 @@ class FakeSlack:
         parts = urlsplit(raw_path)
         path = parts.path
         if path.startswith("/api/"):
-            return self._api(path[len("/api/") :], path, parts.query, headers, body)
+            method = path[len("/api/") :]
+            answer = self._api(method, path, parts.query, headers, body)
+            with self._cond:
+                holds = self._holds.get(method)
+                hold = holds.popleft() if holds else None
+            if hold is not None:
+                hold.wait(HOLD_TIMEOUT)  # done, but the answer is slow to come back
+            return answer
         if path.startswith("/upload/") and verb == "POST":
             return self._upload(path[len("/upload/") :], path, headers, body)
         if path.startswith("/response/") and verb == "POST":

@@ -382,3 +382,21 @@ def test_connections_stay_open_between_calls_and_close_when_stopped() -> None:
     with pytest.raises((ConnectionError, http.client.HTTPException)):
         _call_over(connection, "auth.test")
     connection.close()
+
+
+def test_a_held_answer_takes_effect_at_once_and_comes_back_when_released(
+    fake_slack: FakeSlack, slack_web_client: WebClient
+) -> None:
+    release = fake_slack.hold_next("chat.postMessage")
+    answers: list[Any] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(slack_web_client.chat_postMessage(channel="C1", text="slow"))
+    )
+    caller.start()
+    fake_slack.wait_for("chat.postMessage")
+    assert [m["text"] for m in fake_slack.messages("C1")] == ["slow"]  # people see it already
+    assert answers == []  # the caller is still waiting
+    release.set()
+    caller.join(timeout=5)
+    assert answers[0]["ts"] == fake_slack.messages("C1")[0]["ts"]
+    assert slack_web_client.chat_postMessage(channel="C1", text="fast")["ok"]  # one call only

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -14,6 +16,7 @@ from storage import repository as repo
 from storage.db import Database
 from storage.models import Participant
 from storage.polls import Poll, PollOption, PollVote, PollVoter, Tally
+from tests.storage.history import postgres_row_versions, sqlite_commits
 from tests.storage.sessions import T0, start_session
 
 
@@ -262,5 +265,120 @@ def test_closing_hides_which_transaction_last_counted_a_vote(postgres_url: str) 
         voter, option = xmins()
         assert not voter & option
         assert len(option) == 1  # every counter now carries the closing transaction
+    finally:
+        database.dispose()
+
+
+# ---------------------------------------------------------------------------
+# anonymous ballots leave no history in the database's files
+
+ANONYMOUS_CHOICES = {"U2": 0, "U3": 2, "U4": 1}
+
+
+def _cast_one_by_one(database: Database, poll: Poll) -> None:
+    """Each anonymous voter in a transaction of their own, as clicks spread out in time come."""
+    assert poll.id is not None
+    for user, index in ANONYMOUS_CHOICES.items():
+        with database.transaction() as s:
+            assert store.cast_anonymous(s, poll_id=poll.id, user_id=user, option_indexes=[index])
+
+
+def _close(database: Database, poll: Poll) -> None:
+    assert poll.id is not None
+    with database.transaction() as s:
+        assert store.close_poll(s, poll_id=poll.id, now=T0, reason="deadline", closed_by=None)
+
+
+def _voters_and_counts(connection: sqlite3.Connection) -> tuple[frozenset[str], tuple[int, ...]]:
+    voters = frozenset(u for (u,) in connection.execute("SELECT user_id FROM poll_voter"))
+    counts = tuple(
+        c for (c,) in connection.execute("SELECT anonymous_count FROM poll_option ORDER BY 1")
+    )
+    return voters, counts
+
+
+def test_sqlite_keeps_no_replayable_commits_of_a_closed_anonymous_poll(
+    sqlite_database: Database, sqlite_url: str, tmp_path: Path
+) -> None:
+    poll = _poll(sqlite_database, _session(sqlite_database), anonymous=True)
+    _cast_one_by_one(sqlite_database, poll)
+    _close(sqlite_database, poll)
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    (tmp_path / "before").mkdir()
+    before = sqlite_commits(db_file, _voters_and_counts, tmp_path / "before")
+    # The write-ahead log holds a state after each vote: one voter more, one count more.
+    assert len(before) >= len(ANONYMOUS_CHOICES) + 1
+
+    assert store.forget_anonymous_history(sqlite_database)
+
+    assert Path(f"{db_file}-wal").stat().st_size == 0
+    (tmp_path / "after").mkdir()
+    after = sqlite_commits(db_file, _voters_and_counts, tmp_path / "after")
+    assert after == [(frozenset(ANONYMOUS_CHOICES), (1, 1, 1))]  # the final totals, nothing else
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_no_old_counter_versions_of_a_closed_anonymous_poll(
+    postgres_url: str,
+) -> None:
+    from storage.migrate import upgrade
+
+    database = Database(postgres_url)
+    upgrade(database.engine)
+    try:
+        poll = _poll(database, _session(database), anonymous=True)
+        _cast_one_by_one(database, poll)
+        _close(database, poll)
+        with database.read() as s:
+            voter_transactions = {
+                xmin
+                for (xmin,) in s.exec(text("SELECT xmin::text FROM poll_voter")).all()  # type: ignore[call-overload]
+            }
+        assert len(voter_transactions) == len(ANONYMOUS_CHOICES)
+        before = postgres_row_versions(database, "poll_option")
+        # Old counter versions, each written by one voter's transaction, are still on disk.
+        assert {xmin for xmin, _ in before} & voter_transactions
+
+        assert store.forget_anonymous_history(database)
+
+        after = postgres_row_versions(database, "poll_option")
+        assert not {xmin for xmin, _ in after} & voter_transactions
+        assert len(after) == 3  # one version per option: the closed totals
+        assert _tally(database, poll) == Tally((1, 1, 1), 3)
+    finally:
+        database.dispose()
+
+
+def test_forgetting_history_gives_up_while_an_old_snapshot_is_read_on_sqlite(
+    sqlite_database: Database, sqlite_url: str
+) -> None:
+    poll = _poll(sqlite_database, _session(sqlite_database), anonymous=True)
+    reader = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM poll_voter").fetchone()  # holds this snapshot
+        _cast_one_by_one(sqlite_database, poll)
+        assert not sqlite_database.forget_history(["poll_option"], wait_ms=50)
+        reader.execute("COMMIT")
+        assert sqlite_database.forget_history(["poll_option"], wait_ms=50)
+    finally:
+        reader.close()
+
+
+@pytest.mark.postgres
+def test_forgetting_history_gives_up_while_the_table_is_in_use_on_postgres(
+    postgres_url: str,
+) -> None:
+    from storage.migrate import upgrade
+
+    database = Database(postgres_url)
+    upgrade(database.engine)
+    try:
+        poll = _poll(database, _session(database), anonymous=True)
+        with database.transaction() as s:
+            s.exec(select(PollOption)).all()  # an open transaction holds a lock on the table
+            assert not database.forget_history(["poll_option"], wait_ms=50)
+        assert database.forget_history(["poll_option"], wait_ms=50)
+        assert _tally(database, poll) == Tally((0, 0, 0), 0)
     finally:
         database.dispose()
