@@ -14,7 +14,7 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -289,13 +289,14 @@ class Coalescer:
     The first change after a quiet spell is flushed at once; changes during the following
     `interval` are folded into one flush at its end. So a burst of votes costs one message
     update per interval, and the final count is shown within `interval` of the last vote.
-    Flushes of different keys are also kept `spacing` apart, earliest due first, so several
-    busy polls share one budget of updates instead of each spending its own.
+    Flushes that sent an update are also kept `spacing` apart whatever their keys, earliest due
+    first, so several busy polls share one budget of updates instead of each spending its own.
+    `flush` returns whether it sent anything.
     """
 
     def __init__(
         self,
-        flush: Callable[[int], None],
+        flush: Callable[[int], bool],
         *,
         interval: float = LIVE_UPDATE_INTERVAL,
         spacing: float = 0.0,
@@ -358,14 +359,16 @@ class Coalescer:
                 del self._due[key]
                 self._last[key] = now
             try:
-                self._flush(key)
+                sent = self._flush(key)
             except Exception:
                 logger.exception("live update of poll %s failed", key)
+                sent = True  # it reached Slack, or tried to: it counts against the budget
             with self._cond:
                 # Spaced from the end of this update, so two never reach Slack closer than
                 # `interval` however long one takes (a 429 retry, a slow network).
                 done = self._monotonic()
-                self._free_at = done + self.spacing
+                if sent:
+                    self._free_at = done + self.spacing
                 if key in self._last:
                     self._last[key] = done
                 if key in self._due:
@@ -640,6 +643,7 @@ class PollService:
         self._locks = _Locks()
         self._options: dict[int, tuple[str, ...]] = {}
         self.writer: BatchWriter[Click, Counted | VoteOutcome] = BatchWriter(db, self._apply_vote)
+        self._tidying = ThreadPoolExecutor(max_workers=1, thread_name_prefix="poll-tidy")
 
     def attach(self, publisher: PollPublisher) -> None:
         """Set what shows polls in chat."""
@@ -850,18 +854,23 @@ class PollService:
         self.deadlines.cancel(close_job_id(poll.id))
         self.live.forget(poll.id)
         if poll.anonymous:
-            self.forget_anonymous_history()
+            # In the background: it may wait a moment for other connections, and neither the
+            # facilitator's command nor the announcement should wait with it.
+            self._tidying.submit(self.forget_anonymous_history)
 
     def forget_anonymous_history(self) -> None:
         """Drop the database's history of anonymous counters, or try again soon if busy."""
-        if store.forget_anonymous_history(self.db):
-            self.deadlines.cancel(FORGET_HISTORY_JOB_ID)  # whatever was still to do is done
-            return
-        self.deadlines.schedule(
-            FORGET_HISTORY_JOB_ID,
-            forget_anonymous_history_job,
-            self.clock.now() + FORGET_HISTORY_RETRY,
-        )
+        try:
+            if store.forget_anonymous_history(self.db):
+                self.deadlines.cancel(FORGET_HISTORY_JOB_ID)  # whatever was still to do is done
+                return
+            self.deadlines.schedule(
+                FORGET_HISTORY_JOB_ID,
+                forget_anonymous_history_job,
+                self.clock.now() + FORGET_HISTORY_RETRY,
+            )
+        except Exception:
+            logger.exception("could not drop the history of anonymous ballots; the next start will")
 
     def close_newest(
         self, *, channel_id: str, user_id: str, delivery_key: str | None
@@ -1011,17 +1020,22 @@ class PollService:
             attempt + 1,
         )
 
-    def _show_live(self, poll_id: int) -> None:
-        """Coalescer flush: put the current tally on the poll's message."""
+    def _show_live(self, poll_id: int) -> bool:
+        """Coalescer flush: put the current tally on the poll's message.
+
+        Returns:
+            Whether an update was sent to Slack.
+        """
         publisher = self.publisher
         if publisher is None:
-            return
+            return False
         with self._locks.of(poll_id):
             state = self.state(poll_id)
             if state is None or state.closed:
-                return
+                return False
             if not state.poll.message_ts:
                 # A vote came before the poll's message was known: show it on the next round.
                 self.live.mark(poll_id)
-                return
+                return False
             publisher.show_live(state)
+            return True

@@ -9,17 +9,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Dropping old row versions must not hold up voters for long: give up and try again later.
-FORGET_HISTORY_WAIT_MS = 2_000
+FORGET_HISTORY_WAIT_MS = 200
 READ_ONLY = "listening_bot_read_only"
 
 logger = logging.getLogger(__name__)
+
+# Other sessions of this database whose snapshot or transaction began before `mark` (PostgreSQL;
+# sessions of other users show no snapshot unless the bot's role may read all statistics).
+_OLDER_TRANSACTIONS = text(
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND (age(backend_xmin) > age(xid(CAST(:mark AS xid8)))"
+    " OR age(backend_xid) > age(xid(CAST(:mark AS xid8))))"
+)
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -108,7 +117,8 @@ class Database:
 
         Args:
             tables: the tables whose old row versions must go.
-            wait_ms: how long to wait for other connections before giving up.
+            wait_ms: how long to wait for other connections before giving up; writers wait
+                behind this, so keep it short and call again later instead.
 
         Returns:
             False when other connections kept it from finishing; call again later.
@@ -116,18 +126,9 @@ class Database:
         try:
             if self.is_sqlite:
                 return self._checkpoint_and_truncate(wait_ms)
-            with self.engine.connect() as connection:
-                autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-                autocommit.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
-                try:
-                    for table in tables:
-                        # Table names come from our own models, never from users.
-                        autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
-                finally:
-                    autocommit.exec_driver_sql("RESET lock_timeout")
-            return True
+            return self._vacuum_full(tables, wait_ms)
         except (OperationalError, sqlite3.OperationalError):
-            logger.warning("old row versions of %s kept for now: database busy", tables)
+            logger.info("old row versions of %s kept for now: database busy", tables)
             return False
 
     def _checkpoint_and_truncate(self, wait_ms: int) -> bool:
@@ -143,6 +144,27 @@ class Database:
         finally:
             raw.close()
         return not busy
+
+    def _vacuum_full(self, tables: Sequence[str], wait_ms: int) -> bool:
+        with self.engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            # VACUUM keeps the row versions any open transaction may still read: if one began
+            # before this point (an export, a backup, a vote in flight), come back later.
+            mark = autocommit.exec_driver_sql("SELECT pg_current_xact_id()::text").scalar_one()
+            older = autocommit.execute(_OLDER_TRANSACTIONS, {"mark": mark}).scalar_one()
+            if older:
+                logger.info(
+                    "old row versions of %s kept for now: %s older transactions", tables, older
+                )
+                return False
+            autocommit.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
+            try:
+                for table in tables:
+                    # Table names come from our own models, never from users.
+                    autocommit.exec_driver_sql(f'VACUUM FULL "{table}"')
+            finally:
+                autocommit.exec_driver_sql("RESET lock_timeout")
+        return True
 
     def dispose(self) -> None:
         """Close every pooled connection."""

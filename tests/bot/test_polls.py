@@ -234,8 +234,13 @@ def _coalescer(
 ) -> tuple[Coalescer, FakeTime, list[tuple[float, int]]]:
     time = FakeTime()
     flushed: list[tuple[float, int]] = []
+
+    def flush(key: int) -> bool:
+        flushed.append((time.now, key))
+        return True
+
     coalescer = Coalescer(
-        lambda key: flushed.append((time.now, key)),
+        flush,
         interval=interval,
         spacing=spacing,
         monotonic=time,
@@ -298,6 +303,21 @@ def test_busy_polls_share_one_budget_of_updates_in_turn() -> None:
     assert flushed[3:] == [(104.5, 1), (106.0, 2), (107.5, 3)]
 
 
+def test_a_flush_that_sent_nothing_leaves_the_budget_to_the_others() -> None:
+    time = FakeTime()
+    flushed: list[tuple[float, int]] = []
+
+    def flush(key: int) -> bool:
+        flushed.append((time.now, key))
+        return key != 1  # poll 1 has no message to update yet
+
+    coalescer = Coalescer(flush, interval=2.0, spacing=1.5, monotonic=time, background=False)
+    for key in (1, 2, 3):
+        coalescer.mark(key)
+    _run_until_idle(coalescer, time)
+    assert flushed == [(100.0, 1), (100.0, 2), (101.5, 3)]
+
+
 def test_one_poll_alone_keeps_its_own_interval() -> None:
     coalescer, time, flushed = _coalescer(interval=2.0, spacing=1.5)
     coalescer.mark(1)
@@ -314,10 +334,11 @@ def test_a_slow_update_pushes_the_next_one_back() -> None:
     ends: list[float] = []
     coalescer: Coalescer
 
-    def slow_flush(key: int) -> None:
+    def slow_flush(key: int) -> bool:
         time.now += 1.5  # e.g. a 429 retried after Retry-After
         coalescer.mark(key)  # a vote arrives while the update is in flight
         ends.append(time.now)
+        return True
 
     coalescer = Coalescer(slow_flush, interval=2.0, monotonic=time, background=False)
     coalescer.mark(1)
@@ -329,10 +350,11 @@ def test_a_failing_flush_does_not_stop_the_others() -> None:
     time = FakeTime()
     seen: list[int] = []
 
-    def flush(key: int) -> None:
+    def flush(key: int) -> bool:
         seen.append(key)
         if key == 1:
             raise RuntimeError("chat.update failed")
+        return True
 
     coalescer = Coalescer(flush, monotonic=time, background=False)
     coalescer.mark(1)
@@ -384,9 +406,10 @@ def test_the_background_flusher_runs_and_stops_when_idle() -> None:
     done = threading.Event()
     seen: list[int] = []
 
-    def flush(key: int) -> None:
+    def flush(key: int) -> bool:
         seen.append(key)
         done.set()
+        return True
 
     coalescer = Coalescer(flush, interval=0.01)
     coalescer.mark(3)

@@ -417,6 +417,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._holds: dict[str, deque[threading.Event]] = defaultdict(deque)
+        self._held: set[threading.Event] = set()  # answers being held right now
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
@@ -448,6 +449,7 @@ class FakeSlack:
         """Stop serving and release the port."""
         if self._server is None:
             return
+        self._release_holds()
         self._server.shutdown()
         self._server.server_close()
         self._server.close_connections()
@@ -586,6 +588,15 @@ class FakeSlack:
             self._holds[method].append(release)
         return release
 
+    def _release_holds(self) -> None:
+        """Let every held answer go (stopping or resetting must not leave callers hanging)."""
+        with self._cond:
+            pending = [event for queue in self._holds.values() for event in queue]
+            pending += self._held
+            self._holds.clear()
+        for event in pending:
+            event.set()
+
     # -- queries ---------------------------------------------------------------
 
     @property
@@ -668,7 +679,7 @@ class FakeSlack:
             self._calls.clear()
             self.violations.clear()
             self._failures.clear()
-            self._holds.clear()
+            self._release_holds()
             self._messages.clear()
             self._ephemerals.clear()
             self._views.clear()
@@ -692,12 +703,16 @@ class FakeSlack:
         path = parts.path
         if path.startswith("/api/"):
             method = path[len("/api/") :]
-            answer = self._api(method, path, parts.query, headers, body)
-            with self._cond:
+            with self._cond:  # the first call to arrive is the one held
                 holds = self._holds.get(method)
                 hold = holds.popleft() if holds else None
+                if hold is not None:
+                    self._held.add(hold)
+            answer = self._api(method, path, parts.query, headers, body)
             if hold is not None:
                 hold.wait(HOLD_TIMEOUT)  # done, but the answer is slow to come back
+                with self._cond:
+                    self._held.discard(hold)
             return answer
         if path.startswith("/upload/") and verb == "POST":
             return self._upload(path[len("/upload/") :], path, headers, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
@@ -400,3 +401,23 @@ def test_a_held_answer_takes_effect_at_once_and_comes_back_when_released(
     caller.join(timeout=5)
     assert answers[0]["ts"] == fake_slack.messages("C1")[0]["ts"]
     assert slack_web_client.chat_postMessage(channel="C1", text="fast")["ok"]  # one call only
+
+
+def test_stopping_lets_held_answers_go() -> None:
+    """A held call must not hang past stop(), whether its answer or the hang-up comes first."""
+    with FakeSlack() as fake:
+        client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, timeout=20)
+        held = fake.hold_next("chat.postMessage")  # never released by the test
+        waiting = fake.hold_next("chat.postMessage")  # for a call that never comes
+        ended = threading.Event()
+
+        def call() -> None:
+            with contextlib.suppress(Exception):
+                client.chat_postMessage(channel="C1", text="x")
+            ended.set()
+
+        threading.Thread(target=call, daemon=True).start()
+        fake.wait_for("chat.postMessage")
+    assert held.is_set()  # the server's thread is not left waiting
+    assert waiting.is_set()
+    assert ended.wait(5)  # far sooner than the hold's own 30 s or the client's timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,7 @@ WAL_HEADER = 32
 FRAME_HEADER = 24
 
 
-def sqlite_commits(
-    db_file: Path, query: Callable[[sqlite3.Connection], Any], scratch: Path
-) -> list[Any]:
+def sqlite_commits(db_file: Path, query: Callable[[sqlite3.Connection], Any]) -> list[Any]:
     """What `query` returns after each commit still in the write-ahead log, repeats dropped.
 
     The database file alone comes first, then the file with the log replayed up to each commit
@@ -36,18 +35,19 @@ def sqlite_commits(
             if int.from_bytes(wal[start + 4 : start + 8], "big"):  # a commit record
                 ends.append(index + 1)
     states: list[Any] = []
-    for number, end in enumerate(ends):
-        copy = scratch / f"replay-{number}.db"
-        shutil.copyfile(db_file, copy)
-        if end:
-            Path(f"{copy}-wal").write_bytes(wal[: WAL_HEADER + end * frame])
-        with contextlib.closing(sqlite3.connect(copy)) as connection:
-            try:
-                state = query(connection)
-            except sqlite3.OperationalError:  # the tables were not created yet at this point
-                continue
-        if not states or states[-1] != state:
-            states.append(state)
+    with tempfile.TemporaryDirectory(prefix="replay-") as scratch:
+        for number, end in enumerate(ends):
+            copy = Path(scratch) / f"replay-{number}.db"
+            shutil.copyfile(db_file, copy)
+            if end:
+                Path(f"{copy}-wal").write_bytes(wal[: WAL_HEADER + end * frame])
+            with contextlib.closing(sqlite3.connect(copy)) as connection:
+                try:
+                    state = query(connection)
+                except sqlite3.OperationalError:  # the tables were not created yet
+                    continue
+            if not states or states[-1] != state:
+                states.append(state)
     return states
 
 
