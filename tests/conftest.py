@@ -100,6 +100,15 @@ def database(database_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[Database]:
+    """A migrated PostgreSQL database, for what only PostgreSQL does."""
+    db = Database(postgres_url)
+    upgrade(db.engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def sqlite_database(sqlite_url: str) -> Iterator[Database]:
     """A migrated SQLite database."""
     db = Database(sqlite_url)

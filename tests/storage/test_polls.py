@@ -240,33 +240,26 @@ def test_deleting_a_poll_removes_everything_about_it(database: Database) -> None
 
 
 @pytest.mark.postgres
-def test_closing_hides_which_transaction_last_counted_a_vote(postgres_url: str) -> None:
+def test_closing_hides_which_transaction_last_counted_a_vote(postgres_database: Database) -> None:
     """On PostgreSQL each row version names its transaction: closing rewrites the counters."""
-    from storage.migrate import upgrade
+    poll = _poll(postgres_database, _session(postgres_database), anonymous=True)
+    assert poll.id is not None
+    with postgres_database.transaction() as s:
+        store.cast_anonymous(s, poll_id=poll.id, user_id="U2", option_indexes=[1])
 
-    database = Database(postgres_url)
-    upgrade(database.engine)
-    try:
-        poll = _poll(database, _session(database), anonymous=True)
-        assert poll.id is not None
-        with database.transaction() as s:
-            store.cast_anonymous(s, poll_id=poll.id, user_id="U2", option_indexes=[1])
+    def xmins() -> tuple[set[str], set[str]]:
+        with postgres_database.read() as s:
+            voter = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_voter")).all()}  # type: ignore[call-overload]
+            option = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_option")).all()}  # type: ignore[call-overload]
+        return voter, option
 
-        def xmins() -> tuple[set[str], set[str]]:
-            with database.read() as s:
-                voter = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_voter")).all()}  # type: ignore[call-overload]
-                option = {r[0] for r in s.exec(text("SELECT xmin::text FROM poll_option")).all()}  # type: ignore[call-overload]
-            return voter, option
-
-        voter, option = xmins()
-        assert voter & option  # while open, the counter still shows who touched it last
-        with database.transaction() as s:
-            store.close_poll(s, poll_id=poll.id, now=T0, reason="deadline", closed_by=None)
-        voter, option = xmins()
-        assert not voter & option
-        assert len(option) == 1  # every counter now carries the closing transaction
-    finally:
-        database.dispose()
+    voter, option = xmins()
+    assert voter & option  # while open, the counter still shows who touched it last
+    with postgres_database.transaction() as s:
+        store.close_poll(s, poll_id=poll.id, now=T0, reason="deadline", closed_by=None)
+    voter, option = xmins()
+    assert not voter & option
+    assert len(option) == 1  # every counter now carries the closing transaction
 
 
 # ---------------------------------------------------------------------------
@@ -317,59 +310,49 @@ def test_sqlite_keeps_no_replayable_commits_of_a_closed_anonymous_poll(
 
 @pytest.mark.postgres
 def test_postgres_keeps_no_old_counter_versions_of_a_closed_anonymous_poll(
-    postgres_url: str,
+    postgres_database: Database,
 ) -> None:
-    from storage.migrate import upgrade
+    poll = _poll(postgres_database, _session(postgres_database), anonymous=True)
+    _cast_one_by_one(postgres_database, poll)
+    _close(postgres_database, poll)
+    with postgres_database.read() as s:
+        voter_transactions = {
+            xmin
+            for (xmin,) in s.exec(text("SELECT xmin::text FROM poll_voter")).all()  # type: ignore[call-overload]
+        }
+    assert len(voter_transactions) == len(ANONYMOUS_CHOICES)
+    before = postgres_row_versions(postgres_database, "poll_option")
+    # Old counter versions, each written by one voter's transaction, are still on disk.
+    assert {xmin for xmin, _ in before} & voter_transactions
 
-    database = Database(postgres_url)
-    upgrade(database.engine)
-    try:
-        poll = _poll(database, _session(database), anonymous=True)
-        _cast_one_by_one(database, poll)
-        _close(database, poll)
-        with database.read() as s:
-            voter_transactions = {
-                xmin
-                for (xmin,) in s.exec(text("SELECT xmin::text FROM poll_voter")).all()  # type: ignore[call-overload]
-            }
-        assert len(voter_transactions) == len(ANONYMOUS_CHOICES)
-        before = postgres_row_versions(database, "poll_option")
-        # Old counter versions, each written by one voter's transaction, are still on disk.
-        assert {xmin for xmin, _ in before} & voter_transactions
+    assert store.forget_anonymous_history(postgres_database)
 
-        assert store.forget_anonymous_history(database)
-
-        after = postgres_row_versions(database, "poll_option")
-        assert not {xmin for xmin, _ in after} & voter_transactions
-        assert len(after) == 3  # one version per option: the closed totals
-        assert _tally(database, poll) == Tally((1, 1, 1), 3)
-    finally:
-        database.dispose()
+    after = postgres_row_versions(postgres_database, "poll_option")
+    assert not {xmin for xmin, _ in after} & voter_transactions
+    assert len(after) == 3  # one version per option: the closed totals
+    assert _tally(postgres_database, poll) == Tally((1, 1, 1), 3)
 
 
 @pytest.mark.postgres
-def test_postgres_history_is_kept_while_an_older_snapshot_may_read_it(postgres_url: str) -> None:
+def test_postgres_history_is_kept_while_an_older_snapshot_may_read_it(
+    postgres_database: Database,
+) -> None:
     """VACUUM keeps row versions an open transaction can still see: say so, try again later."""
-    from storage.migrate import upgrade
-
-    database = Database(postgres_url)
-    upgrade(database.engine)
-    try:
-        poll = _poll(database, _session(database), anonymous=True)
-        _cast_one_by_one(database, poll)
-        with database.read() as s:
-            voters = {x for (x,) in s.exec(text("SELECT xmin::text FROM poll_voter")).all()}  # type: ignore[call-overload]
-        with database.engine.connect() as reader:  # e.g. an export or a backup, started earlier
-            reader.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # Its snapshot, taken on another table, holds no lock on the counters' table.
-            reader.exec_driver_sql("SELECT count(*) FROM poll_voter").scalar_one()
-            _close(database, poll)
-            assert not store.forget_anonymous_history(database)
-            assert {x for x, _ in postgres_row_versions(database, "poll_option")} & voters
-        assert store.forget_anonymous_history(database)
-        assert not {x for x, _ in postgres_row_versions(database, "poll_option")} & voters
-    finally:
-        database.dispose()
+    poll = _poll(postgres_database, _session(postgres_database), anonymous=True)
+    _cast_one_by_one(postgres_database, poll)
+    with postgres_database.read() as s:
+        voters = {x for (x,) in s.exec(text("SELECT xmin::text FROM poll_voter")).all()}  # type: ignore[call-overload]
+    with (
+        postgres_database.engine.connect() as reader
+    ):  # e.g. an export or a backup, started earlier
+        reader.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Its snapshot, taken on another table, holds no lock on the counters' table.
+        reader.exec_driver_sql("SELECT count(*) FROM poll_voter").scalar_one()
+        _close(postgres_database, poll)
+        assert not store.forget_anonymous_history(postgres_database)
+        assert {x for x, _ in postgres_row_versions(postgres_database, "poll_option")} & voters
+    assert store.forget_anonymous_history(postgres_database)
+    assert not {x for x, _ in postgres_row_versions(postgres_database, "poll_option")} & voters
 
 
 def test_forgetting_history_gives_up_while_an_old_snapshot_is_read_on_sqlite(
@@ -390,18 +373,11 @@ def test_forgetting_history_gives_up_while_an_old_snapshot_is_read_on_sqlite(
 
 @pytest.mark.postgres
 def test_forgetting_history_gives_up_while_the_table_is_in_use_on_postgres(
-    postgres_url: str,
+    postgres_database: Database,
 ) -> None:
-    from storage.migrate import upgrade
-
-    database = Database(postgres_url)
-    upgrade(database.engine)
-    try:
-        poll = _poll(database, _session(database), anonymous=True)
-        with database.transaction() as s:
-            s.exec(select(PollOption)).all()  # an open transaction holds a lock on the table
-            assert not database.forget_history(["poll_option"], wait_ms=50)
-        assert database.forget_history(["poll_option"], wait_ms=50)
-        assert _tally(database, poll) == Tally((0, 0, 0), 0)
-    finally:
-        database.dispose()
+    poll = _poll(postgres_database, _session(postgres_database), anonymous=True)
+    with postgres_database.transaction() as s:
+        s.exec(select(PollOption)).all()  # an open transaction holds a lock on the table
+        assert not postgres_database.forget_history(["poll_option"], wait_ms=50)
+    assert postgres_database.forget_history(["poll_option"], wait_ms=50)
+    assert _tally(postgres_database, poll) == Tally((0, 0, 0), 0)
