@@ -68,7 +68,7 @@ from bot.views.polls import (
 )
 from bot.views.sessions import render_refusal
 from handlers.middleware import DELIVERY_KEY, delivery_key
-from handlers.replies import ack_refusal, ack_usage
+from handlers.replies import ack_refusal, ack_usage, not_posted
 from handlers.sessions import parse_id
 
 logger = logging.getLogger(__name__)
@@ -244,11 +244,7 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as error:
             # Nobody could vote without the message: undo the poll and say how to fix it.
             polls.discard(state.id)
-            code = error.response.get("error", "unknown_error")
-            tell(
-                f":warning: I couldn't post the poll in this channel (`{code}`), so it was not "
-                "launched. Invite me with `/invite @listening-bot` and try again."
-            )
+            tell(not_posted(error, " the poll", "it was not launched"))
             return
         polls.set_message(state.id, str(posted["ts"]))
 

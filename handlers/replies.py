@@ -1,8 +1,9 @@
-"""Immediate ephemeral answers every command shares: usage errors and refusals."""
+"""Ephemeral answers every command shares: usage errors, refusals, a post Slack refused."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack
+from slack_sdk.errors import SlackApiError
 
 from bot.parsing import UsageError, escape_mrkdwn
 from bot.views.common import as_dicts, render_usage_error
@@ -17,3 +18,18 @@ def ack_usage(ack: Ack, error: UsageError) -> None:
 def ack_refusal(ack: Ack, message: str) -> None:
     """Answer why nothing happened; `message` is mrkdwn that is already safe."""
     ack(text=message, blocks=as_dicts(render_refusal(message)))
+
+
+def not_posted(error: SlackApiError, what: str, undone: str) -> str:
+    """Why a command's message could not be posted, what was undone, and how to fix it.
+
+    Args:
+        error: Slack's refusal.
+        what: what was being posted, e.g. " the poll" ("" for the channel's first post).
+        undone: what that means, e.g. "it was not launched".
+    """
+    code = error.response.get("error", "unknown_error")
+    return (
+        f":warning: I couldn't post{what} in this channel (`{code}`), so {undone}. "
+        "Invite me with `/invite @listening-bot` and try again."
+    )

@@ -68,7 +68,7 @@ from bot.views.rooms import (
     render_your_room,
 )
 from handlers.middleware import DELIVERY_KEY
-from handlers.replies import ack_refusal, ack_usage
+from handlers.replies import ack_refusal, ack_usage, not_posted
 from handlers.sessions import parse_id
 
 logger = logging.getLogger(__name__)
@@ -170,13 +170,10 @@ class SlackRoomPoster:
                 # Nothing is posted yet: undo the round, so the facilitator can simply retry.
                 assert view.round.id is not None
                 self.rooms.discard(view.round.id)
-                code = error.response.get("error", "unknown_error")
                 respond(
                     response_type="ephemeral",
                     replace_original=False,
-                    text=f":warning: I couldn't post the rooms in this channel (`{code}`), so "
-                    "the round was not started. Invite me with `/invite @listening-bot` and "
-                    "try again.",
+                    text=not_posted(error, " the rooms", "the round was not started"),
                 )
                 return
             ts = str(answer["ts"])

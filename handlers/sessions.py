@@ -45,7 +45,7 @@ from bot.views.sessions import (
     render_status,
 )
 from handlers.middleware import DELIVERY_KEY
-from handlers.replies import ack_refusal, ack_usage
+from handlers.replies import ack_refusal, ack_usage, not_posted
 
 logger = logging.getLogger(__name__)
 
@@ -171,12 +171,10 @@ def register(app: App, services: Services) -> None:
         except SlackApiError as error:
             # Without its message nobody can check in, so undo the start and say how to fix it.
             sessions.discard(started.id)
-            code = error.response.get("error", "unknown_error")
             respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text=f":warning: I couldn't post in this channel (`{code}`), so the session "
-                "was not started. Invite me with `/invite @listening-bot` and try again.",
+                text=not_posted(error, "", "the session was not started"),
             )
             return
         sessions.set_message(started.id, str(posted["ts"]))
