@@ -47,6 +47,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
 
+from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
 from tests.harness import slack_requests as payloads  # noqa: E402
 from tests.harness.fake_slack import Call, FakeSlack  # noqa: E402
 from tests.harness.slack_requests import sign  # noqa: E402
@@ -136,22 +137,8 @@ def _clicks(
     port: int, polls: Polls, voter: str, poll: str, option: int, *, retries: int, at: float = 0.0
 ) -> list[Click]:
     message = polls.messages[poll]
-    buttons = [
-        (block["block_id"], element)
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"].startswith("poll_vote_")
-    ]
-    block_id, button = buttons[option]
-    payload = payloads.block_action(
-        user_id=voter,
-        channel_id=CHANNEL,
-        action_id=button["action_id"],
-        block_id=block_id,
-        value=button["value"],
-        message_ts=message["ts"],
-    )
+    block_id, button = payloads.message_buttons(message, action_prefix=VOTE_ACTION_PREFIX)[option]
+    payload = payloads.button_click(message, block_id, button, user_id=voter, channel_id=CHANNEL)
     body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
     original = Click(voter, poll, option, None, _raw_request(port, body, None), at)
     redeliveries = [

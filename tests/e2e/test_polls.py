@@ -109,12 +109,10 @@ def _poll(bot: RunningBot) -> Poll:
 def _buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(block_id, button) for every vote button, in order."""
     return [
-        (block["block_id"], element)
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"].startswith(VOTE_ACTION_PREFIX)
-        or element["action_id"] == BALLOT_ACTION
+        (block_id, button)
+        for block_id, button in payloads.message_buttons(message)
+        if button["action_id"].startswith(VOTE_ACTION_PREFIX)
+        or button["action_id"] == BALLOT_ACTION
     ]
 
 
@@ -122,15 +120,7 @@ def _click_body(
     message: dict[str, Any], index: int, user: str, *, channel: str = CHANNEL
 ) -> dict[str, Any]:
     block_id, button = _buttons(message)[index]
-    return payloads.block_action(
-        user_id=user,
-        channel_id=channel,
-        action_id=button["action_id"],
-        block_id=block_id,
-        value=button["value"],
-        message_ts=message["ts"],
-        button_text=button["text"]["text"],
-    )
+    return payloads.button_click(message, block_id, button, user_id=user, channel_id=channel)
 
 
 def _vote(bot: RunningBot, message: dict[str, Any], index: int, user: str = PARTICIPANT) -> None:

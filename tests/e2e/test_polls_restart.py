@@ -102,21 +102,8 @@ def _poll_message(slack: FakeSlack, question: str) -> dict[str, Any]:
 
 
 def _click(message: dict[str, Any], index: int, user: str) -> dict[str, Any]:
-    block_id, button = [
-        (block["block_id"], element)
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-        if element["action_id"].startswith(VOTE_ACTION_PREFIX)
-    ][index]
-    return payloads.block_action(
-        user_id=user,
-        channel_id=CHANNEL,
-        action_id=button["action_id"],
-        block_id=block_id,
-        value=button["value"],
-        message_ts=message["ts"],
-    )
+    block_id, button = payloads.message_buttons(message, action_prefix=VOTE_ACTION_PREFIX)[index]
+    return payloads.button_click(message, block_id, button, user_id=user, channel_id=CHANNEL)
 
 
 def _confirmed(slack: FakeSlack) -> list[Call]:

@@ -255,6 +255,42 @@ def block_action(
     return payload
 
 
+def message_buttons(
+    message: Mapping[str, Any], *, action_prefix: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """(block_id, button) for each button in a message's actions blocks, in order.
+
+    Only buttons whose action_id starts with `action_prefix`.
+    """
+    return [
+        (block["block_id"], element)
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("type") == "button" and element["action_id"].startswith(action_prefix)
+    ]
+
+
+def button_click(
+    message: Mapping[str, Any],
+    block_id: str,
+    button: Mapping[str, Any],
+    *,
+    user_id: str,
+    channel_id: str,
+) -> dict[str, Any]:
+    """The block_actions payload Slack sends when someone clicks that button on that message."""
+    return block_action(
+        user_id=user_id,
+        channel_id=channel_id,
+        action_id=button["action_id"],
+        block_id=block_id,
+        value=button.get("value"),
+        message_ts=message["ts"],
+        button_text=button["text"]["text"],
+    )
+
+
 def view_submission(
     *,
     user_id: str,
