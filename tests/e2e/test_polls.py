@@ -431,7 +431,8 @@ def test_close_redelivered_is_announced_once(bot: RunningBot) -> None:
     assert len(_uploads(bot)) == 1
 
 
-def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
+def _close_while_slack_fails_twice(bot: RunningBot) -> tuple[dict[str, Any], int]:
+    """Launch and close a poll; its final update fails now and at the first retry."""
     message = _launch(bot)
     poll_id = _poll(bot).id or 0
     bot.slack.fail_next("chat.update", status=200, error="internal_error", times=2)
@@ -440,6 +441,11 @@ def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
         lambda: announce_job_id(poll_id) in bot.services.deadlines.pending(),
         what="the retry to be scheduled",
     )
+    return message, poll_id
+
+
+def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
+    message, poll_id = _close_while_slack_fails_twice(bot)
     assert _poll(bot).announced_at is None
     assert _uploads(bot) == []
     pending = bot.services.deadlines.pending()
@@ -457,14 +463,7 @@ def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
 
 
 def test_after_the_last_retry_the_next_start_announces(bot: RunningBot) -> None:
-    message = _launch(bot)
-    poll_id = _poll(bot).id or 0
-    bot.slack.fail_next("chat.update", status=200, error="internal_error", times=2)
-    bot.command("/poll", "close")
-    eventually(
-        lambda: announce_job_id(poll_id) in bot.services.deadlines.pending(),
-        what="the first retry to be scheduled",
-    )
+    message, poll_id = _close_while_slack_fails_twice(bot)
     bot.services.deadlines.cancel(announce_job_id(poll_id))  # as the job store does once run
     # The last retry fails too: nothing more is scheduled; the poll waits for the next start.
     announce_poll_again(poll_id, len(ANNOUNCE_RETRY_DELAYS))
