@@ -14,8 +14,9 @@ Phase 2 (burst): for `--burst` seconds every connection clicks as fast as the bo
 voters changing their single choice and toggling multiple-choice options.
 
 Printed: votes/s, time to acknowledge (p50/p95/p99), lost and duplicated votes (the database is
-compared with what was sent), confirmations, and chat.update calls per poll and across polls
-with their spacing.
+compared with what was sent), confirmations (all sent by the bot's outbox, after the ack) and
+how long after the last vote the last one arrived, what the outbox still holds, and chat.update
+calls per poll and across polls with their spacing.
 Exit code 1 when a target is missed.
 """
 
@@ -47,6 +48,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
 
+from bot.polls import LIVE_UPDATE_INTERVAL, LIVE_UPDATE_SPACING  # noqa: E402
 from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
 from tests.harness import slack_requests as payloads  # noqa: E402
 from tests.harness.fake_slack import Call, FakeSlack  # noqa: E402
@@ -60,8 +62,8 @@ OPTIONS = ("Agree", "Disagree", "Not sure", "Pass")
 
 TARGET_P99_MS = 100.0
 TARGET_VOTES_PER_SECOND = 500.0
-LIVE_INTERVAL = 2.0
-WORKSPACE_SPACING = 1.5  # the bot's budget: 40 live updates a minute for all polls together
+LIVE_INTERVAL = LIVE_UPDATE_INTERVAL  # 2 s between two updates of one poll's message
+WORKSPACE_SPACING = LIVE_UPDATE_SPACING  # 1.5 s: 40 live updates a minute for all polls together
 
 
 class TimedFakeSlack(FakeSlack):
@@ -245,6 +247,9 @@ def _start_bot(tmp: Path, slack: FakeSlack, port: int) -> subprocess.Popen[bytes
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+        # The fake Slack here has no rate limits and the bench measures the bot, so the bot's
+        # own budget of Slack calls must not be what limits it (1000: the highest setting).
+        "SLACK_RATE_SCALE": "1000",
     }
     log = (tmp / "bot.log").open("wb")
     process = subprocess.Popen(
@@ -400,6 +405,14 @@ def _compare(db: Path, polls: Polls, clicks: list[Click]) -> tuple[int, int, lis
     return lost, duplicated, notes
 
 
+def _outbox_unsent(db: Path) -> int:
+    """Rows the bot's outbox has not sent yet (confirmations, tallies, results)."""
+    with sqlite3.connect(db) as connection:
+        return int(
+            connection.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        )
+
+
 def _updates_report(
     slack: TimedFakeSlack, polls: Polls, last_ack: dict[str, float]
 ) -> tuple[list[str], bool]:
@@ -522,7 +535,12 @@ def main() -> int:
                 120,
                 "every confirmation",
             )
+            replies_done = max(
+                (at for at, call in slack.arrivals if call.method == "chat.postEphemeral"),
+                default=float("nan"),
+            )
             time.sleep(LIVE_INTERVAL + 1)  # let the last live updates land
+            unsent = _outbox_unsent(db)
             replies = Counter(c.args["user"] for c in slack.calls_to("chat.postEphemeral"))
             wanted = Counter(c.voter for c in originals)
             extra_replies = sum(max(0, replies[v] - wanted[v]) for v in replies)
@@ -569,7 +587,12 @@ def main() -> int:
     print(_latency_line("all", all_lat))
     print(f"non-200 answers: {len(failed)} {Counter(failed) if failed else ''}")
     print(f"lost votes: {lost}   duplicated votes: {duplicated}")
-    print(f"private replies: {missing_replies} missing, {extra_replies} duplicated")
+    last_vote = max((sent.done_at for _, sent in sent_pairs), default=float("nan"))
+    print(
+        f"private replies: {missing_replies} missing, {extra_replies} duplicated; the last one "
+        f"{replies_done - last_vote:.2f} s after the last vote"
+    )
+    print(f"outbox    {unsent} rows still unsent {LIVE_INTERVAL + 1:.0f} s after the last reply")
     for line in update_lines:
         print(line)
     total_updates = len(slack.calls_to("chat.update")) - base_updates

@@ -108,7 +108,7 @@ def _upgrade_database(settings: Settings) -> None:
 def _run(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import create_app, create_services
+    from bot.bootstrap import create_app, create_services
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     _upgrade_database(settings)
@@ -138,7 +138,7 @@ def _run(settings: Settings) -> None:
 def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from bot.app import create_app, create_services
+    from bot.bootstrap import create_app, create_services
     from bot.server import create_web_app
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -149,8 +149,13 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     web = create_web_app(app, services)
     _freeze_startup_heap()
     logger.info("serving on http://%s:%d (Slack: /slack/events)", host, port)
+    # uvicorn stops serving on SIGTERM/SIGINT, then raises the signal again with the handlers
+    # it found installed: ours turns it into _Stop, so the sender still drains what it can.
+    signal.signal(signal.SIGTERM, _raise_stop)
     try:
         uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+    except (_Stop, KeyboardInterrupt):
+        logger.info("stopping")
     finally:
         services.stop_background()
 

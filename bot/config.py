@@ -21,6 +21,7 @@ WHERE_TO_GET: dict[str, str] = {
     "SLACK_SIGNING_SECRET": "copy the Signing Secret from your Slack app's 'Basic Information' "
     "page",
     "SLACK_API_URL": "leave it unset for https://slack.com/api/",
+    "SLACK_RATE_SCALE": "leave it unset (1: Slack's real rate limits); tests set 20",
     "DATABASE_URL": "use e.g. sqlite:///listening-bot.db or "
     "postgresql+psycopg://user:password@host:5432/dbname",
     "SUMMARY_CHANNEL": "use a channel ID such as C0123456789 (channel details → About, at the "
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     SLACK_APP_TOKEN: str | None = None
     SLACK_SIGNING_SECRET: str | None = None
     SLACK_API_URL: str = "https://slack.com/api/"
+    # How much faster than Slack's documented rates the bot may call it: 1 in production; the
+    # test suite's fake Slack runs its limits 20 times faster, and the bot plans to match.
+    SLACK_RATE_SCALE: float = Field(default=1.0, gt=0, le=1000)
     DATABASE_URL: str = "sqlite:///listening-bot.db"
     SUMMARY_CHANNEL: str | None = None
     FACILITATORS: Annotated[tuple[str, ...], NoDecode] = Field(default=())

@@ -1,8 +1,9 @@
-"""APScheduler 3.x with its job store in the bot's own database.
+"""Wakes the bot at stored deadlines: APScheduler 3.x, in memory.
 
-Deadlines themselves are data (stored on the poll or round row); jobs only announce them on time.
-Jobs are module-level functions taking plain ids, with stable job ids, so they survive restarts
-in the job store. They reach the running bot's services through `bind`.
+Deadlines are data (a poll's `closes_at`, a round's `ends_at`, `warn_at`, `remind_at`): the rows
+are the truth. The scheduler only holds, in memory, when to look at them next. It is rebuilt from
+the rows at every start (each feature's `recover`) and told of every new or changed deadline, so
+nothing is lost when the process stops, and no job store duplicates the rows.
 """
 
 from __future__ import annotations
@@ -11,41 +12,22 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
-
-from storage.tables import JOBS_TABLE
 
 logger = logging.getLogger(__name__)
 
-_bound: dict[str, Any] = {}
+JOB_THREADS = 4
 
 
-def bind(services: Any) -> None:
-    """Make the running bot's services available to scheduled jobs."""
-    _bound["services"] = services
-
-
-def bound_services() -> Any:
-    """The services of the running bot (for job functions)."""
-    try:
-        return _bound["services"]
-    except KeyError:
-        raise RuntimeError("no services bound: call bot.scheduler.bind() at start-up") from None
-
-
-def create_scheduler(engine: Engine) -> BackgroundScheduler:
-    """A background scheduler keeping its jobs in `engine`'s database."""
+def create_scheduler() -> BackgroundScheduler:
+    """A background scheduler with an in-memory job store."""
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
-        executors={"default": ThreadPoolExecutor(max_workers=8)},
+        executors={"default": ThreadPoolExecutor(max_workers=JOB_THREADS)},
         job_defaults={
-            # A deadline missed while the bot was down is still announced (once) when it is back.
+            # A deadline that passed while a job was busy still runs (once) when it can.
             "misfire_grace_time": None,
             "coalesce": True,
             "max_instances": 1,
@@ -55,10 +37,10 @@ def create_scheduler(engine: Engine) -> BackgroundScheduler:
 
 
 class Deadlines:
-    """Schedules and cancels the jobs that announce stored deadlines."""
+    """Schedules and cancels the wake-ups for stored deadlines; owns the scheduler's lifecycle."""
 
-    def __init__(self, scheduler: BackgroundScheduler) -> None:
-        self.scheduler = scheduler
+    def __init__(self, scheduler: BackgroundScheduler | None = None) -> None:
+        self.scheduler = scheduler or create_scheduler()
 
     def schedule(
         self, job_id: str, func: Callable[..., None], run_at: datetime, *args: int | str
@@ -73,6 +55,12 @@ class Deadlines:
             replace_existing=True,
         )
 
+    def every(self, job_id: str, func: Callable[[], object], *, minutes: int) -> None:
+        """Run `func()` every `minutes` (housekeeping)."""
+        self.scheduler.add_job(
+            func, trigger="interval", minutes=minutes, id=job_id, replace_existing=True
+        )
+
     def cancel(self, job_id: str) -> None:
         """Drop a job if it is still pending."""
         with contextlib.suppress(JobLookupError):
@@ -81,3 +69,13 @@ class Deadlines:
     def pending(self) -> dict[str, datetime]:
         """Pending job ids and their run times."""
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+    def start(self) -> None:
+        """Start waking jobs (jobs scheduled before this wait until then)."""
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stop without waiting for far-off jobs; a job already running finishes."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import Services
+from bot.services import Services
 from bot.zoom_webhook import ZoomWebhook
 
 logger = logging.getLogger(__name__)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.app import Services
-from handlers import middleware, polls, rooms, sessions, summary
+from bot.services import Services
+from handlers import context, middleware, polls, rooms, sessions, summary
 
 
 def register_all(app: App, services: Services) -> None:
     """Register every middleware and listener on `app`."""
+    context.provide(app, services)
     # Polls first: their vote middleware answers clicks before the redelivery check, because a
     # vote recognises redeliveries in its own transaction (one database round trip, not two).
     polls.register(app, services)

@@ -7,7 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 
-from bot.app import Services
+from bot.services import Services
+from handlers.context import services_of
 
 DELIVERY_KEY = "delivery_key"
 
@@ -26,21 +27,23 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+def skip_redeliveries(
+    body: dict[str, Any],
+    context: BoltContext,
+    ack: Ack,
+    next: Callable[[], None],
+) -> BoltResponse | None:
+    """Put the delivery key on the context; answer a redelivery of done work and stop there."""
+    key = delivery_key(body)
+    context[DELIVERY_KEY] = key
+    if services_of(context).sessions.already_done(key):
+        # Already committed: answer Slack so it stops retrying, and do nothing else.
+        ack()
+        return BoltResponse(status=200, body="")
+    next()
+    return None
+
+
 def register(app: App, services: Services) -> None:
     """Add the redelivery check in front of every listener."""
-
-    @app.use
-    def skip_redeliveries(
-        body: dict[str, Any],
-        context: BoltContext,
-        ack: Ack,
-        next: Callable[[], None],
-    ) -> BoltResponse | None:
-        key = delivery_key(body)
-        context[DELIVERY_KEY] = key
-        if services.sessions.already_done(key):
-            # Already committed: answer Slack so it stops retrying, and do nothing else.
-            ack()
-            return BoltResponse(status=200, body="")
-        next()
-        return None
+    app.use(skip_redeliveries)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from slack_bolt import Ack
+from collections.abc import Callable
+
+from slack_bolt import Ack, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.parsing import UsageError, escape_mrkdwn
 from bot.views.common import as_dicts, render_usage_error
-from bot.views.sessions import render_refusal
+from bot.views.sessions import render_not_posted, render_refusal
 
 
 def ack_usage(ack: Ack, error: UsageError) -> None:
@@ -28,8 +30,9 @@ def not_posted(error: SlackApiError, what: str, undone: str) -> str:
         what: what was being posted, e.g. " the poll" ("" for the channel's first post).
         undone: what that means, e.g. "it was not launched".
     """
-    code = error.response.get("error", "unknown_error")
-    return (
-        f":warning: I couldn't post{what} in this channel (`{code}`), so {undone}. "
-        "Invite me with `/invite @listening-bot` and try again."
-    )
+    return render_not_posted(str(error.response.get("error", "unknown_error")), what, undone)
+
+
+def privately(respond: Respond) -> Callable[[str], object]:
+    """Say something to the person behind a request, through its own response_url."""
+    return lambda text: respond(text=text, response_type="ephemeral", replace_original=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+from storage.outbox import QUEUED
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Dropping old row versions must not hold up voters for long: give up and try again later.
@@ -57,6 +61,9 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free space: an anonymous vote's
+        # confirmation, deleted once sent, must not be readable from the file afterwards.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -80,6 +87,17 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         # Reads need no write lock; on SQLite they must not queue behind writers.
         self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self._on_queued: list[Callable[[], None]] = []
+        # SQLite has one writer. Its busy handler lets a waiting writer sleep and poll, so under
+        # a burst of votes the group-commit writer, which takes the lock again at once, could
+        # starve the others for seconds; waiting on one lock in this process takes turns instead.
+        self._writer: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.is_sqlite else contextlib.nullcontext()
+        )
+
+    def on_queued(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every commit that queued outbox rows (the sender wakes up)."""
+        self._on_queued.append(callback)
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,13 +107,16 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session that commits when the block ends and rolls back on an exception."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._writer, Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+        if session.info.pop(QUEUED, False):
+            for callback in self._on_queued:
+                callback()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

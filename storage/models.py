@@ -71,9 +71,11 @@ class ListeningSession(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_by: str | None = Field(default=None, sa_column=Column(String(32)))
     message_ts: str | None = Field(default=None, sa_column=Column(String(32)))
-    # Set when the final summary is claimed for posting, so it is posted once per end.
+    # Set when the final summary's outbox row is done (posted, or given up for good); outbox
+    # rows are forgotten days later, and this keeps recovery from queuing it again.
     summary_posted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    # Channels the final summary has reached, so a retry after a partial failure skips them.
+    # Unused since migration 0006, which moved it into the summary row's progress (kept: SQLite
+    # cannot drop a column without rebuilding the table).
     summary_channels: str = Field(
         default="", sa_column=Column(String(200), nullable=False, server_default="")
     )

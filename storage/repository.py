@@ -116,6 +116,20 @@ def create_session(
     return session
 
 
+def delete_session(db: Session, *, session_id: int) -> ListeningSession | None:
+    """Delete a session (its people and facilitators go with it).
+
+    Returns:
+        The session as it was, or None if there was none.
+    """
+    session = get_session(db, session_id=session_id)
+    if session is None:
+        return None
+    db.delete(session)
+    db.flush()
+    return session
+
+
 def set_session_message(db: Session, *, session_id: int, message_ts: str) -> None:
     """Remember the ts of the session's start message (to update it later)."""
     db.execute(

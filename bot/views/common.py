@@ -1,4 +1,4 @@
-"""Small helpers every view uses: escaping, trimming, dates, errors."""
+"""Small helpers every view uses: escaping, trimming, dates, errors, ids read back."""
 
 from __future__ import annotations
 
@@ -59,6 +59,13 @@ def counted_lines(counts: Sequence[tuple[str, int]], *, limit: int = 12) -> str:
     if rest:
         lines.append(f"• _and {len(rest)} more ({sum(c for _, c in rest)} people)_")
     return "\n".join(lines)
+
+
+def parse_id(value: object) -> int | None:
+    """An id carried in a button value or private_metadata; None if it was tampered with."""
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
 
 
 def render_usage_error(error: UsageError) -> list[Block]:

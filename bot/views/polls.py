@@ -1,4 +1,7 @@
-"""Views for polls: the poll message (live and final), confirmations, results, help and forms."""
+"""Views for polls: the poll message (live and final), confirmations, results and help.
+
+The forms (the `/poll` form and the anonymous ballot) are in `bot.views.poll_forms`.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +13,11 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    CheckboxesElement,
-    InputBlock,
-    Option,
-    PlainTextInputElement,
-    StaticMultiSelectElement,
 )
-from slack_sdk.models.views import View
 
 from bot.parsing import format_duration
 from bot.polls import (
     DEFAULT_DURATION,
-    FORM_DURATION,
-    FORM_KEY,
-    FORM_OPTIONS,
-    FORM_QUESTION,
     MAX_DURATION,
     MIN_DURATION,
     POLL_EXAMPLE,
@@ -50,7 +43,6 @@ from bot.views.sessions import CHECK_IN_ACTION
 from storage.polls import (
     CLOSED_BY_COMMAND,
     CLOSED_BY_SESSION_END,
-    KEY_MAX,
     MAX_OPTIONS,
     OPTION_MAX,
     QUESTION_MAX,
@@ -62,29 +54,12 @@ VOTE_ACTION_PREFIX = "poll_vote_"
 VOTE_ACTION = re.compile(rf"^{VOTE_ACTION_PREFIX}\d+$")
 RESULTS_ACTION = "poll_results"
 BALLOT_ACTION = "poll_ballot"
-FORM_CALLBACK = "poll_form"
-BALLOT_CALLBACK = "poll_ballot_form"
 VOTE_BLOCK_PREFIX = "poll_options_"
 RESULTS_BLOCK = "poll_facilitators"
 CHECK_IN_BLOCK = "poll_check_in"
-QUESTION_BLOCK, QUESTION_INPUT = "poll_question", "poll_question"
-OPTIONS_BLOCK, OPTIONS_INPUT = "poll_options", "poll_options"
-DURATION_BLOCK, DURATION_INPUT = "poll_duration", "poll_duration"
-SWITCHES_BLOCK, SWITCHES_INPUT = "poll_switches", "poll_switches"
-KEY_BLOCK, KEY_INPUT = "poll_key", "poll_key"
-BALLOT_BLOCK, BALLOT_INPUT = "poll_ballot", "poll_ballot"
-SWITCH_MULTI, SWITCH_ANONYMOUS, SWITCH_HIDE = "multi", "anonymous", "hide_results"
-# Form fields as the domain names them → the block that shows the error.
-FORM_BLOCKS = {
-    FORM_QUESTION: QUESTION_BLOCK,
-    FORM_OPTIONS: OPTIONS_BLOCK,
-    FORM_DURATION: DURATION_BLOCK,
-    FORM_KEY: KEY_BLOCK,
-}
 
 BUTTON_TEXT_MAX = 75
 BUTTONS_PER_ROW = 5
-CHECKBOXES_MAX = 10  # beyond this the ballot form uses a multi-select menu
 BAR_WIDTH = 10
 BAR_FULL, BAR_EMPTY = "█", "░"
 # The start of an escape (&amp; &lt; &gt;) cut off before its ";".
@@ -118,7 +93,8 @@ def button_text(number: int, option: str) -> str:
     return trim(f"{number}. {option}", BUTTON_TEXT_MAX)
 
 
-def _question(state: PollState, label: str) -> list[Block]:
+def question_blocks(state: PollState, label: str) -> list[Block]:
+    """The question, led by `label`, in one section or several if it is long."""
     question = esc(state.poll.question)
     one = f"{label} *{question}*"
     if len(one) <= SECTION_TEXT_MAX:
@@ -213,7 +189,7 @@ def render_poll_message(state: PollState) -> tuple[str, list[Block]]:
     if state.closed:
         return _render_final(state)
     poll = state.poll
-    blocks = _question(state, ":bar_chart: *Poll:*")
+    blocks = question_blocks(state, ":bar_chart: *Poll:*")
     show_counts = not poll.hide_results
     blocks += _sections(pack_lines(_option_lines(state, show_counts=show_counts)))
     blocks += _vote_buttons(state)
@@ -247,7 +223,7 @@ def _final_lines(state: PollState) -> list[str]:
 
 def _render_final(state: PollState) -> tuple[str, list[Block]]:
     poll = state.poll
-    blocks = _question(state, ":lock: *Poll closed:*")
+    blocks = question_blocks(state, ":lock: *Poll closed:*")
     blocks += _sections(pack_lines(_final_lines(state)))
     notes = [_closed_how(state), f"{state.tally.voters} voted"]
     if poll.anonymous:
@@ -348,6 +324,14 @@ def render_vote_refused(outcome: PollClosed | AlreadyVoted) -> str:
     )
 
 
+def render_poll_not_posted(code: str) -> str:
+    """What the facilitator is told when Slack refuses to post their poll (`code`)."""
+    return (
+        f":warning: I couldn't post the poll in this channel (`{esc(code, 80)}`), so it was not "
+        "launched. Invite me with `/invite @listening-bot` and try again."
+    )
+
+
 def plain_refusal(outcome: PollClosed | AlreadyVoted) -> str:
     """The same reason as plain text (form errors cannot show mrkdwn or dates)."""
     if isinstance(outcome, AlreadyVoted):
@@ -394,107 +378,3 @@ def render_poll_help() -> list[Block]:
             "`2m`, `1m30s`, `1h`."
         ),
     ]
-
-
-def render_poll_form(channel_id: str) -> View:
-    """The form `/poll` opens when typed with no arguments."""
-    switches = [
-        Option(value=SWITCH_MULTI, text="Several choices allowed"),
-        Option(
-            value=SWITCH_ANONYMOUS,
-            text="Anonymous",
-            description="Choices are never linked to people; votes can't be changed",
-        ),
-        Option(value=SWITCH_HIDE, text="Hide results until it closes"),
-    ]
-    return View(
-        type="modal",
-        callback_id=FORM_CALLBACK,
-        private_metadata=channel_id,
-        title="New poll",
-        submit="Launch poll",
-        close="Cancel",
-        blocks=[
-            InputBlock(
-                block_id=QUESTION_BLOCK,
-                label="Question",
-                element=PlainTextInputElement(
-                    action_id=QUESTION_INPUT,
-                    multiline=True,
-                    max_length=QUESTION_MAX,
-                    placeholder="e.g. Should the party back the strike?",
-                ),
-            ),
-            InputBlock(
-                block_id=OPTIONS_BLOCK,
-                label="Options, one per line",
-                hint=f"2 to {MAX_OPTIONS} options, each up to {OPTION_MAX} characters.",
-                element=PlainTextInputElement(
-                    action_id=OPTIONS_INPUT, multiline=True, placeholder="Yes\nNo\nNot sure"
-                ),
-            ),
-            InputBlock(
-                block_id=DURATION_BLOCK,
-                label="How long it runs",
-                hint=f"From {format_duration(MIN_DURATION)} to {format_duration(MAX_DURATION)}, "
-                "e.g. 45s, 2m, 1m30s, 1h.",
-                element=PlainTextInputElement(
-                    action_id=DURATION_INPUT,
-                    initial_value=format_duration(DEFAULT_DURATION),
-                    max_length=20,
-                ),
-            ),
-            InputBlock(
-                block_id=SWITCHES_BLOCK,
-                label="Options",
-                optional=True,
-                element=CheckboxesElement(action_id=SWITCHES_INPUT, options=switches),
-            ),
-            InputBlock(
-                block_id=KEY_BLOCK,
-                label="Key",
-                optional=True,
-                hint="Names this question across sessions for the tour report. Left empty, "
-                "it is made from the question.",
-                element=PlainTextInputElement(
-                    action_id=KEY_INPUT, max_length=KEY_MAX, placeholder="e.g. strike-support"
-                ),
-            ),
-        ],
-    )
-
-
-def render_ballot_form(state: PollState) -> View:
-    """The anonymous multiple-choice ballot: pick every option that applies, once."""
-    options = [
-        Option(value=str(index), text=trim(option, BUTTON_TEXT_MAX))
-        for index, option in enumerate(state.options)
-    ]
-    element: CheckboxesElement | StaticMultiSelectElement = (
-        CheckboxesElement(action_id=BALLOT_INPUT, options=options)
-        if len(options) <= CHECKBOXES_MAX
-        else StaticMultiSelectElement(
-            action_id=BALLOT_INPUT, options=options, placeholder="Choose options"
-        )
-    )
-    listed = pack_lines(
-        [f"*{number}.* {esc(option)}" for number, option in enumerate(state.options, start=1)]
-    )
-    blocks: list[Block] = [
-        *_question(state, ":bar_chart:"),
-        *(_sections(listed) if any(len(o) > BUTTON_TEXT_MAX for o in state.options) else []),
-        InputBlock(block_id=BALLOT_BLOCK, label="Choose all that apply", element=element),
-        context(
-            "Your choices are counted without your name, and can't be changed once sent. "
-            f"The poll closes {slack_date(state.poll.closes_at)}."
-        ),
-    ]
-    return View(
-        type="modal",
-        callback_id=BALLOT_CALLBACK,
-        private_metadata=str(state.id),
-        title="Anonymous vote",
-        submit="Vote",
-        close="Cancel",
-        blocks=blocks,
-    )

@@ -1,6 +1,8 @@
-"""Views for sessions: the session message, the check-in form, status, help."""
+"""Views for sessions: the session message, the check-in form (and reading it), status, help."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -22,7 +24,9 @@ from bot.sessions import (
     SESSION_USAGE,
     START_SPEC,
     CheckedIn,
+    CheckInAnswers,
     CheckInForm,
+    SessionStatus,
     SessionView,
 )
 from bot.views.common import context, counted_lines, esc, mention, section, slack_date, trim
@@ -159,6 +163,24 @@ def render_check_in_form(form: CheckInForm) -> View:
     )
 
 
+def _state_value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    state = values.get(block, {}).get(action, {})
+    return state if isinstance(state, dict) else {}
+
+
+def read_check_in(view: dict[str, Any]) -> CheckInAnswers:
+    """The answers in a submitted check-in form."""
+    values = view.get("state", {}).get("values", {})
+    role = _state_value(values, ROLE_BLOCK, ROLE_ACTION).get("selected_option") or {}
+    consent = _state_value(values, CONSENT_BLOCK, CONSENT_ACTION).get("selected_options") or []
+    return CheckInAnswers(
+        role=role.get("value"),
+        place=_state_value(values, PLACE_BLOCK, PLACE_ACTION).get("value"),
+        group_name=_state_value(values, GROUP_BLOCK, GROUP_ACTION).get("value"),
+        consent_to_quote=any(option.get("value") == CONSENT_YES for option in consent),
+    )
+
+
 def render_checked_in(result: CheckedIn) -> str:
     """The private confirmation after a check-in."""
     person = result.participant
@@ -176,12 +198,11 @@ def render_checked_in(result: CheckedIn) -> str:
     )
 
 
-def render_status(
-    view: SessionView, *, running: list[str], facilitators: list[str], is_facilitator: bool
-) -> tuple[str, list[Block]]:
+def render_status(status: SessionStatus) -> tuple[str, list[Block]]:
     """The ephemeral `/session status`: attendance by role and group, and what is running."""
-    session = view.session
-    att = view.attendance
+    session = status.view.session
+    att = status.view.attendance
+    running, facilitators = status.running, status.facilitators
     header = f"*{esc(session.title, 200)}* — running since {slack_date(session.started_at)}"
     if details := _details(session):
         header += f"\n{details}"
@@ -202,7 +223,7 @@ def render_status(
     names = ", ".join(mention(user) for user in facilitators[:20])
     if len(facilitators) > 20:
         names += f" and {len(facilitators) - 20} more"
-    you = " You are one of them." if is_facilitator else ""
+    you = " You are one of them." if status.is_facilitator else ""
     blocks.append(context(f"Facilitators: {names}.{you}"))
     blocks.append(
         context(f"Session id {session.id} (for `listening-bot export --session {session.id}`)")
@@ -256,6 +277,20 @@ def render_role_options(roles: list[str]) -> list[dict[str, object]]:
 def render_refusal(message: str) -> list[Block]:
     """An ephemeral explanation of why nothing happened."""
     return [section(f":no_entry_sign: {message}")]
+
+
+def render_not_posted(code: str, what: str, undone: str) -> str:
+    """Why a command's message could not be posted, what was undone, and how to fix it.
+
+    Args:
+        code: Slack's error, e.g. "not_in_channel".
+        what: what was being posted, e.g. " the poll" ("" for the channel's first post).
+        undone: what that means, e.g. "it was not launched".
+    """
+    return (
+        f":warning: I couldn't post{what} in this channel (`{code}`), so {undone}. "
+        "Invite me with `/invite @listening-bot` and try again."
+    )
 
 
 def render_check_in_closed(message: str) -> View:

@@ -1,10 +1,10 @@
-"""The session summary as Slack messages, split to stay inside Block Kit's limits."""
+"""The session summary as Slack messages, split to stay inside Block Kit's limits, and its help."""
 
 from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from bot.summary import SessionSummary
+from bot.summaries import SessionSummary
 from bot.views.common import (
     MAX_BLOCKS,
     context,
@@ -123,4 +123,16 @@ def render_summary(summary: SessionSummary) -> list[tuple[str, list[Block]]]:
     return [
         (f"{kind} of {title}" + (f" ({number}/{total})" if total > 1 else ""), chunk)
         for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def render_summary_help() -> list[Block]:
+    """What `/summary` does."""
+    return [
+        section(
+            "*`/summary`* (facilitators) posts an interim summary of this "
+            "session to the channel and the organisers' summary channel: "
+            "attendance, every poll so far, report-backs, consented quotes and "
+            "themes. The final summary is posted by `/session end`."
+        )
     ]

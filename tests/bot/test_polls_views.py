@@ -15,13 +15,12 @@ from hypothesis import strategies as st
 from bot.charts import bar_chart_png
 from bot.polls import AlreadyVoted, PollClosed, PollState, VoteRecorded
 from bot.views.common import as_dicts
+from bot.views.poll_forms import render_ballot_form, render_poll_form
 from bot.views.polls import (
     BUTTON_TEXT_MAX,
     pack_lines,
     parse_vote_value,
     poll_status_lines,
-    render_ballot_form,
-    render_poll_form,
     render_poll_help,
     render_poll_message,
     render_results,

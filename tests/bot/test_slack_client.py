@@ -14,7 +14,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import (
 )
 
 from bot.config import load_settings
-from bot.slack_client import PooledWebClient, create_web_client
+from bot.slack.client import PooledWebClient, create_web_client
 from tests.harness.fake_slack import FakeSlack
 
 
@@ -49,12 +49,16 @@ def test_calls_work_and_reuse_connections(fake: FakeSlack) -> None:
     assert fake.connections_accepted == 1  # five calls, one connection
 
 
-def test_rate_limits_and_server_errors_are_retried(fake: FakeSlack) -> None:
+@pytest.mark.parametrize("status", [429, 500])
+def test_rate_limits_and_server_errors_are_left_to_the_sender(fake: FakeSlack, status: int) -> None:
     client = _client(fake.api_url)
-    fake.fail_next("chat.postMessage", status=429, retry_after=0)
-    fake.fail_next("chat.postMessage", status=500)
-    assert client.chat_postMessage(channel="C1", text="eventually")["ok"]
-    assert [c.failed for c in fake.calls_to("chat.postMessage")] == [True, True, False]
+    fake.fail_next("chat.postMessage", status=status, retry_after=1)
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel="C1", text="not now")
+    assert raised.value.response.status_code == status
+    assert raised.value.response.headers.get("Retry-After") == "1"
+    assert len(fake.calls_to("chat.postMessage")) == 1  # tried once: the sender decides when
+    assert client.chat_postMessage(channel="C1", text="later")["ok"]
 
 
 def test_slack_errors_raise_as_before(fake: FakeSlack) -> None:

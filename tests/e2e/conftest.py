@@ -13,13 +13,15 @@ import pytest
 import requests
 import uvicorn
 
-from bot.app import Services, create_app, create_services
+from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
 from bot.config import Settings, load_settings
 from bot.server import create_web_app
+from bot.services import Services
 from storage.migrate import upgrade
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import FakeSlack
+from tests.harness.slack_limits import RATE_SCALE
 from tests.harness.slack_requests import SlackSender
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -152,6 +154,8 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "DATABASE_URL": database_url,
+        # The bot plans within Slack's limits at the speed the fake enforces them.
+        "SLACK_RATE_SCALE": RATE_SCALE,
     }
     values.update(overrides)
     return load_settings(env_file=None, **values)

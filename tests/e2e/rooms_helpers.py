@@ -8,10 +8,13 @@ import requests
 from sqlmodel import select
 
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_ROOM, FIELD_SUMMARY, quote_field
+from bot.services import Services
 from bot.sessions import CheckInAnswers
-from bot.views.rooms import CONSENT_YES, INPUT_ACTION, REPORT_ACTION, REPORT_CALLBACK
+from bot.views.reports import CONSENT_YES, INPUT_ACTION, REPORT_CALLBACK
+from bot.views.rooms import REPORT_ACTION
 from bot.views.sessions import CHECK_IN_CALLBACK
 from bot.views.sessions import CONSENT_YES as CHECK_IN_CONSENT
+from storage import outbox as outbox_store
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
 from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text
@@ -75,6 +78,28 @@ def check_in_via_slack(bot: RunningBot, user: str, *, channel: str = CHANNEL) ->
     assert bot.sender.submit_view(body).status_code == 200
 
 
+def outbox_sent(bot: RunningBot, services: Services | None = None, timeout: float = 10.0) -> None:
+    """Wait until the outbox has sent (or given up) everything due now.
+
+    Posts that follow a committed change arrive from the outbox sender, after the request that
+    made them; what waits for a retry later is not due, so it does not count.
+
+    Args:
+        bot: the bot under test.
+        services: another process's services on the same database (after a restart).
+        timeout: seconds.
+    """
+    running = services or bot.services
+
+    assert running.outbox.wait_idle(timeout=timeout), "the outbox did not send what is due"
+
+
+def outbox_rows(bot: RunningBot, kind: str) -> list[outbox_store.OutboxRow]:
+    """The outbox rows of one kind, oldest first."""
+    with bot.services.db.read() as db:
+        return [row for row in outbox_store.rows(db) if row.kind == kind]
+
+
 def people(count: int, prefix: str = "U0P") -> list[str]:
     """User ids U0P01, U0P02, …"""
     return [f"{prefix}{i:02d}" for i in range(1, count + 1)]
@@ -127,6 +152,14 @@ def room_messages(bot: RunningBot, channel: str = CHANNEL) -> list[dict[str, Any
 def thread(bot: RunningBot, ts: str, channel: str = CHANNEL) -> list[dict[str, Any]]:
     """Replies in a message's thread, oldest first."""
     return [m for m in bot.slack.messages(channel) if m.get("thread_ts") == ts]
+
+
+def thread_texts(bot: RunningBot, round_id: int, channel: str = CHANNEL) -> dict[int, list[str]]:
+    """Room number -> the texts in its thread, oldest first."""
+    return {
+        room.number: [m["text"] for m in thread(bot, room.message_ts or "", channel)]
+        for room in rooms_of(bot, round_id)
+    }
 
 
 def breakout(bot: RunningBot, text: str, **kwargs: Any) -> requests.Response:

@@ -19,6 +19,7 @@ from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.fake_socket_mode import FakeSocketMode
+from tests.harness.slack_limits import RATE_SCALE
 from tests.harness.slack_requests import SlackSender
 from tests.harness.waiting import eventually
 
@@ -42,6 +43,8 @@ def _base_env() -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    # The bot plans within Slack's limits at the speed the fake Slack enforces them.
+    env["SLACK_RATE_SCALE"] = str(RATE_SCALE)
     return env
 
 

@@ -18,21 +18,17 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from bot.polls import (
-    ANNOUNCE_RETRY_DELAYS,
     FORGET_HISTORY_JOB_ID,
     FORGET_HISTORY_RETRY,
-    announce_job_id,
-    announce_poll_again,
+    LIVE_UPDATE_INTERVAL,
+    POLL_LIVE,
     close_job_id,
-    close_poll_at_deadline,
-    forget_anonymous_history_job,
 )
-from bot.views.polls import (
-    BALLOT_ACTION,
+from bot.slack.sender import Pace
+from bot.views.poll_forms import (
     BALLOT_BLOCK,
     BALLOT_CALLBACK,
     BALLOT_INPUT,
-    CHECK_IN_BLOCK,
     DURATION_BLOCK,
     DURATION_INPUT,
     FORM_CALLBACK,
@@ -42,16 +38,21 @@ from bot.views.polls import (
     OPTIONS_INPUT,
     QUESTION_BLOCK,
     QUESTION_INPUT,
-    RESULTS_ACTION,
-    RESULTS_BLOCK,
     SWITCH_HIDE,
     SWITCH_MULTI,
     SWITCHES_BLOCK,
     SWITCHES_INPUT,
+)
+from bot.views.polls import (
+    BALLOT_ACTION,
+    CHECK_IN_BLOCK,
+    RESULTS_ACTION,
+    RESULTS_BLOCK,
     VOTE_ACTION_PREFIX,
 )
 from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK
 from handlers.middleware import delivery_key
+from storage import outbox
 from storage.models import Participant
 from storage.polls import Poll, PollOption, PollVote, PollVoter
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot
@@ -160,8 +161,12 @@ def _final_updates(bot: RunningBot, ts: str) -> list[Call]:
 
 def _fast_live_updates(bot: RunningBot) -> None:
     """Tests that are not about coalescing need not wait two seconds for a tally."""
-    bot.services.polls.live.interval = 0.05
-    bot.services.polls.live.spacing = 0.0
+    bot.services.outbox.kinds[POLL_LIVE].pace = Pace(interval=0.05)
+
+
+def _outbox_row(bot: RunningBot, key: str) -> outbox.OutboxRow:
+    with bot.services.db.read() as db:
+        return next(row for row in outbox.rows(db) if row.key == key)
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +365,7 @@ def test_the_deadline_closes_and_announces_exactly_once(bot: RunningBot) -> None
     _wait_ephemeral(bot, PARTICIPANT)
     poll = _poll(bot)
     assert poll.id is not None
-    close_poll_at_deadline(poll.id)  # too early by the bot's clock: nothing happens
+    bot.services.polls.close_at_deadline(poll.id)  # too early by the bot's clock: nothing happens
     assert _poll(bot).closed_at is None
     assert close_job_id(poll.id) in bot.services.deadlines.pending()
 
@@ -368,8 +373,8 @@ def test_the_deadline_closes_and_announces_exactly_once(bot: RunningBot) -> None
     polls = bot.services.polls
     # The job, the start-up sweep and a late /poll close all race to close it.
     racers = [
-        lambda: close_poll_at_deadline(poll.id or 0),
-        lambda: close_poll_at_deadline(poll.id or 0),
+        lambda: bot.services.polls.close_at_deadline(poll.id or 0),
+        lambda: bot.services.polls.close_at_deadline(poll.id or 0),
         polls.close_overdue,
         polls.recover,
     ]
@@ -379,6 +384,8 @@ def test_the_deadline_closes_and_announces_exactly_once(bot: RunningBot) -> None
     for thread in threads:
         thread.join(timeout=30)
     bot.command("/poll", "close")
+    bot.slack.wait_for("files.completeUploadExternal")
+    assert bot.services.outbox.wait_idle()
     closed = _poll(bot)
     assert closed.closed_at == poll.closes_at  # closed as of its deadline, not when noticed
     assert closed.close_reason == "deadline"
@@ -431,66 +438,61 @@ def test_close_redelivered_is_announced_once(bot: RunningBot) -> None:
     assert len(_uploads(bot)) == 1
 
 
-def _close_while_slack_fails_twice(bot: RunningBot) -> tuple[dict[str, Any], int]:
-    """Launch and close a poll; its final update fails now and at the first retry."""
+def test_a_failed_announcement_is_retried_with_backoff_and_posted_once(bot: RunningBot) -> None:
     message = _launch(bot)
-    poll_id = _poll(bot).id or 0
-    bot.slack.fail_next("chat.update", status=200, error="internal_error", times=2)
-    bot.command("/poll", "close")
-    eventually(
-        lambda: announce_job_id(poll_id) in bot.services.deadlines.pending(),
-        what="the retry to be scheduled",
-    )
-    return message, poll_id
-
-
-def test_a_failed_announcement_is_tried_again_later(bot: RunningBot) -> None:
-    message, poll_id = _close_while_slack_fails_twice(bot)
-    assert _poll(bot).announced_at is None
-    assert _uploads(bot) == []
-    pending = bot.services.deadlines.pending()
-    assert pending[announce_job_id(poll_id)] == bot.clock.now() + ANNOUNCE_RETRY_DELAYS[0]
-
-    announce_poll_again(poll_id, 1)  # the job, when its time comes: fails again
-    pending = bot.services.deadlines.pending()
-    assert pending[announce_job_id(poll_id)] == bot.clock.now() + ANNOUNCE_RETRY_DELAYS[1]
-    announce_poll_again(poll_id, 2)  # and now Slack answers
-    assert _poll(bot).announced_at is not None
-    finals = _final_updates(bot, message["ts"])
-    assert [c.failed for c in finals] == [True, True, False]
-    assert len(_uploads(bot)) == 1
-    assert announce_job_id(poll_id) not in bot.services.deadlines.pending()
-
-
-def test_after_the_last_retry_the_next_start_announces(bot: RunningBot) -> None:
-    message, poll_id = _close_while_slack_fails_twice(bot)
-    bot.services.deadlines.cancel(announce_job_id(poll_id))  # as the job store does once run
-    # The last retry fails too: nothing more is scheduled; the poll waits for the next start.
-    announce_poll_again(poll_id, len(ANNOUNCE_RETRY_DELAYS))
-    assert [c.failed for c in _final_updates(bot, message["ts"])] == [True, True]
-    assert announce_job_id(poll_id) not in bot.services.deadlines.pending()
-    assert _poll(bot).announced_at is None
-    bot.services.polls.recover()  # the next start
-    assert _poll(bot).announced_at is not None
-
-
-def test_results_are_announced_again_if_the_bot_stopped_halfway(bot: RunningBot) -> None:
-    message = _launch(bot)
-    bot.slack.fail_next("chat.update", status=200, error="internal_error")
-    bot.command("/poll", "close")
-    eventually(
-        lambda: any(c.failed for c in bot.slack.calls_to("chat.update")),
-        what="the failed final update",
-    )
-    poll = _poll(bot)
-    assert poll.closed_at is not None
-    assert poll.announced_at is None
-    assert _uploads(bot) == []
-    bot.services.polls.recover()  # what the next start does
-    assert _poll(bot).announced_at is not None
-    assert len(_uploads(bot)) == 1
+    key = f"poll:{_poll(bot).id}:final"
+    # Slack's answer when it has trouble of its own: not a refusal, so the sender tries again.
+    bot.slack.fail_next("chat.update", error="internal_error", times=3)
+    assert bot.command("/poll", "close").text == ""
+    for tries in (1, 2, 3):
+        eventually(lambda: _outbox_row(bot, key).attempts == tries, what=f"try {tries}")  # noqa: B023
+        row = _outbox_row(bot, key)
+        assert (row.sent_at, row.last_error) == (None, "internal_error")
+        assert _poll(bot).announced_at is None
+        assert _uploads(bot) == []
+        bot.clock.advance(row.due_at - bot.clock.now())  # the sender's backoff has passed
+        bot.services.outbox.wake()
+    bot.slack.wait_for("files.completeUploadExternal")
+    eventually(lambda: _poll(bot).announced_at is not None, what="the poll marked announced")
+    assert [c.failed for c in _final_updates(bot, message["ts"])] == [True, True, True, False]
+    # What a restart does later changes nothing: the results are out, once.
     bot.services.polls.recover()
+    assert bot.services.outbox.wait_idle()
+    assert len(_final_updates(bot, message["ts"])) == 4
     assert len(_uploads(bot)) == 1
+    assert _outbox_row(bot, key).failed is None
+
+
+def test_a_failed_chart_is_retried_without_editing_the_message_again(bot: RunningBot) -> None:
+    message = _launch(bot)
+    key = f"poll:{_poll(bot).id}:final"
+    bot.slack.fail_next("files.getUploadURLExternal", error="internal_error")
+    bot.command("/poll", "close")
+    eventually(lambda: _outbox_row(bot, key).attempts == 1, what="the failed upload")
+    assert len(_final_updates(bot, message["ts"])) == 1
+    bot.clock.advance(_outbox_row(bot, key).due_at - bot.clock.now())
+    bot.services.outbox.wake()
+    bot.slack.wait_for("files.completeUploadExternal")
+    eventually(lambda: _poll(bot).announced_at is not None, what="the poll marked announced")
+    assert len(_final_updates(bot, message["ts"])) == 1  # the edit was done: not redone
+    assert len(_uploads(bot)) == 1
+
+
+def test_results_queued_before_a_stop_are_posted_by_the_next_start(bot: RunningBot) -> None:
+    message = _launch(bot)
+    bot.services.outbox.stop(grace=1)  # as if the bot stopped right after the close
+    bot.command("/poll", "close")
+    poll = _poll(bot)
+    assert (poll.closed_at is not None, poll.announced_at) == (True, None)
+    assert _final_updates(bot, message["ts"]) == []
+    bot.services.polls.recover()  # what the next start does: the queued results stay queued
+    bot.services.outbox.start()
+    bot.slack.wait_for("files.completeUploadExternal")
+    eventually(lambda: _poll(bot).announced_at is not None, what="the poll marked announced")
+    bot.services.polls.recover()
+    assert bot.services.outbox.wait_idle()
+    assert len(_uploads(bot)) == 1
+    assert len(_final_updates(bot, message["ts"])) == 1
     assert "Poll closed" in _all_text(_message(bot, message["ts"])["blocks"])
 
 
@@ -510,7 +512,9 @@ def test_a_deleted_poll_message_gets_its_results_posted_anew(bot: RunningBot) ->
 
 def test_live_updates_are_coalesced_under_a_burst(bot: RunningBot) -> None:
     message = _launch(bot)
-    assert bot.services.polls.live.interval == 2.0
+    pace = bot.services.outbox.kinds[POLL_LIVE].pace
+    assert pace is not None
+    assert pace.interval == LIVE_UPDATE_INTERVAL == 2.0
     users = [f"U0BURST{n:02d}" for n in range(40)]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=10) as pool:
@@ -526,6 +530,48 @@ def test_live_updates_are_coalesced_under_a_burst(bot: RunningBot) -> None:
     # One update at the first vote, then at most one per 2 s while votes come, and the last.
     assert 1 <= len(updates) <= 2 + int(voting / 2.0)
     assert len(updates) < len(users) / 10
+
+
+def _voters_shown(call: Call) -> int:
+    """How many voters a poll message (live or final) says it counts."""
+    shown = _all_text(call.args.get("blocks", []))
+    if "nobody has voted yet" in shown:
+        return 0
+    found = re.search(r"\*(\d+)\* voted", shown) or re.search(r"· (\d+) voted", shown)
+    assert found, shown
+    return int(found.group(1))
+
+
+def test_edits_of_one_message_go_out_in_commit_order_and_end_with_the_results(
+    bot: RunningBot,
+) -> None:
+    _fast_live_updates(bot)
+    message = _launch(bot)
+    bot.slack.slow("chat.update", 0.02)  # each edit takes a while: later ones queue behind it
+    users = [f"U0ORDER{n:02d}" for n in range(80)]
+
+    def vote(user: str) -> None:
+        _vote(bot, message, 0, user=user)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(vote, user) for user in users]
+        eventually(lambda: len(_votes(bot)) >= 30, timeout=10, what="some of the votes")
+        assert bot.command("/poll", "close").text == ""  # while votes still come
+        for future in futures:
+            future.result(timeout=20)
+    bot.slack.wait_for("files.completeUploadExternal", timeout=10)
+    assert bot.services.outbox.wait_idle()
+    bot.slack.slow("chat.update", 0)
+    edits = [c for c in bot.slack.calls_to("chat.update") if c.args["ts"] == message["ts"]]
+    finals = [i for i, c in enumerate(edits) if str(c.args["text"]).startswith("Poll closed")]
+    # The final edit comes last: no live tally after it, though votes were still queuing some.
+    assert finals == [len(edits) - 1]
+    assert len(edits) >= 2
+    shown = [_voters_shown(c) for c in edits]
+    assert shown == sorted(shown)  # no edit shows fewer votes than one before it
+    assert shown[-1] == len({user for user, _ in _votes(bot)})
+    with bot.services.db.read() as db:
+        assert not [r for r in outbox.rows(db) if r.kind == POLL_LIVE and r.sent_at is None]
 
 
 def test_a_vote_before_the_poll_message_is_known_still_reaches_the_tally(
@@ -554,6 +600,16 @@ def test_a_rate_limited_update_is_retried(bot: RunningBot) -> None:
     message = _launch(bot)
     bot.slack.fail_next("chat.update", status=429, retry_after=1)
     _vote(bot, message, 0)
+    bot.slack.wait_for("chat.update", predicate=lambda c: c.status == 429)
+
+    def tally_retried() -> list[outbox.OutboxRow]:
+        with bot.services.db.read() as db:
+            return [r for r in outbox.rows(db) if r.kind == POLL_LIVE and r.attempts]
+
+    eventually(lambda: bool(tally_retried()), what="the 429 counted")
+    # The sender waits Slack's Retry-After (at least), by the bot's clock.
+    bot.clock.advance(max(r.due_at for r in tally_retried()) - bot.clock.now())
+    bot.services.outbox.wake()
     eventually(
         lambda: "*1* voted" in _all_text(_message(bot, message["ts"])["blocks"]),
         timeout=6,
@@ -702,6 +758,40 @@ def test_a_copy_of_the_database_files_cannot_replay_anonymous_votes(
     )
 
 
+def _database_bytes(sqlite_url: str) -> bytes:
+    db_file = Path(sqlite_url.removeprefix("sqlite:///"))
+    wal = Path(f"{db_file}-wal")
+    return db_file.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_an_anonymous_polls_confirmations_leave_no_voter_next_to_a_choice(
+    bot: RunningBot, sqlite_url: str
+) -> None:
+    _message, choices = _anonymous_poll_with_three_votes(bot)
+    assert bot.services.outbox.wait_idle()
+
+    def traces() -> list[str]:
+        """Where the files still hold an anonymous voter next to an option: the confirmation
+        rows name both (their target `user:<id>`, their args `"chosen"`)."""
+        data = _database_bytes(sqlite_url)
+        found = [user for user in choices if f"user:{user}".encode() in data]
+        return found + (['"chosen"'] if b'"chosen"' in data else [])
+
+    # While the poll is open the log still holds the sent (and deleted) confirmations: the
+    # same documented limit as for the votes themselves.
+    assert traces()
+    bot.command("/poll", "close")
+    bot.slack.wait_for("files.completeUploadExternal")
+    assert bot.services.outbox.wait_idle()
+    with bot.services.db.read() as db:
+        rows = outbox.rows(db)
+    assert rows
+    for row in rows:
+        for column, value in row.model_dump().items():
+            assert not [user for user in choices if user in str(value)], (row.key, column)
+    eventually(lambda: traces() == [], what="the files to forget the confirmations")
+
+
 def test_a_busy_database_forgets_anonymous_history_a_little_later(
     bot: RunningBot, sqlite_url: str
 ) -> None:
@@ -723,7 +813,7 @@ def test_a_busy_database_forgets_anonymous_history_a_little_later(
     finally:
         reader.close()
     assert len(sqlite_commits(db_file, read)) > 1  # not yet
-    forget_anonymous_history_job()  # the job, when its time comes
+    bot.services.polls.forget_anonymous_history()  # the job, when its time comes
     assert FORGET_HISTORY_JOB_ID not in bot.services.deadlines.pending()
     assert sqlite_commits(db_file, read) == [(frozenset(choices), (1, 1, 1))]
 
@@ -1001,6 +1091,46 @@ def test_a_poll_the_bot_cannot_post_is_undone(bot: RunningBot) -> None:
     assert bot.command("/poll", POLL).text == ""
     told = bot.slack.wait_for("response_url")[0]
     assert "not_in_channel" in told.args["text"]
+    assert _polls(bot) == []
+    assert not [j for j in bot.services.deadlines.pending() if j.startswith("poll-close-")]
+
+
+def test_a_poll_launched_again_after_a_refusal_is_posted(bot: RunningBot) -> None:
+    _start_session(bot)
+    bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    assert bot.command("/poll", POLL).text == ""
+    bot.slack.wait_for("response_url")
+    eventually(lambda: _polls(bot) == [], what="the refused poll undone")
+    # Invited now; the new poll may get the refused one's id: its effects still go out.
+    message = _launch(bot, session=False)
+    bot.command("/poll", "close")
+    bot.slack.wait_for("files.completeUploadExternal")
+    assert len(_final_updates(bot, message["ts"])) == 1
+
+
+def test_a_poll_from_the_form_the_bot_cannot_post_is_undone_and_told_directly(
+    bot: RunningBot,
+) -> None:
+    _start_session(bot)
+    assert bot.command("/poll", "").text == ""
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    submitted = bot.sender.submit_view(
+        payloads.view_submission(
+            user_id=FACILITATOR,
+            view=view,
+            values=_form_values("Lunch?", "Pizza\nSalad"),
+            private_metadata=CHANNEL,
+            callback_id=FORM_CALLBACK,
+        )
+    )
+    assert submitted.text == ""
+    # A form has no response_url: the facilitator gets a direct message.
+    [told] = bot.slack.wait_for(
+        "chat.postMessage", predicate=lambda c: c.args.get("channel") == FACILITATOR
+    )
+    assert "not_in_channel" in told.args["text"]
+    assert "it was not launched" in told.args["text"]
     assert _polls(bot) == []
     assert not [j for j in bot.services.deadlines.pending() if j.startswith("poll-close-")]
 

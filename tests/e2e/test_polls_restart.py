@@ -6,17 +6,23 @@ import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
+from sqlmodel import col
 
-from bot.polls import close_job_id
+from bot.bootstrap import create_app, create_services
+from bot.clock import FixedClock
+from bot.services import Services
 from bot.views.polls import VOTE_ACTION_PREFIX
-from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
+from storage.migrate import upgrade
+from storage.models import ListeningSession
+from storage.polls import Poll, PollOption, PollVote, PollVoter
+from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, bot_settings
 from tests.e2e.test_cli import BotProcess, _free_port
 from tests.harness import slack_requests as payloads
 from tests.harness.fake_slack import Call, FakeSlack
@@ -107,11 +113,14 @@ def _click(message: dict[str, Any], index: int, user: str) -> dict[str, Any]:
 
 
 def _confirmed(slack: FakeSlack) -> list[Call]:
-    """Confirmations of votes: "You voted: *Yes*" or "Your choices: *O01*, *O02*"."""
+    """Confirmations of votes: "You voted: *Yes*" or "Your choices: *O01*, *O02*".
+
+    A request cut short by the kill arrives without its text: it was never a confirmation.
+    """
     return [
         c
         for c in slack.calls_to("chat.postEphemeral")
-        if re.match(r":white_check_mark: (You voted|Your choices):", c.args["text"])
+        if re.match(r":white_check_mark: (You voted|Your choices):", c.args.get("text", ""))
     ]
 
 
@@ -184,15 +193,17 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
     second = served.start()
     try:
         slack.wait_for("files.completeUploadExternal", timeout=20)
-        job_ids = {row[0] for row in served.rows("SELECT id FROM apscheduler_jobs")}
+        final_sql = "SELECT sent_at, failed FROM outbox WHERE key = :k"
+        short_final = f"poll:{short_id}:final"
 
-        def short_job_gone() -> bool:
-            return close_job_id(short_id) not in {
-                row[0] for row in served.rows("SELECT id FROM apscheduler_jobs")
-            }
-
-        # Once its job has run or been dropped, nothing else can announce the short poll.
-        eventually(short_job_gone, timeout=10, what="the short poll's job to finish")
+        # Once its final results are marked sent, nothing can announce the short poll again:
+        # the key is unique, however often a start or a job queues it.
+        eventually(
+            lambda: served.rows(final_sql, k=short_final)[0][0] is not None,
+            timeout=10,
+            what="the short poll's results to be sent",
+        )
+        assert served.rows(final_sql, k=short_final)[0][1] is None
         [(closed_at, reason, announced_at)] = served.rows(
             "SELECT closed_at, close_reason, announced_at FROM poll WHERE id = :i", i=short_id
         )
@@ -203,17 +214,12 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         uploads = [c for c in slack.calls_to("files.completeUploadExternal") if not c.failed]
         assert [u.args["thread_ts"] for u in uploads] == [short["ts"]]
 
-        # The long poll is still open, with the same deadline, its job still in the store.
+        # The long poll is still open, with the same deadline, and owes no results.
         [(closed, closes_at)] = served.rows(
             "SELECT closed_at, closes_at FROM poll WHERE id = :i", i=long_id
         )
         assert (closed, closes_at) == (None, long_deadline)
-        assert close_job_id(long_id) in job_ids
-        [(next_run,)] = served.rows(
-            "SELECT next_run_time FROM apscheduler_jobs WHERE id = :j", j=close_job_id(long_id)
-        )
-        long_closes = datetime.fromisoformat(str(long_deadline)).replace(tzinfo=UTC)
-        assert next_run == pytest.approx(long_closes.timestamp())
+        assert served.rows(final_sql, k=f"poll:{long_id}:final") == []
 
         # Every vote a voter was told about is in the database.
         stored: dict[tuple[int, str], set[str]] = {}
@@ -234,13 +240,22 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
             if poll_id == long_id:  # clicks were in option order, none taken back
                 assert names == set(LONG_OPTIONS[: len(names)])
 
+        # Votes committed just before the kill reach the long poll's message after the start.
+        long_voters = len({user for poll_id, user in stored if poll_id == long_id})
+
+        def long_message_shows_every_voter() -> bool:
+            shown = next(m for m in slack.messages(CHANNEL) if m["ts"] == long["ts"])
+            return f"*{long_voters}* voted" in str(shown["blocks"])
+
+        eventually(long_message_shows_every_voter, timeout=10, what="the long poll's tally")
+
         # And after the restart voting goes on in the long poll, but not in the short one.
         served.sender.action(_click(long, 1, "U0AFTER"))
         served.sender.action(_click(short, 0, "U0AFTER"))
         slack.wait_for(
-            "chat.postEphemeral", predicate=lambda c: c.args["user"] == "U0AFTER", count=2
+            "chat.postEphemeral", predicate=lambda c: c.args.get("user") == "U0AFTER", count=2
         )
-        after = [c.args["text"] for c in slack.calls_to("chat.postEphemeral")]
+        after = [c.args.get("text", "") for c in slack.calls_to("chat.postEphemeral")]
         assert any(f"Your choices: *{LONG_OPTIONS[1]}*" in t for t in after)
         assert any("This poll closed at" in t for t in after)
 
@@ -257,3 +272,83 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         assert "Traceback" not in second.output()
     finally:
         second.stop()
+
+
+def test_an_upgraded_database_posts_the_results_an_older_release_owed(
+    fake_slack: FakeSlack, sqlite_url: str, clock: FixedClock
+) -> None:
+    """A poll closed by an older release whose results never got out: posted once after
+    upgrading, as a new message since the old one cannot be found."""
+    engine = create_engine(sqlite_url)
+    upgrade(engine, "0004")
+    earlier = clock.now() - timedelta(minutes=10)
+    with engine.begin() as connection:
+        [session_id] = connection.execute(
+            insert(ListeningSession)
+            .values(
+                channel_id=CHANNEL,
+                title="Before the upgrade",
+                started_by=FACILITATOR,
+                started_at=earlier,
+                summary_channels="",
+            )
+            .returning(col(ListeningSession.id))
+        ).one()
+        [poll_id] = connection.execute(
+            insert(Poll)
+            .values(
+                session_id=session_id,
+                channel_id=CHANNEL,
+                key="old",
+                question="Old question?",
+                option_count=2,
+                multi=False,
+                anonymous=False,
+                hide_results=False,
+                created_by=FACILITATOR,
+                created_at=earlier,
+                closes_at=earlier + timedelta(minutes=2),
+                closed_at=earlier + timedelta(minutes=2),
+                close_reason="deadline",
+                message_ts="1600000000.000100",
+            )
+            .returning(col(Poll.id))
+        ).one()
+        for index, text_ in enumerate(("Yes", "No")):
+            connection.execute(
+                insert(PollOption).values(
+                    poll_id=poll_id, option_index=index, text=text_, anonymous_count=0
+                )
+            )
+        connection.execute(insert(PollVoter).values(poll_id=poll_id, user_id="U0OLD"))
+        connection.execute(
+            insert(PollVote).values(poll_id=poll_id, user_id="U0OLD", option_index=1)
+        )
+    upgrade(engine)
+    engine.dispose()
+
+    services = create_services(bot_settings(fake_slack, sqlite_url), clock=clock)
+    create_app(services)
+    services.start_background()
+    try:
+        fake_slack.wait_for("files.completeUploadExternal")
+        eventually(lambda: _announced(services, poll_id) is not None, what="the old poll announced")
+        services.polls.recover()  # a later start queues nothing new
+        assert services.outbox.wait_idle()
+    finally:
+        services.stop_background()
+    [final] = [
+        c
+        for c in fake_slack.calls_to("chat.postMessage")
+        if str(c.args.get("text")).startswith("Poll closed: Old question?")
+    ]
+    assert "1 of 1 who voted" in str(final.args["blocks"])
+    uploads = [c for c in fake_slack.calls_to("files.completeUploadExternal") if not c.failed]
+    assert [u.args["thread_ts"] for u in uploads] == [final.response["ts"]]
+    assert [c.args["ts"] for c in fake_slack.calls_to("chat.update")] == ["1600000000.000100"]
+
+
+def _announced(services: Services, poll_id: int | None) -> datetime | None:
+    with services.db.read() as db:
+        poll = db.get(Poll, poll_id)
+        return poll.announced_at if poll is not None else None

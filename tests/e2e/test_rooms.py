@@ -7,12 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.app import create_app, create_services
 from bot.rooms import REMINDER_AFTER, end_job_id, remind_job_id, warn_job_id
 from bot.views.rooms import REPORT_ACTION, ROOM_ACTIONS_BLOCK
 from storage.rooms import BreakoutRound
 from tests.e2e.conftest import (
-    CHANNEL,
     FACILITATOR,
     PARTICIPANT,
     RunningBot,
@@ -28,6 +26,7 @@ from tests.e2e.rooms_helpers import (
     form_values,
     members,
     open_report,
+    outbox_sent,
     people,
     room_messages,
     rooms_of,
@@ -36,6 +35,7 @@ from tests.e2e.rooms_helpers import (
     start_session,
     submit_report,
     thread,
+    thread_texts,
 )
 from tests.harness.waiting import eventually
 
@@ -54,13 +54,6 @@ def _round(bot: RunningBot) -> BreakoutRound:
     found = rounds(bot)[-1]
     assert found.id is not None
     return found
-
-
-def _thread_texts(bot: RunningBot, round_id: int, channel: str = CHANNEL) -> dict[int, list[str]]:
-    return {
-        room.number: [m["text"] for m in thread(bot, room.message_ts or "", channel)]
-        for room in rooms_of(bot, round_id)
-    }
 
 
 def test_breakout_posts_a_message_per_room_and_tells_each_member(bot: RunningBot) -> None:
@@ -187,18 +180,19 @@ def test_timers_warn_then_end_then_remind_once(bot: RunningBot) -> None:
     pending = bot.services.deadlines.pending()
     assert pending[warn_job_id(round_id)] == breakout_round.warn_at
     assert pending[end_job_id(round_id)] == breakout_round.ends_at
-    rooms = _thread_texts(bot, round_id)
+    rooms = thread_texts(bot, round_id)
     assert all(texts == [] for texts in rooms.values())
 
     # nothing is due yet: a sweep changes nothing
     bot.services.rooms.recover()
-    assert all(texts == [] for texts in _thread_texts(bot, round_id).values())
+    assert all(texts == [] for texts in thread_texts(bot, round_id).values())
 
     # 2 minutes before the end: the warning, once, in every room's thread
     bot.clock.advance(timedelta(minutes=13))
     bot.services.rooms.recover()
     bot.services.rooms.warn(round_id)  # the job firing late as well changes nothing
-    for texts in _thread_texts(bot, round_id).values():
+    outbox_sent(bot)
+    for texts in thread_texts(bot, round_id).values():
         assert len(texts) == 1
         assert "2m left" in texts[0]
 
@@ -213,10 +207,11 @@ def test_timers_warn_then_end_then_remind_once(bot: RunningBot) -> None:
     bot.clock.advance(timedelta(minutes=2))
     bot.services.rooms.recover()
     bot.services.rooms.expire(round_id)  # the job racing the sweep: still once
+    outbox_sent(bot)
     ended = _round(bot)
     assert ended.ended_at == bot.clock.now()
     assert ended.end_reason == "time"
-    at_end = _thread_texts(bot, round_id)
+    at_end = thread_texts(bot, round_id)
     assert "your report-back is in" in at_end[1][-1]
     for number in (2, 3):
         assert [t for t in at_end[number] if "Time's up" in t] == [
@@ -233,7 +228,8 @@ def test_timers_warn_then_end_then_remind_once(bot: RunningBot) -> None:
     bot.services.rooms.recover()
     bot.services.rooms.remind(round_id)
     bot.services.rooms.recover()
-    reminded = _thread_texts(bot, round_id)
+    outbox_sent(bot)
+    reminded = thread_texts(bot, round_id)
     assert not [t for t in reminded[1] if "Reminder" in t]
     for number in (2, 3):
         assert len([t for t in reminded[number] if "Reminder" in t]) == 1
@@ -262,7 +258,7 @@ def test_breakout_end_ends_the_round_now(bot: RunningBot) -> None:
     eventually(
         lambda: all(
             any("Time's up" in t for t in texts)
-            for texts in _thread_texts(bot, breakout_round.id or 0).values()
+            for texts in thread_texts(bot, breakout_round.id or 0).values()
         ),
         what="time's up in every thread",
     )
@@ -270,7 +266,8 @@ def test_breakout_end_ends_the_round_now(bot: RunningBot) -> None:
     # the end job is gone, so the old deadline passing changes nothing
     bot.clock.advance(timedelta(minutes=20))
     bot.services.rooms.recover()
-    for texts in _thread_texts(bot, breakout_round.id).values():
+    outbox_sent(bot)
+    for texts in thread_texts(bot, breakout_round.id).values():
         assert len([t for t in texts if "Time's up" in t]) == 1
 
 
@@ -284,7 +281,7 @@ def test_ending_the_session_ends_the_round(bot: RunningBot) -> None:
     eventually(
         lambda: all(
             any("session has ended" in t for t in texts)
-            for texts in _thread_texts(bot, breakout_round.id or 0).values()
+            for texts in thread_texts(bot, breakout_round.id or 0).values()
         )
     )
     # no reminders after the session: report-backs are closed
@@ -520,47 +517,3 @@ def test_hostile_prompt_is_escaped(bot: RunningBot) -> None:
     for raw in ("<!channel>", "<https://evil", "<@U0BOSS>"):
         assert not [text for text in shown if raw in text]
     assert any("&lt;!channel&gt;" in text for text in shown)
-
-
-def test_restart_ends_overdue_rounds_once_and_reschedules_the_rest(
-    bot: RunningBot, sqlite_url: str
-) -> None:
-    # Two sessions: one round overdue by the time the bot is back, one still running.
-    for channel in ("C0OVERDUE", "C0RUNNING"):
-        start_session(bot, channel)
-        for user in people(4):
-            check_in(bot, user, channel=channel)
-    assert "started" in ack_text(breakout(bot, "2 --time 5m", channel="C0OVERDUE"))
-    assert "started" in ack_text(breakout(bot, "2 --time 30m", channel="C0RUNNING"))
-    eventually(lambda: len(room_messages(bot, "C0OVERDUE")) == 2)
-    eventually(lambda: len(room_messages(bot, "C0RUNNING")) == 2)
-    overdue, running = rounds(bot)
-    bot.services.stop_background()  # the bot goes down
-
-    bot.clock.advance(timedelta(minutes=10))
-
-    def restart() -> None:
-        services = create_services(bot.services.settings, clock=bot.clock)
-        create_app(services)
-        services.start_background()
-        try:
-            pending = services.deadlines.pending()
-            assert end_job_id(running.id or 0) in pending
-            assert pending[end_job_id(running.id or 0)] == running.ends_at
-            assert warn_job_id(running.id or 0) in pending
-            assert end_job_id(overdue.id or 0) not in pending
-        finally:
-            services.stop_background()
-
-    restart()
-    after = {r.id: r for r in rounds(bot)}
-    assert after[overdue.id].end_reason == "time"
-    assert after[running.id].ended_at is None
-    overdue_texts = _thread_texts(bot, overdue.id or 0, "C0OVERDUE")
-    for texts in overdue_texts.values():
-        assert len([t for t in texts if "Time's up" in t]) == 1
-        assert not [t for t in texts if "left" in t]  # overdue: no warning after the fact
-    restart()  # a second restart announces nothing again
-    assert _thread_texts(bot, overdue.id or 0, "C0OVERDUE") == overdue_texts
-    running_texts = _thread_texts(bot, running.id or 0, "C0RUNNING")
-    assert all(texts == [] for texts in running_texts.values())

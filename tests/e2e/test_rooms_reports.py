@@ -15,7 +15,8 @@ from bot.rooms import (
     FIELD_THEMES,
     quote_field,
 )
-from bot.views.rooms import REPORT_ACTION, REPORT_CALLBACK, ROOM_ACTIONS_BLOCK
+from bot.views.reports import REPORT_CALLBACK
+from bot.views.rooms import REPORT_ACTION, ROOM_ACTIONS_BLOCK
 from storage.rooms import ReportQuote, ReportTheme, SessionTheme
 from tests.e2e.conftest import (
     CHANNEL,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK, CONSENT_YES
+from storage import outbox
 from storage.models import Delivery, ListeningSession, Participant
 from tests.e2e.conftest import (
     CHANNEL,
@@ -398,9 +400,18 @@ def test_unsigned_and_forged_requests_are_rejected(bot: RunningBot) -> None:
         assert db.exec(select(Delivery)).all() == []
 
 
+def _outbox_attempts(bot: RunningBot) -> int:
+    with bot.services.db.read() as db:
+        return sum(row.attempts for row in outbox.rows(db))
+
+
 def test_rate_limited_post_is_retried_after_retry_after(bot: RunningBot) -> None:
     bot.slack.fail_next("chat.postMessage", status=429, retry_after=1)
     _start(bot)
+    bot.slack.wait_for("chat.postMessage", timeout=10)
+    eventually(lambda: _outbox_attempts(bot) == 1, what="the 429 counted")
+    bot.clock.advance(timedelta(seconds=1))  # the sender waits Retry-After by the bot's clock
+    bot.services.outbox.wake()
     posts = bot.slack.wait_for("chat.postMessage", count=2, timeout=10)
     assert [call.failed for call in posts] == [True, False]
     eventually(lambda: _sessions(bot)[0].message_ts is not None, what="message ts stored")
@@ -426,3 +437,27 @@ def test_healthz_reports_the_database(bot: RunningBot) -> None:
     response = requests.get(f"{bot.url}/healthz", timeout=5)
     assert response.status_code == 200
     assert response.json() == {"ok": True, "database": "ok"}
+
+
+def test_a_check_in_confirmation_slack_delays_past_five_minutes_is_dropped(
+    bot: RunningBot,
+) -> None:
+    _start(bot)
+    bot.slack.fail_next("chat.postEphemeral", status=200, error="service_unavailable")
+    _open_and_submit(bot, user=PARTICIPANT, role="Member", place=None, group=None, consent=False)
+    bot.slack.wait_for("chat.postEphemeral", predicate=lambda c: c.failed)
+    [person] = _participants(bot)  # the check-in itself counted
+    assert person.role == "Member"
+    eventually(lambda: _confirmation(bot).attempts == 1, what="the failure counted")
+    # "Click Check in again to change it" read much later misleads: it is not sent
+    bot.clock.advance(timedelta(minutes=5, seconds=1))
+    bot.services.outbox.wake()
+    eventually(lambda: _confirmation(bot).failed == "expired", what="dropped")
+    assert bot.services.outbox.wait_idle()
+    assert [c.failed for c in bot.slack.calls_to("chat.postEphemeral")] == [True]
+
+
+def _confirmation(bot: RunningBot) -> outbox.OutboxRow:
+    with bot.services.db.read() as db:
+        [row] = [r for r in outbox.rows(db) if r.kind == "session.checked_in"]
+    return row

@@ -7,10 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from bot.summary import SummaryPublisher
+from bot.bootstrap import create_services
+from bot.clock import FixedClock
+from storage import outbox
+from storage.db import create_db_engine
+from storage.migrate import upgrade
 from storage.rooms import NewQuote
-from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot
+from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, bot_settings
+from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.tour_data import add_closed_poll, add_report_backs
 from tests.harness.waiting import eventually
 
@@ -42,6 +48,30 @@ def _summary_posts(bot: RunningBot, channel: str) -> list[dict[str, Any]]:
 
 def _text(posts: list[dict[str, Any]]) -> str:
     return json.dumps([p["blocks"] for p in posts], ensure_ascii=False)
+
+
+def _has_ended(call: Call) -> bool:
+    return "has ended" in str(call.args.get("text"))
+
+
+def _summary_row(bot: RunningBot, session_id: int) -> outbox.OutboxRow:
+    with bot.services.db.read() as s:
+        [row] = [r for r in outbox.rows(s) if r.key == f"session:{session_id}:summary"]
+    return row
+
+
+def _tries(bot: RunningBot, key: str) -> int:
+    with bot.services.db.read() as s:
+        return next(row.attempts for row in outbox.rows(s) if row.key == key)
+
+
+def _past_the_backoff(bot: RunningBot) -> None:
+    """Move the clock to when the earliest failed post may be tried again, and wake the sender."""
+    with bot.services.db.read() as s:
+        due = outbox.next_retry(s, after=bot.clock.now())
+    if due is not None and due > bot.clock.now():
+        bot.clock.advance(due - bot.clock.now())
+    bot.services.outbox.wake()
 
 
 def _seed(bot: RunningBot, session_id: int) -> None:
@@ -127,19 +157,41 @@ def test_the_summary_is_posted_once_per_end_whatever_is_retried(bot: RunningBot)
     assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
 
 
-def test_a_summary_that_could_not_be_posted_is_posted_on_recovery(bot: RunningBot) -> None:
+def test_a_summary_that_could_not_be_posted_is_posted_after_the_backoff(bot: RunningBot) -> None:
     session_id = _start(bot)
-    # the end announcement, then the summary's first post fail
-    bot.slack.fail_next("chat.postMessage", error="channel_not_found", times=2)
+    # the end announcement fails, then (once it is out) the summary's first post
+    bot.slack.fail_next("chat.postMessage", status=200, error="internal_error")
     bot.command("/session", "end")
+    bot.slack.wait_for("chat.postMessage", predicate=lambda c: c.failed and _has_ended(c))
+    # the summary waits behind "has ended": it never overtakes it
+    assert bot.services.outbox.wait_idle()
+    assert _tries(bot, f"session:{session_id}:summary") == 0
+    assert _summary_posts(bot, CHANNEL) == []
+    ended_again = bot.slack.hold_next("chat.postMessage")
+    _past_the_backoff(bot)
+    bot.slack.wait_for("chat.postMessage", count=2, predicate=_has_ended)
+    bot.slack.fail_next("chat.postMessage", status=200, error="internal_error")
+    ended_again.set()
     bot.slack.wait_for(
         "chat.postMessage",
         predicate=lambda c: c.failed and str(c.args.get("text")).startswith("Summary of"),
     )
-    eventually(lambda: bot.services.summaries.unposted() == [session_id], what="claim released")
-    bot.services.summaries.recover()  # what a restart does
+    eventually(lambda: _tries(bot, f"session:{session_id}:summary") == 1, what="failure counted")
+    assert bot.services.summaries.unposted() == [session_id]
+    # the organisers' channel had its turn all the same; the session's channel waits its retry
     assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+    _past_the_backoff(bot)
+    eventually(lambda: _summary_row(bot, session_id).sent_at is not None, what="summary done")
+    assert bot.services.outbox.wait_idle()
+    assert len(_summary_posts(bot, CHANNEL)) == 1
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+    assert len([c for c in bot.slack.calls_to("chat.postMessage") if _has_ended(c)]) == 2
+    # in the channel: "has ended", then the summary
+    texts = [m["text"] for m in bot.slack.messages(CHANNEL)]
+    assert "has ended" in texts[-2]
+    assert texts[-1].startswith("Summary of")
     assert bot.services.summaries.unposted() == []
+    assert _summary_row(bot, session_id).failed is None
 
 
 def test_a_long_summary_is_split_and_nothing_is_dropped(bot: RunningBot) -> None:
@@ -201,41 +253,50 @@ def test_a_failed_chart_upload_does_not_post_the_summary_again(bot: RunningBot) 
     bot.slack.fail_next("files.getUploadURLExternal", error="missing_scope", times=10)
     bot.command("/session", "end")
     eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="summary")
-    eventually(lambda: bot.services.summaries.unposted() == [], what="claim kept")
+    eventually(lambda: bot.services.summaries.unposted() == [], what="summary done")
     bot.services.summaries.recover()
     assert len(_summary_posts(bot, CHANNEL)) == 1
     assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
 
 
-def test_recovery_only_posts_to_the_channel_that_missed_it(bot: RunningBot) -> None:
+def test_a_retry_only_posts_to_the_channel_that_missed_it(bot: RunningBot) -> None:
     session_id = _start(bot)
-    posted_to: list[str] = []
-    # The organisers' channel fails the first time round.
-    publisher = bot.services.summaries.publisher
-    assert publisher is not None
-    original: SummaryPublisher = publisher
-
-    class Flaky:
-        def __init__(self) -> None:
-            self.failed = False
-
-        def channels(self, summary: Any) -> list[str]:
-            return original.channels(summary)
-
-        def publish_to(self, summary: Any, channel: str) -> None:
-            if channel == SUMMARY_CHANNEL and not self.failed:
-                self.failed = True
-                raise RuntimeError("channel_not_found")
-            posted_to.append(channel)
-            original.publish_to(summary, channel)
-
-    bot.services.summaries.attach(Flaky())
+    # The organisers' channel fails the first time round: hold each post's answer so the
+    # failure can be put on the third one ("has ended", the session's channel, the organisers').
+    ended = bot.slack.hold_next("chat.postMessage")
     bot.command("/session", "end")
-    eventually(lambda: posted_to == [CHANNEL], what="first attempt")
-    eventually(lambda: bot.services.summaries.unposted() == [session_id], what="claim released")
-    bot.services.summaries.recover()
-    assert posted_to == [CHANNEL, SUMMARY_CHANNEL]
+    bot.slack.wait_for("chat.postMessage", predicate=_has_ended)
+    in_channel = bot.slack.hold_next("chat.postMessage")
+    ended.set()
+    eventually(lambda: len(_summary_posts(bot, CHANNEL)) == 1, what="first channel")
+    bot.slack.fail_next("chat.postMessage", status=200, error="service_unavailable")
+    in_channel.set()
+    eventually(lambda: _tries(bot, f"session:{session_id}:summary") == 1, what="failure counted")
+    assert json.loads(_summary_row(bot, session_id).progress or "{}")[f"{CHANNEL}:done"] is True
+    _past_the_backoff(bot)
+    eventually(lambda: _summary_row(bot, session_id).sent_at is not None, what="summary done")
+    assert bot.services.outbox.wait_idle()
     assert len(_summary_posts(bot, CHANNEL)) == 1
+    assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
+
+
+def test_a_channel_that_refuses_the_summary_does_not_stop_the_other(bot: RunningBot) -> None:
+    session_id = _start(bot)
+    ended = bot.slack.hold_next("chat.postMessage")
+    bot.command("/session", "end")
+    bot.slack.wait_for("chat.postMessage", predicate=_has_ended)
+    # the bot was removed from the session's channel after "has ended"
+    bot.slack.fail_next("chat.postMessage", error="not_in_channel")
+    ended.set()
+    eventually(lambda: len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1, what="organisers' copy")
+    eventually(lambda: _summary_row(bot, session_id).failed == "not_in_channel")
+    assert bot.services.outbox.wait_idle()
+    assert _summary_posts(bot, CHANNEL) == []
+    assert bot.services.summaries.unposted() == []  # given up for good: done, never re-queued
+    bot.services.summaries.recover()
+    bot.clock.advance(timedelta(hours=1))
+    bot.services.outbox.wake()
+    assert bot.services.outbox.wait_idle()
     assert len(_summary_posts(bot, SUMMARY_CHANNEL)) == 1
 
 
@@ -280,3 +341,54 @@ def test_open_hidden_polls_show_no_figures_and_unanswered_polls_say_so(bot: Runn
     assert "results hidden until the poll closes · 1 voted so far" in text
     assert "100% Yes" not in text
     assert "nobody voted" in text
+
+
+def test_a_summary_owed_before_an_upgrade_is_posted_once(
+    fake_slack: FakeSlack, sqlite_url: str, clock: FixedClock
+) -> None:
+    # A database of the release before the outbox: two sessions ended without a complete
+    # summary, one of them already posted to its own channel (not to the organisers').
+    engine = create_db_engine(sqlite_url)
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        for session_id, channel, reached in [(1, CHANNEL, ""), (2, "C0OTHER", "C0OTHER")]:
+            connection.execute(
+                text(
+                    "INSERT INTO listening_session (id, channel_id, title, started_by, started_at,"
+                    " ended_at, ended_by, summary_posted_at, summary_channels)"
+                    " VALUES (:id, :channel, :title, :user, :at, :at, :user, NULL, :reached)"
+                ),
+                {
+                    "id": session_id,
+                    "channel": channel,
+                    "title": f"Old session {session_id}",
+                    "user": FACILITATOR,
+                    "at": clock.now().replace(tzinfo=None),
+                    "reached": reached,
+                },
+            )
+    engine.dispose()
+    settings = bot_settings(fake_slack, sqlite_url, SUMMARY_CHANNEL=SUMMARY_CHANNEL)
+    for _restart in range(2):
+        services = create_services(settings, clock=clock)
+        upgrade(services.db.engine)
+        services.start_background()
+        try:
+            assert services.outbox.wait_idle()
+            assert services.summaries.unposted() == []
+        finally:
+            services.stop_background()
+
+    def posts(channel: str) -> list[str]:
+        return [
+            c.args["text"]
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args["channel"] == channel and not c.failed
+        ]
+
+    assert posts(CHANNEL) == ["Summary of Old session 1"]
+    assert sorted(posts(SUMMARY_CHANNEL)) == [
+        "Summary of Old session 1",
+        "Summary of Old session 2",
+    ]
+    assert posts("C0OTHER") == []  # it had it already

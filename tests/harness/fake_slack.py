@@ -6,8 +6,10 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import socket
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +24,14 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from tests.harness.slack_limits import (
+    POST_MESSAGE_PER_CHANNEL,
+    RESPONSE_URL_USES,
+    UNLIMITED,
+    RateLimits,
+    Tier,
+)
+
 TEAM_ID = "T0001"
 TEAM_DOMAIN = "fake-workspace"
 TEAM_NAME = "Fake Workspace"
@@ -34,7 +44,11 @@ HOLD_TIMEOUT = 30.0  # a held answer is sent anyway after this long
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40000
-RESPONSE_URL_MAX_USES = 5
+RESPONSE_URL_MAX_USES = RESPONSE_URL_USES
+# What FakeSlack() enforces when rate_limits is not given: False = unlimited (for now), True =
+# RateLimits() (Slack's limits, sped up by RATE_SCALE). Tests can still ask for either one
+# explicitly: FakeSlack(rate_limits=UNLIMITED) or FakeSlack(rate_limits=RateLimits(...)).
+DEFAULT_RATE_LIMITS = False
 
 # Form bodies carry these fields as JSON strings (slack_sdk json.dumps them before urlencoding).
 _JSON_FIELDS = frozenset(
@@ -72,6 +86,7 @@ class Call:
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
     path: str = ""
+    rate_limited: bool = False  # answered 429 by the fake's own rate limits (not injected)
 
 
 @dataclass
@@ -97,6 +112,92 @@ def _json_answer(data: dict[str, Any], status: int = 200, **headers: str) -> _An
 def _text_answer(text: str, status: int = 200) -> _Answer:
     """Build a plain-text answer (response_url and upload endpoints answer in text)."""
     return _Answer(status, text.encode(), content_type="text/plain; charset=utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Rate limits
+
+
+class TokenBucket:
+    """A token bucket: up to `capacity` calls at once, refilled at `rate` calls per second.
+
+    Not thread-safe on its own: FakeSlack uses it with its lock held.
+    """
+
+    _EPSILON = 1e-9  # float slack, so that waiting exactly the stated time is always enough
+
+    def __init__(
+        self, rate: float, capacity: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Start full; `clock` is a monotonic clock in seconds (inject one in unit tests)."""
+        if rate <= 0 or capacity < 1:
+            raise ValueError("a token bucket needs a positive rate and room for one call")
+        self.rate = rate
+        self.capacity = float(capacity)
+        self._clock = clock
+        self._tokens = self.capacity
+        self._stamp = clock()
+
+    def _refill(self) -> None:
+        """Add the tokens earned since the last look, up to capacity."""
+        now = self._clock()
+        if now > self._stamp:
+            self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+
+    def wait(self) -> float:
+        """Seconds until one call fits (0.0 when one fits now)."""
+        self._refill()
+        missing = 1.0 - self._tokens
+        return 0.0 if missing <= self._EPSILON else missing / self.rate
+
+    def take(self) -> None:
+        """Spend one call (check wait() first: this never refuses)."""
+        self._refill()
+        self._tokens = max(0.0, self._tokens - 1.0)
+
+    def try_take(self) -> float:
+        """Spend one call and return 0.0 if one fits, else spend nothing and return the wait."""
+        wait = self.wait()
+        if wait == 0.0:
+            self.take()
+        return wait
+
+
+class _RateLimiter:
+    """Buckets per (token, method), and per (token, channel) for chat.postMessage."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self.limits = limits
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+
+    def _bucket(self, key: tuple[str, ...], tier: Tier) -> TokenBucket:
+        """The bucket for key, created full on first use."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            rate = self.limits.per_second(tier)
+            bucket = self._buckets[key] = TokenBucket(rate, tier.burst, self.limits.clock)
+        return bucket
+
+    def admit(self, method: str, token: str, channel: str | None) -> float:
+        """Spend one call of token's budget for method: 0.0 if admitted, else seconds to wait."""
+        buckets = [self._bucket(("method", token, method), self.limits.tier_of(method))]
+        if method == "chat.postMessage" and channel:
+            buckets.append(self._bucket(("channel", token, channel), POST_MESSAGE_PER_CHANNEL))
+        wait = max(bucket.wait() for bucket in buckets)
+        if wait == 0.0:
+            for bucket in buckets:
+                bucket.take()
+        return wait
+
+    def clear(self) -> None:
+        """Refill every budget (forget all buckets)."""
+        self._buckets.clear()
+
+
+def retry_after_seconds(wait: float) -> int:
+    """Slack's Retry-After for a wait: whole seconds, rounded up, at least 1."""
+    return max(1, math.ceil(wait - TokenBucket._EPSILON))
 
 
 # ---------------------------------------------------------------------------
@@ -408,16 +509,26 @@ class FakeSlack:
         valid_tokens: Iterable[str] | None = None,
         *,
         socket_mode_url: str | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
-        """Configure accepted tokens (default: any xoxb-/xapp- token) and the Socket Mode URL."""
+        """Configure accepted tokens (default: any xoxb-/xapp- token) and the Socket Mode URL.
+
+        rate_limits: Slack's rate limits to enforce, e.g. RateLimits(scale=1.0); UNLIMITED for
+        none; omitted (None): whatever the module's DEFAULT_RATE_LIMITS says.
+        """
         self.valid_tokens: set[str] | None = None if valid_tokens is None else set(valid_tokens)
         self.socket_mode_url = socket_mode_url
+        if rate_limits is None:
+            rate_limits = RateLimits() if DEFAULT_RATE_LIMITS else UNLIMITED
+        self.rate_limits = rate_limits
+        self._limiter = _RateLimiter(rate_limits) if rate_limits.enabled else None
         self.violations: list[str] = []
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._holds: dict[str, deque[threading.Event]] = defaultdict(deque)
         self._held: set[threading.Event] = set()  # answers being held right now
+        self._slow: dict[str, float] = {}  # seconds each answer of a method takes
         self._messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
@@ -500,7 +611,12 @@ class FakeSlack:
     ) -> str:
         """Give a response_url; linking channel/message_ts lets replace_original edit it."""
         with self._cond:
-            self._response_urls[name] = {"channel": channel, "message_ts": message_ts, "uses": 0}
+            self._response_urls[name] = {
+                "channel": channel,
+                "message_ts": message_ts,
+                "uses": 0,
+                "issued": self._now(),
+            }
         return f"{self.base_url}/response/{name}"
 
     # -- test-facing configuration ------------------------------------------
@@ -588,6 +704,22 @@ class FakeSlack:
             self._holds[method].append(release)
         return release
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Make every call to method take effect at once but answer `seconds` later (0: fast)."""
+        with self._cond:
+            if seconds > 0:
+                self._slow[method] = seconds
+            else:
+                self._slow.pop(method, None)
+
+    def clear_failures(self, method: str | None = None) -> None:
+        """Drop the failures still queued for method (or for every method): Slack recovers."""
+        with self._cond:
+            if method is None:
+                self._failures.clear()
+            else:
+                self._failures.pop(method, None)
+
     def _release_holds(self) -> None:
         """Let every held answer go (stopping or resetting must not leave callers hanging)."""
         with self._cond:
@@ -609,6 +741,16 @@ class FakeSlack:
         """Calls to one method (including failed and injected ones), oldest first."""
         with self._cond:
             return [c for c in self._calls if c.method == method]
+
+    def rate_limited(self, method: str | None = None) -> int:
+        """How many calls (to method, or to any) the fake's rate limits answered with 429.
+
+        Failures injected with fail_next(..., status=429) are not counted (they are `injected`).
+        """
+        with self._cond:
+            return sum(
+                1 for c in self._calls if c.rate_limited and (method is None or c.method == method)
+            )
 
     def last(self, method: str) -> Call:
         """The latest call to method; AssertionError when there is none."""
@@ -674,8 +816,13 @@ class FakeSlack:
                 )
 
     def reset(self) -> None:
-        """Forget calls, violations, pending failures and stored state (keeps users/channels)."""
+        """Forget calls, violations, pending failures, stored state and used rate-limit budgets.
+
+        Users and channels are kept.
+        """
         with self._cond:
+            if self._limiter is not None:
+                self._limiter.clear()
             self._calls.clear()
             self.violations.clear()
             self._failures.clear()
@@ -708,7 +855,10 @@ class FakeSlack:
                 hold = holds.popleft() if holds else None
                 if hold is not None:
                     self._held.add(hold)
+                slow = self._slow.get(method, 0.0)
             answer = self._api(method, path, parts.query, headers, body)
+            if slow:
+                time.sleep(slow)  # a slow network: the call is done, its answer takes a while
             if hold is not None:
                 hold.wait(HOLD_TIMEOUT)  # done, but the answer is slow to come back
                 with self._cond:
@@ -790,10 +940,50 @@ class FakeSlack:
         data = self._check_token(method, token)
         if data is None:
             with self._cond:
-                data = self._method(method, args, token)
+                wait = self._admit(method, args, token)
+                data = None if wait else self._method(method, args, token)
+            if data is None:
+                return self._rate_limited_answer(method, args, headers, token, path, wait)
         call = Call(method, args, headers, token, not data.get("ok"), False, 200, data, path)
         self._record(call)
         return _json_answer(data)
+
+    def _now(self) -> float | None:
+        """The rate limits' clock, or None when no limits are enforced."""
+        return None if self._limiter is None else self._limiter.limits.clock()
+
+    def _admit(self, method: str, args: dict[str, Any], token: str) -> float:
+        """Spend one call of the token's budget: 0.0 if admitted, else the seconds to wait."""
+        if self._limiter is None:
+            return 0.0
+        channel = self._channel_for(args) if method == "chat.postMessage" else None
+        return self._limiter.admit(method, token, channel)
+
+    def _rate_limited_answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        headers: dict[str, str],
+        token: str,
+        path: str,
+        wait: float,
+    ) -> _Answer:
+        """Record and build Slack's answer to a call over its limit (HTTP 429, Retry-After)."""
+        data = {"ok": False, "error": "ratelimited"}
+        call = Call(method, args, headers, token, True, False, 429, data, path, rate_limited=True)
+        self._record(call)
+        return _json_answer(data, 429, **{"Retry-After": str(retry_after_seconds(wait))})
+
+    def _response_url_expired(self, link: dict[str, Any]) -> bool:
+        """Whether a response_url's window (30 minutes / scale from its issue) is over."""
+        now = self._now()
+        if now is None:
+            return False  # unlimited: response_urls never expire
+        if link.get("issued") is None:
+            link["issued"] = now  # a URL the test never registered: issued on first use
+            return False
+        assert self._limiter is not None
+        return bool(now - link["issued"] >= self._limiter.limits.response_url_window)
 
     def _check_token(self, method: str, token: str | None) -> dict[str, Any] | None:
         """Return an error body when the token is missing, invalid or of the wrong type."""
@@ -1244,8 +1434,11 @@ class FakeSlack:
             return _text_answer(error, failure.status)
         with self._cond:
             link = self._response_urls.setdefault(
-                name, {"channel": None, "message_ts": None, "uses": 0}
+                name, {"channel": None, "message_ts": None, "uses": 0, "issued": self._now()}
             )
+            if self._response_url_expired(link):
+                record(404, {"ok": False, "error": "expired_url"})
+                return _text_answer("expired_url", 404)
             link["uses"] += 1
             if link["uses"] > RESPONSE_URL_MAX_USES:
                 self.violations.append(f"response_url {name}: used more than 5 times")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from storage import outbox
 from storage import polls as store
 from storage import repository as repo
 from storage.db import Database
@@ -331,6 +332,41 @@ def test_postgres_keeps_no_old_counter_versions_of_a_closed_anonymous_poll(
     assert not {xmin for xmin, _ in after} & voter_transactions
     assert len(after) == 3  # one version per option: the closed totals
     assert _tally(postgres_database, poll) == Tally((1, 1, 1), 3)
+
+
+def test_a_deleted_outbox_row_leaves_no_trace_once_history_is_forgotten(
+    database: Database, database_url: str
+) -> None:
+    """An anonymous vote's confirmation names the voter and the choice until it is sent and
+    deleted; after that and `forget_anonymous_history`, no version of it is left anywhere."""
+    secret = b"U0SECRETVOTER"
+    with database.transaction() as s:
+        outbox.enqueue(
+            s,
+            key="vote:block_actions:1234.5678",
+            kind="poll.voted.anonymous",
+            target="user:U0SECRETVOTER",
+            priority=0,
+            args={"poll_id": 1, "user_id": "U0SECRETVOTER", "chosen": "2"},
+            now=T0,
+        )
+    with database.transaction() as s:
+        [row] = outbox.rows(s)
+        assert row.id is not None
+        # A failed try first: one more version of the row.
+        outbox.retry_later(s, row_id=row.id, due_at=T0 + timedelta(seconds=1), error="ratelimited")
+    with database.transaction() as s:
+        outbox.delete_rows(s, ids=[row.id])
+
+    assert store.forget_anonymous_history(database)
+
+    if database.is_sqlite:
+        db_file = Path(database_url.removeprefix("sqlite:///"))
+        wal = Path(f"{db_file}-wal")
+        assert secret not in db_file.read_bytes()
+        assert not wal.exists() or secret not in wal.read_bytes()
+    else:
+        assert not [data for _, data in postgres_row_versions(database, "outbox") if secret in data]
 
 
 @pytest.mark.postgres

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
+from storage import outbox, summaries
 from storage import repository as repo
-from storage.db import Database
+from storage.db import Database, create_db_engine
 from storage.migrate import current_tables, upgrade
 from storage.models import ListeningSession
 from tests.storage.sessions import T0, start_session
@@ -212,3 +214,101 @@ def test_deleting_a_session_removes_its_people(database: Database) -> None:
         s.delete(session)
     with database.read() as s:
         assert repo.get_participant(s, session_id=session_id, user_id="U1") is None
+
+
+def test_a_summary_is_done_once_and_then_not_owed(database: Database) -> None:
+    _start(database, channel="C1")  # still running: it owes no summary
+    ended = _start(database, channel="C2")
+    with database.transaction() as s:
+        repo.end_session(s, session_id=ended, ended_by="U1", now=T0)
+    with database.read() as s:
+        assert summaries.ended_without_summary(s) == [ended]
+    later = T0 + timedelta(minutes=5)
+    with database.transaction() as s:
+        summaries.mark_summary_done(s, session_id=ended, now=T0)
+        summaries.mark_summary_done(s, session_id=ended, now=later)  # the first time is kept
+    with database.read() as s:
+        assert summaries.ended_without_summary(s) == []
+        session = repo.get_session(s, session_id=ended)
+        assert session is not None
+        assert session.summary_posted_at == T0
+
+
+def test_upgrading_queues_an_unposted_summary_minus_the_channels_it_reached(
+    database_url: str,
+) -> None:
+    engine = create_db_engine(database_url)
+    try:
+        upgrade(engine, "0004")
+        with engine.begin() as connection:
+            for session_id, posted, channels in [
+                (1, None, ""),  # ended, summary never posted
+                (2, None, "C0SESSION"),  # posted to the session's channel, not the organisers'
+                (3, T0, "C0SESSION,C0SUMMARY"),  # done before the upgrade
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO listening_session (id, channel_id, title, started_by,"
+                        " started_at, ended_at, summary_posted_at, summary_channels)"
+                        " VALUES (:id, :channel, 'Old', 'U1', :t0, :t0, :posted, :channels)"
+                    ),
+                    {
+                        "id": session_id,
+                        "channel": f"C{session_id}",
+                        "t0": T0.replace(tzinfo=None),
+                        "posted": posted.replace(tzinfo=None) if posted else None,
+                        "channels": channels,
+                    },
+                )
+        upgrade(engine)
+        db = Database(database_url)
+        try:
+            with db.read() as s:
+                rows = {row.key: row for row in outbox.rows(s)}
+        finally:
+            db.dispose()
+    finally:
+        engine.dispose()
+    assert set(rows) == {"session:1:summary", "session:2:summary"}
+    assert {(row.kind, row.target, row.priority) for row in rows.values()} == {
+        ("summary.final", "session:1", 1),
+        ("summary.final", "session:2", 1),
+    }
+    assert rows["session:1:summary"].progress is None
+    assert json.loads(rows["session:2:summary"].progress or "{}") == {"C0SESSION:done": True}
+
+
+def test_a_deleted_session_retires_its_outbox_rows_and_frees_their_keys(
+    database: Database,
+) -> None:
+    session_id = _start(database)
+    with database.transaction() as s:
+        outbox.enqueue(
+            s,
+            key=f"session:{session_id}:post",
+            kind="session.post",
+            target=f"session:{session_id}",
+            priority=1,
+            args={"session_id": session_id},
+            now=T0,
+        )
+    later = T0 + timedelta(minutes=1)
+    with database.transaction() as s:
+        deleted = repo.delete_session(s, session_id=session_id)
+        assert deleted is not None
+        outbox.retire(s, key_prefix=f"session:{session_id}:", now=later, reason="session discarded")
+        assert repo.delete_session(s, session_id=session_id) is None
+    with database.transaction() as s:
+        [retired] = outbox.rows(s)
+        assert retired.key == f"session:{session_id}:post:retired:{retired.id}"
+        assert (retired.sent_at, retired.failed) == (later, "session discarded")
+        assert repo.get_session(s, session_id=session_id) is None
+        assert outbox.enqueue(
+            s,
+            key=f"session:{session_id}:post",
+            kind="session.post",
+            target=f"session:{session_id}",
+            priority=1,
+            args={},
+            now=later,
+        )

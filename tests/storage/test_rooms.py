@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from storage import outbox
 from storage import repository as repo
 from storage import rooms as store
 from storage.db import Database
@@ -279,3 +280,46 @@ def test_deleting_a_round_takes_its_rooms_members_and_reports(database: Database
         assert store.rooms_of(s, round_id=breakout.id or 0) == []
         assert store.members_of(s, round_id=breakout.id or 0) == []
         assert store.latest_report(s, room_id=room.id or 0) is None
+
+
+def test_a_room_can_be_locked_and_a_version_read_by_id(database: Database) -> None:
+    breakout = _round(database, _session(database))
+    with database.transaction() as s:
+        room = store.rooms_of(s, round_id=breakout.id or 0)[0]
+        locked = store.lock_room(s, room_id=room.id or 0)
+        assert locked is not None
+        assert locked.id == room.id
+        assert store.lock_room(s, room_id=999_999) is None
+        report = store.add_report(
+            s,
+            room_id=room.id or 0,
+            submitted_by="A",
+            now=T0,
+            summary="x",
+            key_points=[],
+            quotes=[],
+            theme_ids=[],
+        )
+    with database.read() as s:
+        found = store.get_report(s, report_id=report.id or 0)
+        assert found is not None
+        assert (found.room_id, found.version) == (room.id, 1)
+
+
+def test_retiring_a_round_s_effects_frees_its_keys_and_leaves_other_rounds_alone(
+    database: Database,
+) -> None:
+    keys = ("round:1:room:1:post", "round:1:member:4:notice", "round:10:room:3:post")
+    with database.transaction() as s:
+        for key in keys:
+            outbox.enqueue(s, key=key, kind="k", target="t", priority=1, args={}, now=T0)
+        assert outbox.retire(s, key_prefix="round:1:", now=T0, reason="round undone") == 2
+        # The next round with the same id can queue its posts again.
+        assert outbox.enqueue(s, key=keys[0], kind="k", target="t", priority=1, args={}, now=T0)
+    with database.read() as s:
+        rows = {row.key: row for row in outbox.rows(s)}
+    assert rows["round:10:room:3:post"].sent_at is None
+    assert rows[keys[0]].sent_at is None
+    retired = [row for key, row in rows.items() if ":retired:" in key]
+    assert len(retired) == 2
+    assert all(row.sent_at == T0 and row.failed == "round undone" for row in retired)

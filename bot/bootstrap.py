@@ -1,0 +1,107 @@
+"""The composition root: builds settings, database, services, the Slack app and its listeners.
+
+The only module (with `bot.cli`) that imports `handlers`, to register them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App, BoltResponse
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.polls import PollService
+from bot.rooms import RoomService
+from bot.scheduler import Deadlines
+from bot.services import Services
+from bot.sessions import CheckingIn, SessionEnding, SessionService
+from bot.slack.budgets import Budgets
+from bot.slack.client import create_web_client
+from bot.slack.polls import register_poll_effects
+from bot.slack.rooms import register_rooms_effects
+from bot.slack.sender import OutboxSender
+from bot.slack.sessions import register_session_effects
+from bot.slack.summaries import register_summary_effects
+from bot.summaries import SummaryService
+from bot.views.polls import poll_status_lines
+from handlers import register_all
+from storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+def create_services(
+    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+) -> Services:
+    """Build the services once for the whole process."""
+    database = db or Database(settings.DATABASE_URL)
+    real_clock = clock or SystemClock()
+    deadlines = Deadlines()
+    sessions = SessionService(database, settings, real_clock)
+    polls = PollService(database, real_clock, sessions, deadlines)
+    rooms = RoomService(database, settings, real_clock, sessions, deadlines)
+    summaries = SummaryService(database, real_clock)
+    # One budget of Slack's rate limits for every call the process makes.
+    budgets = Budgets(scale=settings.SLACK_RATE_SCALE)
+    services = Services(
+        settings=settings,
+        db=database,
+        clock=real_clock,
+        client=create_web_client(settings, budgets),
+        deadlines=deadlines,
+        outbox=OutboxSender(database, real_clock, budgets=budgets),
+        sessions=sessions,
+        polls=polls,
+        rooms=rooms,
+        summaries=summaries,
+        ending=SessionEnding(sessions),
+        checking_in=CheckingIn(sessions),
+    )
+    register_session_effects(services.outbox, client=services.client, sessions=sessions)
+    register_summary_effects(
+        services.outbox,
+        client=services.client,
+        summaries=summaries,
+        summary_channel=settings.SUMMARY_CHANNEL,
+    )
+    register_poll_effects(services.outbox, client=services.client, polls=polls)
+    services.on_session_end.append(polls.close_for_session)
+    services.status_lines.append(lambda session: poll_status_lines(polls.open_states(session)))
+    services.recover.append(polls.recover)
+    register_rooms_effects(services.outbox, client=services.client, rooms=rooms)
+    services.on_session_end.append(rooms.end_for_session)
+    services.status_lines.append(rooms.status_lines)
+    services.recover.append(rooms.recover)
+    services.on_check_in.append(rooms.join_late)
+    # Queued with "has ended", after the hooks: it shows the polls just closed and the round ended.
+    services.after_session_end.append(summaries.queue_final)
+    services.recover.append(summaries.recover)
+    return services
+
+
+def create_app(services: Services, *, socket_mode: bool = False) -> App:
+    """The Bolt app with every listener registered.
+
+    Args:
+        services: shared services (see `create_services`).
+        socket_mode: no signing secret is needed in Socket Mode (Slack's WebSocket is trusted).
+    """
+    settings = services.settings
+    app = App(
+        client=services.client,
+        signing_secret=None if socket_mode else settings.SLACK_SIGNING_SECRET,
+        # auth.test at start-up turns a wrong token into one clear error before we listen.
+        token_verification_enabled=True,
+        process_before_response=False,
+        request_verification_enabled=not socket_mode,
+    )
+    app.error(handle_errors)
+    register_all(app, services)
+    return app
+
+
+def handle_errors(error: Exception, body: dict[str, object]) -> BoltResponse | None:
+    """Log every unhandled listener error once, with the request kind."""
+    logger.exception("unhandled error for %s: %s", body.get("type") or "command", error)
+    return None

@@ -1,0 +1,82 @@
+"""What listeners and jobs are given: settings, database, clock, Slack client, domain services.
+
+Built once, by the composition root (`bot.bootstrap`); nothing here imports a listener.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.polls import PollService
+from bot.rooms import RoomService
+from bot.scheduler import Deadlines
+from bot.sessions import CheckingIn, CheckInHook, EndHook, EndReport, SessionEnding, SessionService
+from bot.slack.sender import OutboxSender
+from bot.summaries import SummaryService
+from storage.db import Database
+from storage.models import ListeningSession
+
+StatusLine = Callable[[ListeningSession], list[str]]
+
+
+@dataclass
+class Services:
+    """Everything a listener or job needs, wired by `bot.bootstrap`."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    client: WebClient
+    deadlines: Deadlines
+    outbox: OutboxSender
+    sessions: SessionService
+    polls: PollService
+    rooms: RoomService
+    summaries: SummaryService
+    # `/session end` and the check-in form: built once, with the features' hooks below.
+    ending: SessionEnding
+    checking_in: CheckingIn
+    # Lines for `/session status` "Running now" (open polls, the current round, ...).
+    status_lines: list[StatusLine] = field(default_factory=list)
+    # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
+    recover: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def on_session_end(self) -> list[EndHook]:
+        """Run right after a session's end is committed, in order: close polls, end rounds.
+
+        Each takes the ended session and commits on its own (queuing its own posts); "has
+        ended" and the summary are queued after the last one.
+        """
+        return self.ending.on_session_end
+
+    @property
+    def after_session_end(self) -> list[EndReport]:
+        """Reports on an ended session (the summary), queued with "has ended" in its
+        transaction: each takes that transaction and the session."""
+        return self.ending.after_session_end
+
+    @property
+    def on_check_in(self) -> list[CheckInHook]:
+        """Run after a check-in is committed (a late arrival joins a breakout room)."""
+        return self.checking_in.on_check_in
+
+    def start_background(self) -> None:
+        """Recover deadlines, then start the scheduler and the sender (once the app is built)."""
+        for step in self.recover:
+            step()
+        self.deadlines.every("prune-deliveries", self.sessions.prune_deliveries, minutes=10)
+        self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
+        self.deadlines.start()
+        self.outbox.start()
+
+    def stop_background(self) -> None:
+        """Stop waking deadlines, send what can be sent in a few seconds, close the database."""
+        self.deadlines.stop()
+        self.outbox.stop()
+        self.db.dispose()

@@ -1,0 +1,86 @@
+"""Sessions: starting, checking in, status and ending. No Slack types here.
+
+`requests` reads what `/session` and the check-in form accept, `results` is what the rules hand
+back, `service` holds the rules, `effects` is what a session owes Slack (outbox rows), `ending`
+and `check_in` run what follows an end or a check-in, `steps` runs follow-up steps with each
+failure isolated.
+"""
+
+from bot.sessions.check_in import CheckingIn, CheckInHook
+from bot.sessions.effects import (
+    CHECKED_IN,
+    SESSION_CLOSE,
+    SESSION_ENDED,
+    SESSION_POST,
+    session_target,
+)
+from bot.sessions.ending import EndHook, SessionEnding
+from bot.sessions.requests import (
+    END_SPEC,
+    ROLE_MAX,
+    SESSION_EXAMPLE,
+    SESSION_USAGE,
+    START_SPEC,
+    STATUS_SPEC,
+    SUBCOMMANDS,
+    CheckInAnswers,
+    EndRequest,
+    SessionCommand,
+    SessionHelp,
+    StartRequest,
+    StatusRequest,
+    clean_answer,
+    parse_session_command,
+    parse_start,
+    parse_start_text,
+)
+from bot.sessions.results import (
+    NO_SESSION,
+    CheckedIn,
+    CheckInForm,
+    SessionStatus,
+    SessionView,
+    not_facilitator,
+)
+from bot.sessions.service import DEFAULT_ROLES, DELIVERY_MEMORY, EndReport, SessionService
+from bot.sessions.steps import run_each
+
+__all__ = [
+    "CHECKED_IN",
+    "DEFAULT_ROLES",
+    "DELIVERY_MEMORY",
+    "END_SPEC",
+    "NO_SESSION",
+    "ROLE_MAX",
+    "SESSION_CLOSE",
+    "SESSION_ENDED",
+    "SESSION_EXAMPLE",
+    "SESSION_POST",
+    "SESSION_USAGE",
+    "START_SPEC",
+    "STATUS_SPEC",
+    "SUBCOMMANDS",
+    "CheckInAnswers",
+    "CheckInForm",
+    "CheckInHook",
+    "CheckedIn",
+    "CheckingIn",
+    "EndHook",
+    "EndReport",
+    "EndRequest",
+    "SessionCommand",
+    "SessionEnding",
+    "SessionHelp",
+    "SessionService",
+    "SessionStatus",
+    "SessionView",
+    "StartRequest",
+    "StatusRequest",
+    "clean_answer",
+    "not_facilitator",
+    "parse_session_command",
+    "parse_start",
+    "parse_start_text",
+    "run_each",
+    "session_target",
+]

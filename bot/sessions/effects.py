@@ -1,0 +1,76 @@
+"""What a session owes Slack after a committed change: the kinds, and effects built from ids.
+
+Everything a session posts in its channel shares the target `session:{id}`, so it goes out in
+the order it was queued: the session message, its edit on the end, "has ended", the summary.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from bot.outbox import PUBLIC, REPLY, Effect
+
+SESSION_POST = "session.post"  # the session message with its Check in button
+SESSION_CLOSE = "session.close"  # the same message shown as ended (no more button)
+SESSION_ENDED = "session.ended"  # "🏁 … has ended" with the attendance
+CHECKED_IN = "session.checked_in"  # the participant's private confirmation
+
+
+def session_keys(session_id: int) -> str:
+    """What every key of a session's effects starts with."""
+    return f"session:{session_id}:"
+
+
+def session_target(session_id: int) -> str:
+    """The target every channel post of a session shares (summaries use it too)."""
+    return f"session:{session_id}"
+
+
+def session_post(session_id: int, *, response_url: str | None) -> Effect:
+    """Post a new session's message; `response_url` is where a refusal is explained."""
+    return Effect(
+        key=f"session:{session_id}:post",
+        kind=SESSION_POST,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+        response_url=response_url,
+    )
+
+
+def session_close(session_id: int) -> Effect:
+    """Show an ended session's message as ended."""
+    return Effect(
+        key=f"session:{session_id}:close",
+        kind=SESSION_CLOSE,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+    )
+
+
+def session_ended(session_id: int) -> Effect:
+    """Tell the channel that the session has ended."""
+    return Effect(
+        key=f"session:{session_id}:ended",
+        kind=SESSION_ENDED,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+    )
+
+
+def checked_in(
+    *, session_id: int, user_id: str, first_time: bool, delivery_key: str | None
+) -> Effect:
+    """Confirm a check-in to the participant, privately (one per submitted form)."""
+    # Each submission is its own effect; without a delivery key no retry can be recognised.
+    submission = delivery_key or uuid4().hex
+    return Effect(
+        key=f"session:{session_id}:check-in:{submission}",
+        kind=CHECKED_IN,
+        target=f"user:{user_id}",
+        priority=REPLY,
+        args={"session_id": session_id, "user_id": user_id, "first_time": int(first_time)},
+        private=True,
+    )

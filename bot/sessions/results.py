@@ -1,0 +1,62 @@
+"""What the session rules hand back: views of a session, the check-in form, refusal texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.parsing import escape_mrkdwn
+from storage import repository as repo
+from storage.models import ListeningSession, Participant
+
+NO_SESSION = (
+    "There is no session running in this channel. Start one with "
+    '`/session start "&lt;title&gt;"`, e.g. '
+    '`/session start "Durham listening session" --area Durham`.'
+)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What status and the session message show."""
+
+    session: ListeningSession
+    attendance: repo.Attendance
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """What `/session status` shows its caller."""
+
+    view: SessionView
+    running: list[str]  # "Running now" lines: open polls, the current round, ...
+    facilitators: list[str]
+    is_facilitator: bool  # whether the caller is one of them
+
+
+@dataclass(frozen=True)
+class CheckInForm:
+    """What the check-in form is pre-filled with."""
+
+    session: ListeningSession
+    role: str | None
+    place: str | None
+    group_name: str | None
+    consent_to_quote: bool
+    returning: bool
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """A committed check-in."""
+
+    participant: Participant
+    first_time: bool
+    channel_id: str
+
+
+def not_facilitator(session: ListeningSession) -> str:
+    """The polite refusal for a control command from someone who is not a facilitator."""
+    return (
+        f"Sorry, only the facilitators of “{escape_mrkdwn(session.title)}” can do that. "
+        f"<@{session.started_by}> started it and can help."
+    )

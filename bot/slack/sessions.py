@@ -1,0 +1,128 @@
+"""What a session posts to Slack, sent by the outbox: its message, the end, check-in replies.
+
+Each sender reads the session as it is now, so a message sent late is still current.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.sessions import (
+    CHECKED_IN,
+    SESSION_CLOSE,
+    SESSION_ENDED,
+    SESSION_POST,
+    SessionService,
+)
+from bot.slack.sender import Kind, OutboxSender, Progress
+from bot.views.common import as_dicts
+from bot.views.sessions import (
+    render_checked_in,
+    render_not_posted,
+    render_session_ended,
+    render_session_message,
+)
+from storage.outbox import Pending
+
+logger = logging.getLogger(__name__)
+
+
+def register_session_effects(
+    sender: OutboxSender, *, client: WebClient, sessions: SessionService
+) -> None:
+    """Say how the sender posts each kind of session effect."""
+    messages = SlackSessionMessages(client, sessions)
+    sender.register(
+        SESSION_POST, Kind(send=messages.post_session_message, refused=messages.undo_start)
+    )
+    sender.register(SESSION_CLOSE, Kind(send=messages.close_session_message))
+    sender.register(SESSION_ENDED, Kind(send=messages.announce_end))
+    sender.register(CHECKED_IN, Kind(send=messages.confirm_check_in))
+
+
+def tell_requester(client: WebClient, row: Pending, *, user_id: str, text: str) -> None:
+    """Tell the person whose request queued `row` something, privately: through the request's
+    response_url when it had one, else in a direct message."""
+    if row.response_url:
+        answer = WebhookClient(row.response_url).send(
+            text=text, response_type="ephemeral", replace_original=False
+        )
+        if answer.status_code != 200:
+            logger.warning("response_url for %s answered %s", row.key, answer.status_code)
+        return
+    client.chat_postMessage(channel=user_id, text=text)
+
+
+class SlackSessionMessages:
+    """Sends a session's effects with the bot's one Web API client."""
+
+    def __init__(self, client: WebClient, sessions: SessionService) -> None:
+        self.client = client
+        self.sessions = sessions
+
+    def post_session_message(self, row: Pending, progress: Progress) -> bool:
+        """Post a new session's message (with its Check in button) and remember where it is."""
+        session = self.sessions.get(row.int_arg("session_id"))
+        if session is None or session.id is None or session.message_ts:
+            return False  # discarded, or already posted before a restart
+        text, blocks = render_session_message(self.sessions.view(session))
+        posted = self.client.chat_postMessage(
+            channel=session.channel_id, text=text, blocks=as_dicts(blocks)
+        )
+        self.sessions.set_message(session.id, str(posted["ts"]))
+        return True
+
+    def undo_start(self, row: Pending, error: SlackApiError) -> None:
+        """Slack will not take the session's message: without it nobody can check in, so the
+        start is undone and the starter told, and they may simply try again."""
+        session = self.sessions.discard(row.int_arg("session_id"))
+        if session is None:
+            return
+        code = str(error.response.get("error") or "unknown_error")
+        text = render_not_posted(code, "", "the session was not started")
+        tell_requester(self.client, row, user_id=session.started_by, text=text)
+
+    def close_session_message(self, row: Pending, progress: Progress) -> bool:
+        """Show an ended session's message as ended (no more Check in button)."""
+        session = self.sessions.get(row.int_arg("session_id"))
+        if session is None or not session.message_ts:
+            return False  # its message never got posted
+        text, blocks = render_session_message(self.sessions.view(session))
+        self.client.chat_update(
+            channel=session.channel_id, ts=session.message_ts, text=text, blocks=as_dicts(blocks)
+        )
+        return True
+
+    def announce_end(self, row: Pending, progress: Progress) -> bool:
+        """Tell the channel that the session has ended, with its attendance."""
+        session = self.sessions.get(row.int_arg("session_id"))
+        if session is None or session.ended_at is None:
+            return False
+        text, blocks = render_session_ended(self.sessions.view(session))
+        self.client.chat_postMessage(channel=session.channel_id, text=text, blocks=as_dicts(blocks))
+        return True
+
+    def confirm_check_in(self, row: Pending, progress: Progress) -> bool:
+        """Tell the participant, privately in the session's channel, what they checked in as."""
+        user_id = row.str_arg("user_id")
+        checked_in = (
+            self.sessions.checked_in(
+                session_id=row.int_arg("session_id"),
+                user_id=user_id,
+                first_time=bool(row.int_arg("first_time")),
+            )
+            if user_id
+            else None
+        )
+        if checked_in is None:
+            return False
+        self.client.chat_postEphemeral(
+            channel=checked_in.channel_id,
+            user=checked_in.participant.user_id,
+            text=render_checked_in(checked_in),
+        )
+        return True

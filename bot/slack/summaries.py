@@ -1,0 +1,191 @@
+"""Posting session summaries, sent by the outbox: the messages, then the poll charts in their
+thread, to the session's channel and the organisers' channel.
+
+A summary is several posts per channel. Each one done is recorded in the row's progress, so a
+retry after a partial failure (Slack down halfway, one channel refusing) posts only what is
+missing: every part reaches every channel at most once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import bar_chart_png
+from bot.slack.sender import Kind, OutboxSender, Progress, is_transient
+from bot.summaries import SUMMARY_FINAL, SUMMARY_INTERIM, SessionSummary, SummaryService
+from bot.views.common import as_dicts
+from bot.views.summary import render_summary
+from storage.outbox import Pending
+
+logger = logging.getLogger(__name__)
+
+CHARTS_PER_UPLOAD = 10  # files_upload_v2 takes at most ten files at once
+
+Chart = dict[str, object]
+
+
+def register_summary_effects(
+    sender: OutboxSender,
+    *,
+    client: WebClient,
+    summaries: SummaryService,
+    summary_channel: str | None,
+) -> None:
+    """Say how the sender posts final and interim summaries."""
+    poster = SlackSummaryPoster(client, summaries, summary_channel)
+    sender.register(SUMMARY_FINAL, Kind(send=poster.send_final, refused=poster.given_up))
+    sender.register(SUMMARY_INTERIM, Kind(send=poster.send_interim))
+
+
+class SlackSummaryPoster:
+    """Posts a summary (messages, then the poll charts) to the channels it belongs in."""
+
+    def __init__(
+        self, client: WebClient, summaries: SummaryService, summary_channel: str | None
+    ) -> None:
+        self.client = client
+        self.summaries = summaries
+        self.summary_channel = summary_channel
+
+    def send_final(self, row: Pending, progress: Progress) -> bool:
+        """An ended session's summary (queued behind its "has ended"); then it is done."""
+        session_id = row.int_arg("session_id")
+        summary = self.summaries.build(session_id, interim=False)
+        if summary is None:
+            return False  # the session is gone
+        sent = self.post(summary, progress)
+        self.summaries.mark_done(session_id)
+        return sent
+
+    def given_up(self, row: Pending, error: SlackApiError) -> None:
+        """Slack refused part of a final summary for good: the rest is out, so it is done."""
+        self.summaries.mark_done(row.int_arg("session_id"))
+
+    def send_interim(self, row: Pending, progress: Progress) -> bool:
+        """A running session's summary as it is now."""
+        summary = self.summaries.build(row.int_arg("session_id"), interim=True)
+        return summary is not None and self.post(summary, progress)
+
+    def channels(self, summary: SessionSummary) -> list[str]:
+        """The session's channel, and the organisers' channel when set."""
+        return list(
+            dict.fromkeys(c for c in (summary.session.channel_id, self.summary_channel) if c)
+        )
+
+    def post(self, summary: SessionSummary, progress: Progress) -> bool:
+        """Post what each channel is still missing; returns whether anything was posted.
+
+        A channel that fails does not stop the others. A channel Slack refuses for good (the
+        bot was removed from it) is not tried again; any other failure is raised after every
+        channel had its turn, so the sender retries the missing parts later.
+        """
+        charts = _lazy(lambda: _charts(summary))
+        retry: Exception | None = None
+        refused: SlackApiError | None = None
+        sent = False
+        for channel in self.channels(summary):
+            if progress.get(_done(channel)):
+                continue
+            try:
+                sent = self._post_to(channel, summary, charts, progress) or sent
+            except SlackApiError as error:
+                if is_transient(error):
+                    retry = retry or error
+                    continue
+                code = str(error.response.get("error") or "")
+                logger.warning(
+                    "summary of session %s refused in %s: %s", summary.session.id, channel, code
+                )
+                progress.done(_done(channel), f"refused: {code}")
+                refused = refused or error
+            except Exception as error:
+                retry = retry or error
+        if retry is not None:
+            raise retry
+        if refused is not None:
+            raise refused
+        return sent
+
+    def _post_to(
+        self,
+        channel: str,
+        summary: SessionSummary,
+        charts: Callable[[], list[Chart]],
+        progress: Progress,
+    ) -> bool:
+        """Every message of the summary not yet in `channel`, then its charts in the thread."""
+        posted: list[str] = list(progress.get(_messages(channel)) or [])
+        sent = False
+        for text, blocks in render_summary(summary)[len(posted) :]:
+            answer = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+            )
+            posted.append(str(answer["ts"]))
+            progress.done(_messages(channel), posted)
+            sent = True
+        batches = [
+            charts()[start : start + CHARTS_PER_UPLOAD]
+            for start in range(0, len(charts()), CHARTS_PER_UPLOAD)
+        ]
+        uploaded = int(progress.get(_charts_done(channel)) or 0)
+        for number, batch in enumerate(batches[uploaded:], start=uploaded + 1):
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=posted[0] if posted else None,
+                file_uploads=batch,
+                initial_comment="Charts of this session's polls",
+            )
+            progress.done(_charts_done(channel), number)
+            sent = True
+        progress.done(_done(channel))
+        return sent
+
+
+# Progress steps, per channel. Migration 0006 writes `<channel>:done` for the channels an
+# older release had already posted a summary to.
+def _messages(channel: str) -> str:
+    return f"{channel}:messages"  # the ts of each message posted, in order
+
+
+def _charts_done(channel: str) -> str:
+    return f"{channel}:charts"  # how many uploads of charts are done
+
+
+def _done(channel: str) -> str:
+    return f"{channel}:done"  # nothing more to post there
+
+
+def _lazy(build: Callable[[], list[Chart]]) -> Callable[[], list[Chart]]:
+    """`build`, called at most once (charts are only drawn for a channel that needs them)."""
+    built: list[list[Chart]] = []
+
+    def get() -> list[Chart]:
+        if not built:
+            built.append(build())
+        return built[0]
+
+    return get
+
+
+def _charts(summary: SessionSummary) -> list[Chart]:
+    """A bar chart of every poll with votes whose results are shown."""
+    return [
+        {
+            "content": bar_chart_png(
+                item.poll.question,
+                [share.label for share in item.result.shares],
+                [share.count for share in item.result.shares],
+                total=item.result.n,
+                percents=[share.percent for share in item.result.shares],
+                note=f"of {item.result.n:,} who voted",
+            ),
+            "filename": f"poll-{item.poll.id}.png",
+            "title": item.poll.question[:250],
+        }
+        for item in summary.polls
+        if item.result.n and not item.poll.hidden
+    ]

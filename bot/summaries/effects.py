@@ -1,0 +1,40 @@
+"""What summaries owe Slack: the final summary of an ended session, interim ones on request.
+
+Both go to the session's target, so they come after everything the session posted before them.
+The final summary's key, kind, target and args are also written by migration 0005 for sessions
+that ended before the outbox existed: keep them as they are.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from bot.outbox import PUBLIC, Effect
+from bot.sessions import session_target
+
+SUMMARY_FINAL = "summary.final"
+SUMMARY_INTERIM = "summary.interim"
+
+
+def final_summary(session_id: int) -> Effect:
+    """Post an ended session's summary to its channel and the organisers' (once per session)."""
+    return Effect(
+        key=f"session:{session_id}:summary",
+        kind=SUMMARY_FINAL,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+    )
+
+
+def interim_summary(session_id: int, *, delivery_key: str | None) -> Effect:
+    """Post a running session's summary as it is when sent (once per `/summary`)."""
+    # One per command: a redelivery has the same key; without one, nothing can be recognised.
+    request = delivery_key or uuid4().hex
+    return Effect(
+        key=f"session:{session_id}:interim:{request}",
+        kind=SUMMARY_INTERIM,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+    )

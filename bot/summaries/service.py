@@ -1,0 +1,109 @@
+"""Session summaries: gathered from the database; queued once per end, or on `/summary`."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session
+
+from bot.clock import Clock
+from bot.outbox import queue
+from bot.report.aggregate import attribution, poll_results, tour_attendance
+from bot.report.collect import collect, latest_reports
+from bot.report.model import Result
+from bot.summaries.effects import final_summary, interim_summary
+from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
+from storage import report as queries
+from storage import repository as repo
+from storage import summaries as summary_repo
+from storage.db import Database
+from storage.models import ListeningSession
+from storage.report import SessionFilter
+
+
+class SummaryService:
+    """Builds session summaries and queues them: the final one once per ended session."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def queue_final(self, db: Session, session: ListeningSession) -> None:
+        """Session-end report: queue the final summary in the caller's transaction."""
+        assert session.id is not None
+        queue(db, final_summary(session.id), now=self.clock.now())
+
+    def request_interim(self, *, session_id: int, delivery_key: str | None) -> bool:
+        """Queue an interim summary of a running session; False for a redelivered request."""
+        now = self.clock.now()
+        try:
+            with self.db.transaction() as db:
+                repo.record_delivery(db, key=delivery_key, now=now)
+                queue(db, interim_summary(session_id, delivery_key=delivery_key), now=now)
+        except repo.DuplicateDelivery:
+            return False
+        return True
+
+    def recover(self) -> None:
+        """At start: queue the summary of every ended session whose summary is not done.
+
+        Normally it is queued already (its key is unique, so this changes nothing); it is not
+        when the bot stopped between a session's end and queuing its summary.
+        """
+        unposted = self.unposted()
+        if unposted:
+            with self.db.transaction() as db:
+                for session_id in unposted:
+                    queue(db, final_summary(session_id), now=self.clock.now())
+
+    def unposted(self) -> list[int]:
+        """Ended sessions whose final summary is not done."""
+        with self.db.read() as db:
+            return summary_repo.ended_without_summary(db)
+
+    def mark_done(self, session_id: int) -> None:
+        """Record that a session's final summary is done (posted, or given up for good)."""
+        with self.db.transaction() as db:
+            summary_repo.mark_summary_done(db, session_id=session_id, now=self.clock.now())
+
+    def build(self, session_id: int, *, interim: bool) -> SessionSummary | None:
+        """Gather a session's summary; None if there is no such session."""
+        with self.db.read() as s:
+            sessions = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
+            if not sessions:
+                return None
+            # Members are not shown in a summary; a session has thousands of member rows.
+            rooms = latest_reports(
+                queries.rooms_with_reports(s, session_ids=[session_id], with_members=False)
+            )
+            latest_ids = [room.versions[-1].id or 0 for room in rooms]
+            themes = queries.themes_of(s, report_ids=latest_ids)
+        data = collect(self.db, SessionFilter(session_ids=(session_id,)))
+        results = poll_results(data)
+        voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
+        voted.update({tally.poll_id: tally.voters for tally in data.anonymous})
+        theme_counts = Counter(name for names in themes.values() for name in names)
+        return SessionSummary(
+            session=sessions[0],
+            interim=interim,
+            at=self.clock.now(),
+            attendance=tour_attendance(data),
+            polls=tuple(
+                PollSummary(poll, results.get(poll.id) or Result(poll.question, voted[poll.id], ()))
+                for poll in data.polls
+            ),
+            rooms=tuple(
+                RoomSummary(
+                    round_number=room.round.number,
+                    room_number=room.room.number,
+                    summary=room.versions[-1].summary,
+                    key_points=tuple(
+                        p.strip() for p in room.versions[-1].key_points.splitlines() if p.strip()
+                    ),
+                    versions=len(room.versions),
+                )
+                for room in rooms
+            ),
+            quotes=tuple((q.text, attribution(q.role, q.place)) for q in data.quotes),
+            themes=tuple(sorted(theme_counts.items(), key=lambda item: (-item[1], item[0]))),
+        )

@@ -1,0 +1,310 @@
+"""The outbox: one keyed row per post the bot owes Slack, written with the fact it follows from.
+
+A row holds the kind of effect and the ids it is about, never rendered text: the sender renders
+the message from the database when it sends it, so what goes out is always current. The key is
+unique, so the same effect is queued at most once however often the code that queues it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Integer, String, Text, cast, delete, func, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.models import utc_column
+
+KEY_MAX = 200
+KIND_MAX = 40
+TARGET_MAX = 80
+ERROR_MAX = 200
+RETIRED = ":retired:"  # in the key of a row given up with what it was for
+# Set on a session that queued rows, so the database can wake the sender after the commit.
+QUEUED = "outbox_queued"
+
+ArgValue = int | str | None
+
+
+class OutboxRow(SQLModel, table=True):
+    """A post the bot owes Slack: what kind, about which ids, when it may go, what became of it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The sender's query: rows still to send, by when they may go.
+        Index(
+            "ix_outbox_pending",
+            "due_at",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+        Index("ix_outbox_target", "target"),
+        # Ids are never reused, so the sender's bookkeeping of a row in flight cannot mistake
+        # a new row for a deleted one.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(String(KEY_MAX), nullable=False, unique=True))
+    kind: str = Field(sa_column=Column(String(KIND_MAX), nullable=False))
+    # Effects on one message or thread share a target and go out one at a time, in id order.
+    target: str = Field(sa_column=Column(String(TARGET_MAX), nullable=False))
+    # 0 answers a person, 1 public posts people watch, 2 live tallies, 3 bulk notices.
+    priority: int = Field(sa_column=Column(Integer, nullable=False))
+    args: str = Field(sa_column=Column(Text, nullable=False, server_default="{}"))
+    # Where a private answer goes when the request that caused it had one (issue: response_url).
+    response_url: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+    due_at: datetime = Field(sa_column=utc_column(nullable=False))
+    # A private answer that is not sent by then is dropped: stale news misleads.
+    expires_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # Set when the effect is done, or given up (`failed` then says why).
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    failed: str | None = Field(default=None, sa_column=Column(String(ERROR_MAX)))
+    last_error: str | None = Field(default=None, sa_column=Column(String(ERROR_MAX)))
+    # A multi-step effect's steps already done (e.g. the message edited, the chart not yet).
+    progress: str | None = Field(default=None, sa_column=Column(Text))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row as the sender sees it."""
+
+    id: int
+    key: str
+    kind: str
+    target: str
+    priority: int
+    args: Mapping[str, ArgValue]
+    response_url: str | None
+    created_at: datetime
+    due_at: datetime
+    expires_at: datetime | None
+    attempts: int
+    progress: Mapping[str, Any]
+
+    def int_arg(self, name: str) -> int:
+        """An id argument."""
+        value = self.args.get(name)
+        if not isinstance(value, int):
+            raise KeyError(f"outbox row {self.key} has no int {name!r}")
+        return value
+
+    def str_arg(self, name: str) -> str | None:
+        """A text argument (a channel or user id), if given."""
+        value = self.args.get(name)
+        return value if isinstance(value, str) else None
+
+
+def _pending(row: OutboxRow) -> Pending:
+    assert row.id is not None
+    return Pending(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        target=row.target,
+        priority=row.priority,
+        args=json.loads(row.args or "{}"),
+        response_url=row.response_url,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        expires_at=row.expires_at,
+        attempts=row.attempts,
+        progress=json.loads(row.progress) if row.progress else {},
+    )
+
+
+def enqueue(
+    db: Session,
+    *,
+    key: str,
+    kind: str,
+    target: str,
+    priority: int,
+    args: Mapping[str, ArgValue],
+    now: datetime,
+    due_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    response_url: str | None = None,
+) -> bool:
+    """Queue an effect unless one with this key was ever queued; True when this call queued it."""
+    values = {
+        "key": key[:KEY_MAX],
+        "kind": kind,
+        "target": target[:TARGET_MAX],
+        "priority": priority,
+        "args": json.dumps(dict(args), separators=(",", ":"), sort_keys=True),
+        "response_url": response_url,
+        "created_at": now,
+        "due_at": due_at or now,
+        "expires_at": expires_at,
+        "attempts": 0,
+    }
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    queued = bool(db.execute(statement).rowcount)  # type: ignore[attr-defined]
+    if queued:
+        db.info[QUEUED] = True
+    return queued
+
+
+def has_unsent(db: Session, *, kind: str, target: str) -> bool:
+    """Whether an effect of `kind` on `target` is still waiting to be sent."""
+    found = db.exec(
+        select(OutboxRow.id)
+        .where(
+            col(OutboxRow.target) == target,
+            col(OutboxRow.kind) == kind,
+            col(OutboxRow.sent_at).is_(None),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def heads(db: Session, *, limit: int) -> list[Pending]:
+    """Up to `limit` unsent rows that are the first of their target, most urgent first.
+
+    Only a target's first row may go: a later edit of the same message never overtakes an
+    earlier one, not even while the earlier one waits for its retry.
+    """
+    candidates = db.exec(
+        select(OutboxRow)
+        .where(col(OutboxRow.sent_at).is_(None))
+        .order_by(col(OutboxRow.priority), col(OutboxRow.id))
+        .limit(limit)
+    ).all()
+    if not candidates:
+        return []
+    targets = {row.target for row in candidates}
+    firsts = dict(
+        db.exec(
+            select(OutboxRow.target, func.min(OutboxRow.id))
+            .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.target).in_(targets))
+            .group_by(col(OutboxRow.target))
+        ).all()
+    )
+    return [_pending(row) for row in candidates if firsts.get(row.target) == row.id]
+
+
+def retire(db: Session, *, key_prefix: str, now: datetime, reason: str) -> int:
+    """Mark every row whose key starts with `key_prefix` done, and free its key.
+
+    For what was owed for something undone (a session, poll or round nobody could see): SQLite
+    may give a deleted row's id to the next new row, and keys are made from ids, so the next
+    poll's posts must not find their keys taken. The rows are kept (renamed, marked done), so
+    a send still in flight finds its own row when it finishes.
+    """
+    result = db.execute(
+        update(OutboxRow)
+        .where(
+            col(OutboxRow.key).startswith(key_prefix, autoescape=True),
+            ~col(OutboxRow.key).contains(RETIRED, autoescape=True),
+        )
+        .values(
+            key=col(OutboxRow.key).concat(RETIRED).concat(cast(col(OutboxRow.id), String)),
+            sent_at=func.coalesce(col(OutboxRow.sent_at), now),
+            failed=func.coalesce(col(OutboxRow.failed), reason[:ERROR_MAX]),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def next_retry(db: Session, *, after: datetime) -> datetime | None:
+    """When the earliest unsent row waiting past `after` (for a retry) may go."""
+    return db.exec(
+        select(func.min(OutboxRow.due_at)).where(
+            col(OutboxRow.sent_at).is_(None), col(OutboxRow.due_at) > after
+        )
+    ).one()
+
+
+def mark_sent(db: Session, *, ids: Iterable[int], now: datetime) -> None:
+    """Record that these effects are done."""
+    chosen = list(ids)
+    if chosen:
+        db.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(chosen), col(OutboxRow.sent_at).is_(None))
+            .values(sent_at=now)
+        )
+
+
+def mark_failed(db: Session, *, row_id: int, now: datetime, reason: str) -> None:
+    """Give an effect up (Slack refused it for good, or it is stale): it is never tried again."""
+    db.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id)
+        .values(sent_at=now, failed=reason[:ERROR_MAX], attempts=OutboxRow.attempts + 1)
+    )
+
+
+def retry_later(db: Session, *, row_id: int, due_at: datetime, error: str) -> None:
+    """Count a failed try and set when the next one may go (it is owed again if it was taken
+    as done when it was picked, as coalesced rows are)."""
+    db.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id)
+        .values(
+            due_at=due_at,
+            last_error=error[:ERROR_MAX],
+            attempts=OutboxRow.attempts + 1,
+            sent_at=None,
+        )
+    )
+
+
+def save_progress(db: Session, *, row_id: int, progress: Mapping[str, Any]) -> None:
+    """Remember the steps of a multi-step effect already done, so a retry skips them."""
+    db.execute(
+        update(OutboxRow)
+        .where(col(OutboxRow.id) == row_id)
+        .values(progress=json.dumps(dict(progress), separators=(",", ":"), sort_keys=True))
+    )
+
+
+def delete_rows(db: Session, *, ids: Sequence[int]) -> None:
+    """Delete rows outright (an anonymous vote's confirmation leaves no trace once sent)."""
+    if ids:
+        db.execute(delete(OutboxRow).where(col(OutboxRow.id).in_(list(ids))))
+
+
+def unsent_for(db: Session, *, kind: str, target_prefix: str) -> int:
+    """How many rows of `kind` whose target starts with `target_prefix` are still unsent."""
+    return db.exec(
+        select(func.count())
+        .select_from(OutboxRow)
+        .where(
+            col(OutboxRow.kind) == kind,
+            col(OutboxRow.target).startswith(target_prefix),
+            col(OutboxRow.sent_at).is_(None),
+        )
+    ).one()
+
+
+def oldest_unsent(db: Session) -> datetime | None:
+    """When the oldest row still waiting was queued."""
+    return db.exec(
+        select(func.min(OutboxRow.created_at)).where(col(OutboxRow.sent_at).is_(None))
+    ).one()
+
+
+def prune_sent(db: Session, *, before: datetime) -> int:
+    """Forget rows done before `before` (their keys cannot come back by then)."""
+    result = db.execute(
+        delete(OutboxRow).where(
+            col(OutboxRow.sent_at).is_not(None), col(OutboxRow.sent_at) < before
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def rows(db: Session) -> list[OutboxRow]:
+    """Every row (for tests and diagnostics)."""
+    return list(db.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all())

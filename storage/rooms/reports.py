@@ -1,0 +1,248 @@
+"""Report-backs, their quotes and the session's themes: tables and repository functions.
+
+Every function takes the unit of work (`db`) and keyword-only arguments; none knows about Slack.
+Report-backs are versioned: a new submission adds a version and never changes an older one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from storage.models import ATTRIBUTE_MAX, fk_column, utc_column
+from storage.rooms.rounds import USER_MAX, BreakoutRoom
+
+# Column size; the rule for theme names (`bot.rooms.THEME_MAX`) must fit in it.
+THEME_MAX = 75
+
+
+class SessionTheme(SQLModel, table=True):
+    """A theme report-backs in a session can be tagged with."""
+
+    __tablename__ = "session_theme"
+    __table_args__ = (UniqueConstraint("session_id", "name_key", name="uq_session_theme_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=fk_column("listening_session.id"))
+    name: str = Field(sa_column=Column(String(THEME_MAX), nullable=False))
+    # The name folded for comparison, so "Housing" and "housing " are one theme.
+    name_key: str = Field(sa_column=Column(String(2 * THEME_MAX), nullable=False))
+    created_at: datetime = Field(sa_column=utc_column(nullable=False))
+
+
+class ReportBack(SQLModel, table=True):
+    """One version of a room's report-back; the highest version counts."""
+
+    __tablename__ = "report_back"
+    __table_args__ = (UniqueConstraint("room_id", "version", name="uq_report_back_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(sa_column=fk_column("breakout_room.id"))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    submitted_by: str = Field(sa_column=Column(String(USER_MAX), nullable=False))
+    submitted_at: datetime = Field(sa_column=utc_column(nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    # One key point per line; empty when none were given.
+    key_points: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class ReportQuote(SQLModel, table=True):
+    """A quote in a report-back version, attributed by role and place only."""
+
+    __tablename__ = "report_quote"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(sa_column=fk_column("report_back.id"))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    speaker_role: str | None = Field(default=None, sa_column=Column(String(ATTRIBUTE_MAX)))
+    speaker_place: str | None = Field(default=None, sa_column=Column(String(ATTRIBUTE_MAX)))
+    consent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+
+
+class ReportTheme(SQLModel, table=True):
+    """A theme a report-back version is tagged with."""
+
+    __tablename__ = "report_theme"
+
+    report_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("report_back.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    theme_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("session_theme.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+
+
+@dataclass(frozen=True)
+class NewQuote:
+    """A quote to store with a report-back."""
+
+    text: str
+    speaker_role: str | None
+    speaker_place: str | None
+    consent: bool
+
+
+def theme_key(name: str) -> str:
+    """The comparison form of a theme name."""
+    return " ".join(name.split()).casefold()
+
+
+# -- themes and report-backs -------------------------------------------------------------------
+
+
+def session_themes(db: Session, *, session_id: int) -> list[SessionTheme]:
+    """A session's themes, oldest first."""
+    return list(
+        db.exec(
+            select(SessionTheme)
+            .where(SessionTheme.session_id == session_id)
+            .order_by(col(SessionTheme.id))
+        ).all()
+    )
+
+
+def ensure_themes(
+    db: Session, *, session_id: int, names: Sequence[str], now: datetime
+) -> list[SessionTheme]:
+    """The session's themes with these names, creating the missing ones (same order as names)."""
+    found: list[SessionTheme] = []
+    for name in names:
+        key = theme_key(name)
+        existing = db.exec(
+            select(SessionTheme).where(
+                SessionTheme.session_id == session_id, SessionTheme.name_key == key
+            )
+        ).first()
+        if existing is None:
+            theme = SessionTheme(session_id=session_id, name=name, name_key=key, created_at=now)
+            try:
+                with db.begin_nested():
+                    db.add(theme)
+                    db.flush()
+                existing = theme
+            except IntegrityError:
+                # Another room added the same theme at the same moment; use theirs.
+                existing = db.exec(
+                    select(SessionTheme).where(
+                        SessionTheme.session_id == session_id, SessionTheme.name_key == key
+                    )
+                ).one()
+        if all(theme.id != existing.id for theme in found):
+            found.append(existing)
+    return found
+
+
+def add_report(
+    db: Session,
+    *,
+    room_id: int,
+    submitted_by: str,
+    now: datetime,
+    summary: str,
+    key_points: Sequence[str],
+    quotes: Sequence[NewQuote],
+    theme_ids: Sequence[int],
+) -> ReportBack:
+    """Add a new version of a room's report-back (older versions stay as they are).
+
+    Two submissions for one room at once would read the same latest version: the caller locks
+    the room first (`lock_room`) so they take turns.
+    """
+    latest = db.exec(
+        select(func.max(ReportBack.version)).where(ReportBack.room_id == room_id)
+    ).one()
+    report = ReportBack(
+        room_id=room_id,
+        version=(latest or 0) + 1,
+        submitted_by=submitted_by,
+        submitted_at=now,
+        summary=summary,
+        key_points="\n".join(key_points),
+    )
+    db.add(report)
+    db.flush()
+    assert report.id is not None
+    for position, quote in enumerate(quotes, start=1):
+        db.add(
+            ReportQuote(
+                report_id=report.id,
+                position=position,
+                text=quote.text,
+                speaker_role=quote.speaker_role,
+                speaker_place=quote.speaker_place,
+                consent=quote.consent,
+            )
+        )
+    for theme_id in dict.fromkeys(theme_ids):
+        db.add(ReportTheme(report_id=report.id, theme_id=theme_id))
+    db.flush()
+    return report
+
+
+def get_report(db: Session, *, report_id: int) -> ReportBack | None:
+    """A report-back version by id."""
+    return db.get(ReportBack, report_id)
+
+
+def latest_report(db: Session, *, room_id: int) -> ReportBack | None:
+    """The version of a room's report-back that counts."""
+    return db.exec(
+        select(ReportBack)
+        .where(ReportBack.room_id == room_id)
+        .order_by(col(ReportBack.version).desc())
+    ).first()
+
+
+def report_versions(db: Session, *, room_id: int) -> list[ReportBack]:
+    """Every version of a room's report-back, oldest first."""
+    return list(
+        db.exec(
+            select(ReportBack)
+            .where(ReportBack.room_id == room_id)
+            .order_by(col(ReportBack.version))
+        ).all()
+    )
+
+
+def report_quotes(db: Session, *, report_id: int) -> list[ReportQuote]:
+    """A version's quotes in the order given."""
+    return list(
+        db.exec(
+            select(ReportQuote)
+            .where(ReportQuote.report_id == report_id)
+            .order_by(col(ReportQuote.position))
+        ).all()
+    )
+
+
+def report_themes(db: Session, *, report_id: int) -> list[SessionTheme]:
+    """The themes a version is tagged with, oldest theme first."""
+    return list(
+        db.exec(
+            select(SessionTheme)
+            .join(ReportTheme, col(ReportTheme.theme_id) == col(SessionTheme.id))
+            .where(ReportTheme.report_id == report_id)
+            .order_by(col(SessionTheme.id))
+        ).all()
+    )
+
+
+def reported_rooms(db: Session, *, round_id: int) -> set[int]:
+    """Ids of a round's rooms that have sent at least one report-back."""
+    rows = db.exec(
+        select(BreakoutRoom.id)
+        .join(ReportBack, col(ReportBack.room_id) == col(BreakoutRoom.id))
+        .where(BreakoutRoom.round_id == round_id)
+        .distinct()
+    ).all()
+    return {room_id for room_id in rows if room_id is not None}

@@ -1,0 +1,92 @@
+"""Budgets: token buckets at 90% of Slack's documented rates, served most urgent first."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.slack.budgets import Budgets
+from tests.harness.waiting import eventually
+
+
+class Clock:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def test_a_tier_3_method_allows_a_modest_burst_then_paces_at_90_percent(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    burst = sum(budgets.take("chat.update", timeout=0) for _ in range(20))
+    assert burst == 5  # six seconds' worth of 50 a minute
+    assert budgets.available("chat.update") == pytest.approx(60 / 45)
+    clock.now += 60 / 45
+    assert budgets.take("chat.update", timeout=0)
+    assert not budgets.take("chat.update", timeout=0)
+
+
+def test_post_message_is_paced_per_channel(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    first = [budgets.take("chat.postMessage", "C1", timeout=0) for _ in range(4)]
+    assert first == [True, True, True, False]
+    assert budgets.take("chat.postMessage", "C2", timeout=0)  # another channel has its own
+    assert budgets.available("chat.postMessage", "C1") == pytest.approx(1 / 0.9)
+
+
+def test_the_scale_speeds_every_rate_up(clock: Clock) -> None:
+    budgets = Budgets(scale=20, monotonic=clock)
+    while budgets.take("chat.postEphemeral", timeout=0):
+        pass
+    assert budgets.available("chat.postEphemeral") == pytest.approx(60 / (100 * 0.9 * 20))
+
+
+def test_a_429_stops_that_method_only_until_retry_after(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    budgets.rate_limited("chat.update", 30)
+    assert not budgets.take("chat.update", timeout=0)
+    assert budgets.take("chat.postEphemeral", timeout=0)
+    clock.now += 30
+    assert budgets.available("chat.update") == 0
+    assert budgets.take("chat.update", timeout=0)
+
+
+def test_methods_the_bot_does_not_plan_for_are_not_limited(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    assert all(budgets.take("apps.connections.open", timeout=0) for _ in range(100))
+
+
+def test_the_most_urgent_waiter_is_served_first(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    while budgets.take("chat.postEphemeral", timeout=0):
+        pass
+    served: list[str] = []
+
+    def wait(name: str, priority: int) -> None:
+        with budgets.priority(priority):
+            budgets.take("chat.postEphemeral")
+        served.append(name)
+
+    bulk = threading.Thread(target=wait, args=("bulk notice", 3))
+    bulk.start()
+    eventually(lambda: len(budgets._buckets[("chat.postEphemeral", "")].waiting) == 1)
+    reply = threading.Thread(target=wait, args=("confirmation", 0))
+    reply.start()
+    eventually(lambda: len(budgets._buckets[("chat.postEphemeral", "")].waiting) == 2)
+    clock.now += 60 / 90  # one token
+    budgets.poke()
+    eventually(lambda: served == ["confirmation"])
+    clock.now += 60 / 90
+    budgets.poke()
+    eventually(lambda: served == ["confirmation", "bulk notice"])
+    bulk.join(timeout=5)
+    reply.join(timeout=5)

@@ -1,0 +1,40 @@
+"""The real Bolt app and its listeners, dispatched in-process, with a fake Slack Web API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.bootstrap import create_app, create_services
+from bot.clock import FixedClock
+from bot.services import Services
+from storage.migrate import upgrade
+from tests.e2e.conftest import SIGNING_SECRET, bot_settings
+from tests.harness.dispatch import Dispatcher
+from tests.harness.fake_slack import FakeSlack
+
+
+@dataclass
+class InProcess:
+    """The app under test, its services and the fake Slack it calls."""
+
+    dispatcher: Dispatcher
+    services: Services
+    slack: FakeSlack
+    clock: FixedClock
+
+
+@pytest.fixture
+def in_process(sqlite_url: str, clock: FixedClock) -> Iterator[InProcess]:
+    with FakeSlack() as slack:
+        services = create_services(bot_settings(slack, sqlite_url), clock=clock)
+        upgrade(services.db.engine)
+        app = create_app(services)
+        services.start_background()
+        try:
+            yield InProcess(Dispatcher(app, SIGNING_SECRET), services, slack, clock)
+        finally:
+            services.stop_background()
+        slack.assert_no_violations()
