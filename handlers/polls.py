@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 
 from bot.parsing import UsageError, parse, split_subcommand
 from bot.polls import (
@@ -27,6 +26,7 @@ from bot.polls import (
 )
 from bot.results import Duplicate, Refusal
 from bot.services import Services
+from bot.slack.forms import open_form
 from bot.views.common import as_dicts, parse_id
 from bot.views.poll_forms import (
     BALLOT_BLOCK,
@@ -52,7 +52,7 @@ from bot.views.polls import (
 from bot.views.sessions import render_refusal
 from handlers.context import services_of
 from handlers.middleware import DELIVERY_KEY, delivery_key
-from handlers.replies import ack_refusal, ack_usage
+from handlers.replies import ack_refusal, ack_usage, privately
 
 
 def register(app: App, services: Services) -> None:
@@ -66,10 +66,11 @@ def register(app: App, services: Services) -> None:
 
 
 def handle_poll_command(
-    ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext
+    ack: Ack, command: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     """`/poll`: launch a poll, open the form (no text), `close` the newest one, or `help`."""
-    polls = services_of(context).polls
+    services = services_of(context)
+    polls = services.polls
     text = command.get("text", "")
     channel_id, user_id = command["channel_id"], command["user_id"]
     subcommand, rest = split_subcommand(text)
@@ -82,7 +83,12 @@ def handle_poll_command(
             ack_refusal(ack, allowed.message)
             return
         ack()
-        client.views_open(trigger_id=command["trigger_id"], view=render_poll_form(channel_id))
+        open_form(
+            services.client,
+            trigger_id=command["trigger_id"],
+            view=render_poll_form(channel_id),
+            tell=privately(respond),
+        )
         return
     if subcommand == "close":
         parsed = parse(CLOSE_SPEC, rest)
@@ -122,7 +128,6 @@ def submit_poll_form(
     ack: Ack,
     body: dict[str, Any],
     view: dict[str, Any],
-    client: WebClient,
     context: BoltContext,
 ) -> None:
     """The `/poll` form, submitted: launch the poll, or show what is wrong on the form."""
@@ -141,13 +146,12 @@ def submit_poll_form(
     )
     ack()  # the form closes; what happened is said in the channel or privately
     if isinstance(launched, Refusal):
-        _tell(services, client, channel_id, user_id, launched)
+        _tell(services, channel_id, user_id, launched)
 
 
 def handle_vote(
     body: dict[str, Any],
     ack: Ack,
-    client: WebClient,
     context: BoltContext,
     next: Callable[[], None],
 ) -> BoltResponse | None:
@@ -178,11 +182,11 @@ def handle_vote(
     )
     ack()  # after the commit: Slack retries a click we never acknowledged
     if channel_id is not None:
-        _tell(services, client, channel_id, user_id, outcome)
+        _tell(services, channel_id, user_id, outcome)
     return BoltResponse(status=200, body="")
 
 
-def show_results(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def show_results(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """The "Results (facilitators)" button: the current results, privately, even if hidden."""
     ack()
     services = services_of(context)
@@ -197,19 +201,19 @@ def show_results(ack: Ack, body: dict[str, Any], client: WebClient, context: Bol
         else Refusal(NOT_A_POLL_BUTTON)
     )
     if isinstance(results, Refusal):
-        _tell(services, client, channel_id, user_id, results)
+        _tell(services, channel_id, user_id, results)
         return
     text, _ = render_poll_message(results)
     blocks = as_dicts(render_results(results))
     services.outbox.send_now(
         "a poll's results",
-        lambda: client.chat_postEphemeral(
+        lambda: services.client.chat_postEphemeral(
             channel=channel_id, user=user_id, text=text, blocks=blocks
         ),
     )
 
 
-def open_ballot(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def open_ballot(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     """The "Vote" button of an anonymous multiple-choice poll: open the ballot, unless refused."""
     ack()
     services = services_of(context)
@@ -222,9 +226,14 @@ def open_ballot(ack: Ack, body: dict[str, Any], client: WebClient, context: Bolt
         else Refusal(NOT_A_POLL_BUTTON)
     )
     if isinstance(ballot, PollState):
-        client.views_open(trigger_id=body["trigger_id"], view=render_ballot_form(ballot))
+        open_form(
+            services.client,
+            trigger_id=body["trigger_id"],
+            view=render_ballot_form(ballot),
+            tell=privately(respond),
+        )
     elif channel_id is not None:
-        _tell(services, client, channel_id, user_id, ballot)
+        _tell(services, channel_id, user_id, ballot)
 
 
 def submit_ballot(
@@ -257,7 +266,6 @@ def submit_ballot(
 
 def _tell(
     services: Services,
-    client: WebClient,
     channel_id: str,
     user_id: str,
     outcome: VoteOutcome,
@@ -272,7 +280,7 @@ def _tell(
         text, blocks = render_vote_refused(outcome), None
     services.outbox.send_now(
         "a refusal",
-        lambda: client.chat_postEphemeral(
+        lambda: services.client.chat_postEphemeral(
             channel=channel_id, user=user_id, text=text, blocks=blocks
         ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
@@ -105,3 +106,9 @@ def pack_lines(lines: Sequence[str], limit: int = SECTION_TEXT_MAX) -> list[str]
         else:
             packed.extend(split_mrkdwn(line, limit))
     return packed
+
+
+def input_state(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    """One input's state in a submitted view's `state.values` ({} when absent or malformed)."""
+    state = values.get(block, {}).get(action, {})
+    return state if isinstance(state, dict) else {}

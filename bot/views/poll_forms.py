@@ -28,7 +28,16 @@ from bot.polls import (
     PollState,
     read_form,
 )
-from bot.views.common import context, esc, pack_lines, parse_id, section, slack_date, trim
+from bot.views.common import (
+    context,
+    esc,
+    input_state,
+    pack_lines,
+    parse_id,
+    section,
+    slack_date,
+    trim,
+)
 from bot.views.polls import BUTTON_TEXT_MAX, question_blocks
 from storage.polls import KEY_MAX, MAX_OPTIONS, OPTION_MAX, QUESTION_MAX
 
@@ -159,33 +168,29 @@ def render_ballot_form(state: PollState) -> View:
     )
 
 
-def _state(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
-    state = values.get(block, {}).get(action, {})
-    return state if isinstance(state, dict) else {}
-
-
 def read_poll_form(view: dict[str, Any]) -> PollRequest | FormProblem:
     """The poll request in a submitted form, or the field that is wrong."""
     values = view.get("state", {}).get("values", {})
     switches = {
         option.get("value")
-        for option in _state(values, SWITCHES_BLOCK, SWITCHES_INPUT).get("selected_options") or []
+        for option in input_state(values, SWITCHES_BLOCK, SWITCHES_INPUT).get("selected_options")
+        or []
     }
     return read_form(
-        question=_state(values, QUESTION_BLOCK, QUESTION_INPUT).get("value"),
-        options_text=_state(values, OPTIONS_BLOCK, OPTIONS_INPUT).get("value"),
-        duration_text=_state(values, DURATION_BLOCK, DURATION_INPUT).get("value"),
+        question=input_state(values, QUESTION_BLOCK, QUESTION_INPUT).get("value"),
+        options_text=input_state(values, OPTIONS_BLOCK, OPTIONS_INPUT).get("value"),
+        duration_text=input_state(values, DURATION_BLOCK, DURATION_INPUT).get("value"),
         multi=SWITCH_MULTI in switches,
         anonymous=SWITCH_ANONYMOUS in switches,
         hide_results=SWITCH_HIDE in switches,
-        key_text=_state(values, KEY_BLOCK, KEY_INPUT).get("value"),
+        key_text=input_state(values, KEY_BLOCK, KEY_INPUT).get("value"),
     )
 
 
 def read_ballot(view: dict[str, Any]) -> list[int] | None:
     """The options chosen in a ballot form, or None if a value was tampered with."""
     values = view.get("state", {}).get("values", {})
-    chosen = _state(values, BALLOT_BLOCK, BALLOT_INPUT).get("selected_options") or []
+    chosen = input_state(values, BALLOT_BLOCK, BALLOT_INPUT).get("selected_options") or []
     indexes = [parse_id(option.get("value")) for option in chosen if isinstance(option, dict)]
     if any(index is None for index in indexes):
         return None

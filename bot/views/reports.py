@@ -37,7 +37,16 @@ from bot.rooms import (
     ReportSaved,
     quote_field,
 )
-from bot.views.common import context, esc, mention, pack_lines, section, split_mrkdwn, trim
+from bot.views.common import (
+    context,
+    esc,
+    input_state,
+    mention,
+    pack_lines,
+    section,
+    split_mrkdwn,
+    trim,
+)
 from bot.views.rooms import room_name
 from storage.models import ATTRIBUTE_MAX
 
@@ -232,8 +241,7 @@ def render_report_form(form: ReportForm) -> View:
 
 
 def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
-    state = values.get(block, {}).get(INPUT_ACTION, {})
-    return state if isinstance(state, dict) else {}
+    return input_state(values, block, INPUT_ACTION)
 
 
 def read_report(view: dict[str, Any]) -> ReportAnswers:

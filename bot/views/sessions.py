@@ -29,7 +29,16 @@ from bot.sessions import (
     SessionStatus,
     SessionView,
 )
-from bot.views.common import context, counted_lines, esc, mention, section, slack_date, trim
+from bot.views.common import (
+    context,
+    counted_lines,
+    esc,
+    input_state,
+    mention,
+    section,
+    slack_date,
+    trim,
+)
 from storage.models import ATTRIBUTE_MAX, TITLE_MAX, ListeningSession
 
 CHECK_IN_ACTION = "session_check_in"
@@ -163,20 +172,15 @@ def render_check_in_form(form: CheckInForm) -> View:
     )
 
 
-def _state_value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
-    state = values.get(block, {}).get(action, {})
-    return state if isinstance(state, dict) else {}
-
-
 def read_check_in(view: dict[str, Any]) -> CheckInAnswers:
     """The answers in a submitted check-in form."""
     values = view.get("state", {}).get("values", {})
-    role = _state_value(values, ROLE_BLOCK, ROLE_ACTION).get("selected_option") or {}
-    consent = _state_value(values, CONSENT_BLOCK, CONSENT_ACTION).get("selected_options") or []
+    role = input_state(values, ROLE_BLOCK, ROLE_ACTION).get("selected_option") or {}
+    consent = input_state(values, CONSENT_BLOCK, CONSENT_ACTION).get("selected_options") or []
     return CheckInAnswers(
         role=role.get("value"),
-        place=_state_value(values, PLACE_BLOCK, PLACE_ACTION).get("value"),
-        group_name=_state_value(values, GROUP_BLOCK, GROUP_ACTION).get("value"),
+        place=input_state(values, PLACE_BLOCK, PLACE_ACTION).get("value"),
+        group_name=input_state(values, GROUP_BLOCK, GROUP_ACTION).get("value"),
         consent_to_quote=any(option.get("value") == CONSENT_YES for option in consent),
     )
 

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from bot.polls.effects import POLL_VOTED
 from tests.e2e.test_polls_restart import Served, _click, _poll_message
@@ -34,6 +35,19 @@ def _unsent(served: Served, kind: str | None = None) -> int:
     return int(rows[0][0])
 
 
+def _session_with_poll(served: Served, question: str) -> dict[str, Any]:
+    """Start a session and an hour-long Yes/No poll; its message, once its ts is stored."""
+    assert served.command("/session", 'start "Fault session"').status_code == 200
+    served.slack.wait_for("chat.postMessage", timeout=10)
+    assert served.command("/poll", f'"{question}" "Yes" "No" --time 1h').text == ""
+    message = _poll_message(served.slack, question)
+    eventually(
+        lambda: served.rows("SELECT message_ts FROM poll") == [(message["ts"],)],
+        what="the poll's message stored",
+    )
+    return message
+
+
 def test_sigterm_with_confirmations_queued_then_a_start_sends_each_exactly_once(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
@@ -41,10 +55,7 @@ def test_sigterm_with_confirmations_queued_then_a_start_sends_each_exactly_once(
     served = Served(tmp_path, slack)
     first = served.start()
     try:
-        assert served.command("/session", 'start "Crowd session"').status_code == 200
-        slack.wait_for("chat.postMessage", timeout=10)
-        assert served.command("/poll", '"Agree?" "Yes" "No" --time 1h').text == ""
-        message = _poll_message(slack, "Agree?")
+        message = _session_with_poll(served, "Agree?")
         # Slack answers each private message slowly, so confirmations queue up in the outbox.
         slack.slow("chat.postEphemeral", 1.0)
         with ThreadPoolExecutor(max_workers=10) as pool:
@@ -80,14 +91,7 @@ def test_sigkill_after_a_close_is_committed_posts_the_results_and_chart_once(
     served = Served(tmp_path, slack)
     first = served.start()
     try:
-        assert served.command("/session", 'start "Kill session"').status_code == 200
-        slack.wait_for("chat.postMessage", timeout=10)
-        assert served.command("/poll", '"Kill?" "Yes" "No" --time 1h').text == ""
-        message = _poll_message(slack, "Kill?")
-        eventually(
-            lambda: served.rows("SELECT message_ts FROM poll") == [(message["ts"],)],
-            what="the poll's message stored",
-        )
+        message = _session_with_poll(served, "Kill?")
         assert served.sender.action(_click(message, 1, "U0VOTER01")).status_code == 200
         # Slack is failing edits when the poll closes: the close is committed, its
         # announcement is owed when the process dies.

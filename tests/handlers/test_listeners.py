@@ -91,3 +91,40 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(in_process: InProcess)
     )
     assert response.status == 401
     assert in_process.services.sessions.active_session(CHANNEL) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "told"), [("expired_trigger_id", "too old"), ("internal_error", "busy")]
+)
+def test_a_form_that_cannot_open_is_answered_at_once(
+    in_process: InProcess, error: str, told: str
+) -> None:
+    assert command(in_process, "/session", 'start "Forms"') == {}
+    posted = in_process.slack.wait_for("chat.postMessage")[0]
+    session = in_process.services.sessions.active_session(CHANNEL)
+    assert session is not None
+    in_process.slack.fail_next("views.open", error=error)
+    click = payloads.block_action(
+        user_id=PARTICIPANT,
+        channel_id=CHANNEL,
+        action_id=CHECK_IN_ACTION,
+        block_id="session_actions",
+        value=str(session.id),
+        message_ts=str(posted.response["ts"]),
+        response_url=in_process.slack.response_url("check-in-click", channel=CHANNEL),
+    )
+    assert answer(in_process.dispatcher.interactive(click)) == {}
+    [reply] = in_process.slack.wait_for("response_url")
+    assert told in reply.args["text"]
+    assert reply.args["response_type"] == "ephemeral"
+    assert len(in_process.slack.calls_to("views.open")) == 1  # never retried: the trigger is dead
+
+
+def test_a_form_waits_for_the_views_budget_or_says_slack_is_busy(in_process: InProcess) -> None:
+    assert command(in_process, "/session", 'start "Busy"') == {}
+    budgets = in_process.services.client.budgets  # type: ignore[attr-defined]
+    budgets.rate_limited("views.open", 60)  # as after Slack's 429 with Retry-After: 60
+    assert command(in_process, "/poll", "") == {}  # no text: the form
+    [reply] = in_process.slack.wait_for("response_url", timeout=5)
+    assert "busy" in reply.args["text"]
+    assert in_process.slack.calls_to("views.open") == []
