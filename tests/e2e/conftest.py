@@ -163,10 +163,18 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    """A fake Slack Web API; any Block Kit violation fails the test."""
+    """A fake Slack Web API enforcing Slack's rate limits (scaled); a Block Kit violation, or a
+    429 of the fake's own (the bot went past a limit it should plan within), fails the test."""
     with FakeSlack() as slack:
         yield slack
         slack.assert_no_violations()
+        assert slack.rate_limited() == 0, "the bot was answered 429: it went past Slack's limits"
+
+
+@pytest.fixture
+def slack(fake_slack: FakeSlack) -> FakeSlack:
+    """The same fake Slack, by its short name (process-level tests)."""
+    return fake_slack
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -156,13 +155,6 @@ def test_a_rejected_bot_token_is_explained(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN was not accepted by Slack" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        fake.assert_no_violations()
 
 
 def test_serve_answers_signed_requests_over_http(tmp_path: Path, slack: FakeSlack) -> None:

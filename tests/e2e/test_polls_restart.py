@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from sqlalchemy import create_engine, insert, text
 from sqlmodel import col
@@ -31,13 +29,6 @@ from tests.harness.waiting import eventually
 
 VOTERS = [f"U0VOTER{n:02d}" for n in range(30)]
 LONG_OPTIONS = [f"O{n:02d}" for n in range(1, 21)]
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        fake.assert_no_violations()
 
 
 class Served:

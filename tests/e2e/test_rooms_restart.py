@@ -8,11 +8,10 @@ are data on its row: a restart reads them back and schedules what is still to co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import requests
 from sqlalchemy import create_engine, text
 
@@ -223,13 +222,6 @@ def test_restart_ends_overdue_rounds_once_and_reschedules_the_rest(
 
 
 # -- `listening-bot serve` killed for real ----------------------------------------------------
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-        fake.assert_no_violations()
 
 
 def test_a_round_overdue_after_a_crash_ends_once_on_start(tmp_path: Path, slack: FakeSlack) -> None:

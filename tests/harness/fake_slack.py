@@ -48,7 +48,7 @@ RESPONSE_URL_MAX_USES = RESPONSE_URL_USES
 # What FakeSlack() enforces when rate_limits is not given: False = unlimited (for now), True =
 # RateLimits() (Slack's limits, sped up by RATE_SCALE). Tests can still ask for either one
 # explicitly: FakeSlack(rate_limits=UNLIMITED) or FakeSlack(rate_limits=RateLimits(...)).
-DEFAULT_RATE_LIMITS = False
+DEFAULT_RATE_LIMITS = True
 
 # Form bodies carry these fields as JSON strings (slack_sdk json.dumps them before urlencoding).
 _JSON_FIELDS = frozenset(

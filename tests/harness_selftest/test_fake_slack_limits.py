@@ -215,8 +215,9 @@ def test_the_scale_multiplies_rates(clock: FakeClock) -> None:
 
 
 def test_unlimited_is_really_unlimited() -> None:
-    """UNLIMITED (and, for now, the default) never answers 429, whatever the pace."""
-    assert FakeSlack().rate_limits == UNLIMITED
+    """UNLIMITED never answers 429, whatever the pace; the default is Slack's limits."""
+    assert FakeSlack().rate_limits != UNLIMITED
+    assert FakeSlack().rate_limits.enabled
     with FakeSlack(socket_mode_url="ws://127.0.0.1:1/", rate_limits=UNLIMITED) as fake:
         client = _client(fake)
         for n in range(120):
