@@ -7,8 +7,6 @@ so a poll is announced once however many closers race, and a close is never left
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -27,6 +25,7 @@ from bot.polls.jobs import FORGET_HISTORY_JOB_ID, FORGET_HISTORY_RETRY, close_jo
 from bot.polls.results import NOTHING_OPEN, ClosedNow
 from bot.polls.showing import PollShowing
 from bot.results import Duplicate, Refusal
+from bot.sessions.effects import session_target
 from storage import outbox
 from storage import polls as store
 from storage import repository as repo
@@ -37,14 +36,20 @@ logger = logging.getLogger(__name__)
 
 # The end of a session is announced after its polls' results, as people expect to read them in
 # that order; if Slack is too slow for that, the end is announced anyway.
-SESSION_END_WAIT = 10.0  # seconds
 
 
 class PollClosing(PollShowing):
     """Every way a poll closes, each queuing the results once (a part of `PollService`)."""
 
     def _close_in(
-        self, db: Session, poll: Poll, *, reason: str, closed_by: str | None, at: datetime
+        self,
+        db: Session,
+        poll: Poll,
+        *,
+        reason: str,
+        closed_by: str | None,
+        at: datetime,
+        results_target: str | None = None,
     ) -> bool:
         """Compare-and-set close with its final results queued; True for the one that closed."""
         assert poll.id is not None
@@ -54,12 +59,22 @@ class PollClosing(PollShowing):
             # A tally still waiting would only hold up the results (it would show nothing:
             # the poll is closed when it is sent).
             outbox.retire(db, key_prefix=live_keys(poll.id), now=now, reason="the poll closed")
-            queue(db, poll_final(poll.id), now=now)
+            queue(db, poll_final(poll.id, target=results_target), now=now)
         return won
 
-    def _close(self, poll: Poll, *, reason: str, closed_by: str | None, at: datetime) -> bool:
+    def _close(
+        self,
+        poll: Poll,
+        *,
+        reason: str,
+        closed_by: str | None,
+        at: datetime,
+        results_target: str | None = None,
+    ) -> bool:
         with self.db.transaction() as db:
-            won = self._close_in(db, poll, reason=reason, closed_by=closed_by, at=at)
+            won = self._close_in(
+                db, poll, reason=reason, closed_by=closed_by, at=at, results_target=results_target
+            )
         if won:
             self._after_close(poll)
         return won
@@ -147,38 +162,24 @@ class PollClosing(PollShowing):
         self._close(poll, reason=store.CLOSED_BY_DEADLINE, closed_by=None, at=poll.closes_at)
 
     def close_for_session(self, session: ListeningSession) -> None:
-        """Session-end hook: close the session's open polls, and wait (briefly) for their
-        results to be posted, so the end of the session is announced after them."""
+        """Session-end hook: close the session's open polls. Their results are queued on the
+        session's target, so they are posted before the end of the session is announced."""
         with self.db.read() as db:
             polls = store.open_polls(db, session_id=session.id)
         at = session.ended_at or self.clock.now()
-        closed: list[int] = []
         for poll in polls:
             assert poll.id is not None
             closed_at = min(at, poll.closes_at)
             reason = (
                 store.CLOSED_BY_DEADLINE if at >= poll.closes_at else store.CLOSED_BY_SESSION_END
             )
-            if self._close(poll, reason=reason, closed_by=session.ended_by, at=closed_at):
-                closed.append(poll.id)
-        self._wait_until_announced(closed, timeout=SESSION_END_WAIT)
-
-    def _wait_until_announced(self, poll_ids: Sequence[int], *, timeout: float) -> None:
-        if not poll_ids:
-            return
-        give_up_at = time.monotonic() + timeout
-        with self._announced:
-            while not self._all_announced(poll_ids):
-                left = give_up_at - time.monotonic()
-                if left <= 0:
-                    logger.warning("results of polls %s not posted yet; going on", poll_ids)
-                    return
-                self._announced.wait(left)
-
-    def _all_announced(self, poll_ids: Sequence[int]) -> bool:
-        with self.db.read() as db:
-            polls = [store.get_poll(db, poll_id=poll_id) for poll_id in poll_ids]
-        return all(poll is None or poll.announced_at is not None for poll in polls)
+            self._close(
+                poll,
+                reason=reason,
+                closed_by=session.ended_by,
+                at=closed_at,
+                results_target=session_target(session.id or 0),
+            )
 
     def mark_announced(self, poll_id: int) -> None:
         """Record that a closed poll's results and chart are posted (by its final effect)."""
@@ -189,8 +190,6 @@ class PollClosing(PollShowing):
             # Its confirmations normally went out before the results: if the try at the close
             # had to wait for them, the history can go now.
             self.forget_anonymous_history_soon()
-        with self._announced:
-            self._announced.notify_all()
 
     def close_overdue(self) -> list[int]:
         """Close every poll past its deadline or in an ended session, queuing its results.

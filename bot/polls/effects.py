@@ -78,12 +78,18 @@ def poll_live(poll_id: int) -> Effect:
     )
 
 
-def poll_final(poll_id: int) -> Effect:
-    """Show a closed poll's results on its message, then its chart in the thread, once."""
+def poll_final(poll_id: int, *, target: str | None = None) -> Effect:
+    """Show a closed poll's results on its message, then its chart in the thread, once.
+
+    Args:
+        poll_id: the closed poll.
+        target: what it is ordered with; the poll's own message by default. A session's end
+            puts its polls' results on the session's target, ahead of "has ended".
+    """
     return Effect(
         key=f"{poll_keys(poll_id)}final",
         kind=POLL_FINAL,
-        target=poll_target(poll_id),
+        target=target or poll_target(poll_id),
         priority=PUBLIC,
         args={"poll_id": poll_id},
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,8 +52,6 @@ class PollReading:
     sessions: SessionService
     deadlines: Deadlines
     _fixed: dict[int, Fixed]
-    # Notified whenever a poll's results have been posted (`PollClosing.mark_announced`).
-    _announced: threading.Condition
 
     def may_control(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
         """The channel's session if `user_id` may launch and close polls there."""

@@ -7,8 +7,6 @@ next to it by role: `reading`, `voting`, `closing`, `showing`.
 
 from __future__ import annotations
 
-import threading
-
 from bot.clock import Clock
 from bot.concurrency import BatchWriter
 from bot.outbox import queue
@@ -40,7 +38,6 @@ class PollService(PollVoting, PollClosing):
         self.sessions = sessions
         self.deadlines = deadlines
         self._fixed = {}
-        self._announced = threading.Condition()
         self.writer = BatchWriter(db, self._apply_vote)
 
     def launch(
