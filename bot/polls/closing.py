@@ -126,7 +126,9 @@ class PollClosing(PollShowing):
         now = self.clock.now()
         try:
             with self.db.transaction() as db:
-                session = self._may_control_in(db, channel_id=channel_id, user_id=user_id)
+                session = self.sessions.controlled_session_in(
+                    db, channel_id=channel_id, user_id=user_id
+                )
                 if isinstance(session, Refusal):
                     return session
                 poll = store.newest_open_poll(db, channel_id=channel_id)

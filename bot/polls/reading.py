@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
-
 from bot.clock import Clock
 from bot.polls.results import (
     NOT_A_POLL_BUTTON,
@@ -17,7 +15,7 @@ from bot.polls.results import (
 )
 from bot.results import Refusal
 from bot.scheduler import Deadlines
-from bot.sessions import NO_SESSION, SessionService, not_facilitator
+from bot.sessions import SessionService
 from storage import polls as store
 from storage import repository as repo
 from storage.db import Database
@@ -56,21 +54,6 @@ class PollReading:
     def may_control(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
         """The channel's session if `user_id` may launch and close polls there."""
         return self.sessions.controlled_session(channel_id=channel_id, user_id=user_id)
-
-    def _may_control_in(
-        self, db: Session, *, channel_id: str, user_id: str
-    ) -> ListeningSession | Refusal:
-        """`may_control`, read in the caller's transaction, so the decision and its write are
-        one transaction (a session ended in between cannot get a poll)."""
-        session = repo.get_active_session(db, channel_id=channel_id)
-        if session is None:
-            return Refusal(NO_SESSION)
-        assert session.id is not None
-        if user_id in self.sessions.settings.FACILITATORS:
-            return session
-        if user_id in repo.session_facilitators(db, session_id=session.id):
-            return session
-        return Refusal(not_facilitator(session))
 
     def _fixed_of(self, poll_id: int) -> Fixed | None:
         cached = self._fixed.get(poll_id)

@@ -64,7 +64,9 @@ class PollService(PollVoting, PollClosing):
         now = self.clock.now()
         try:
             with self.db.transaction() as db:
-                session = self._may_control_in(db, channel_id=channel_id, user_id=user_id)
+                session = self.sessions.controlled_session_in(
+                    db, channel_id=channel_id, user_id=user_id
+                )
                 if isinstance(session, Refusal):
                     return session
                 assert session.id is not None

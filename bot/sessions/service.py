@@ -65,12 +65,23 @@ class SessionService:
 
     def controlled_session(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
         """The channel's active session if `user_id` may control it, else why not."""
-        session = self.active_session(channel_id)
+        with self.db.read() as db:
+            return self.controlled_session_in(db, channel_id=channel_id, user_id=user_id)
+
+    def controlled_session_in(
+        self, db: Session, *, channel_id: str, user_id: str
+    ) -> ListeningSession | Refusal:
+        """`controlled_session`, read in the caller's transaction, so a decision and its write
+        are one transaction (a session ended in between cannot get a poll)."""
+        session = repo.get_active_session(db, channel_id=channel_id)
         if session is None:
             return Refusal(NO_SESSION)
-        if not self.is_facilitator(user_id, session):
-            return Refusal(not_facilitator(session))
-        return session
+        assert session.id is not None
+        if user_id in self.settings.FACILITATORS:
+            return session
+        if user_id in repo.session_facilitators(db, session_id=session.id):
+            return session
+        return Refusal(not_facilitator(session))
 
     def facilitators(self, session: ListeningSession) -> list[str]:
         """Everyone who may control `session`: its own facilitators, then FACILITATORS."""
