@@ -1,15 +1,14 @@
-"""Ephemeral answers every command shares: usage errors, refusals, a post Slack refused."""
+"""Ephemeral answers every command shares: usage errors, refusals, private replies."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from slack_bolt import Ack, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot.parsing import UsageError, escape_mrkdwn
 from bot.views.common import as_dicts, render_usage_error
-from bot.views.sessions import render_not_posted, render_refusal
+from bot.views.sessions import render_refusal
 
 
 def ack_usage(ack: Ack, error: UsageError) -> None:
@@ -20,17 +19,6 @@ def ack_usage(ack: Ack, error: UsageError) -> None:
 def ack_refusal(ack: Ack, message: str) -> None:
     """Answer why nothing happened; `message` is mrkdwn that is already safe."""
     ack(text=message, blocks=as_dicts(render_refusal(message)))
-
-
-def not_posted(error: SlackApiError, what: str, undone: str) -> str:
-    """Why a command's message could not be posted, what was undone, and how to fix it.
-
-    Args:
-        error: Slack's refusal.
-        what: what was being posted, e.g. " the poll" ("" for the channel's first post).
-        undone: what that means, e.g. "it was not launched".
-    """
-    return render_not_posted(str(error.response.get("error", "unknown_error")), what, undone)
 
 
 def privately(respond: Respond) -> Callable[[str], object]:

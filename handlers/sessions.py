@@ -21,7 +21,7 @@ from bot.sessions import (
     parse_session_command,
 )
 from bot.slack.forms import open_form
-from bot.views.common import as_dicts, parse_id  # handlers.polls, .rooms import parse_id here
+from bot.views.common import as_dicts, parse_id
 from bot.views.sessions import (
     CHECK_IN_ACTION,
     CHECK_IN_CALLBACK,

@@ -30,12 +30,11 @@ from bot.polls import (
 )
 from bot.polls.effects import chosen_indexes
 from bot.slack.sender import Kind, OutboxSender, Pace, Progress
-from bot.views.common import as_dicts, trim
+from bot.views.common import as_dicts, render_not_posted, trim
 from bot.views.polls import (
     chart_note,
     render_chart_comment,
     render_poll_message,
-    render_poll_not_posted,
     render_vote_confirmation,
 )
 from storage.outbox import Pending
@@ -89,7 +88,9 @@ class PollMessages:
         """Slack will not post the poll: nobody could vote, so it is undone and the
         facilitator told how to fix it (they may simply launch it again)."""
         self.polls.discard(row.int_arg("poll_id"))
-        message = render_poll_not_posted(str(error.response.get("error") or "unknown_error"))
+        message = render_not_posted(
+            str(error.response.get("error") or "unknown_error"), " the poll", "it was not launched"
+        )
         if row.response_url:
             WebhookClient(row.response_url).send(
                 text=message, response_type="ephemeral", replace_original=False

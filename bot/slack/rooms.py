@@ -20,7 +20,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.rooms import RoomChange, RoomService, RoomView, RoundEnded, RoundView
 from bot.rooms import effects as kinds
 from bot.slack.sender import Kind, OutboxSender, Progress, is_transient
-from bot.views.common import as_dicts
+from bot.views.common import as_dicts, render_not_posted
 from bot.views.reports import render_report_in_channel, render_report_in_thread
 from bot.views.rooms import (
     render_joined_in_thread,
@@ -29,7 +29,6 @@ from bot.views.rooms import (
     render_outside_thread,
     render_reminder,
     render_room_message,
-    render_rooms_not_posted,
     render_round_end_in_thread,
     render_warning,
     render_your_room,
@@ -134,7 +133,9 @@ class RoomPosts:
         undone = self.rooms.undo_unposted(row.int_arg("round_id"))
         if undone is None:
             return  # other rooms are in the channel: the round goes on without this one
-        text = render_rooms_not_posted(_code(error) or "unknown_error")
+        text = render_not_posted(
+            _code(error) or "unknown_error", " the rooms", "the round was not started"
+        )
         if row.response_url:
             WebhookClient(row.response_url).send(
                 text=text, response_type="ephemeral", replace_original=False

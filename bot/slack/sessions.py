@@ -19,10 +19,9 @@ from bot.sessions import (
     SessionService,
 )
 from bot.slack.sender import Kind, OutboxSender, Progress
-from bot.views.common import as_dicts
+from bot.views.common import as_dicts, render_not_posted
 from bot.views.sessions import (
     render_checked_in,
-    render_not_posted,
     render_session_ended,
     render_session_message,
 )

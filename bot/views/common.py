@@ -112,3 +112,17 @@ def input_state(values: dict[str, Any], block: str, action: str) -> dict[str, An
     """One input's state in a submitted view's `state.values` ({} when absent or malformed)."""
     state = values.get(block, {}).get(action, {})
     return state if isinstance(state, dict) else {}
+
+
+def render_not_posted(code: str, what: str, undone: str) -> str:
+    """Why a command's message could not be posted, what was undone, and how to fix it.
+
+    Args:
+        code: Slack's error, e.g. "not_in_channel".
+        what: what was being posted, e.g. " the poll" ("" for the channel's first post).
+        undone: what that means, e.g. "it was not launched".
+    """
+    return (
+        f":warning: I couldn't post{what} in this channel (`{esc(code, 80)}`), so {undone}. "
+        "Invite me with `/invite @listening-bot` and try again."
+    )

@@ -324,14 +324,6 @@ def render_vote_refused(outcome: PollClosed | AlreadyVoted) -> str:
     )
 
 
-def render_poll_not_posted(code: str) -> str:
-    """What the facilitator is told when Slack refuses to post their poll (`code`)."""
-    return (
-        f":warning: I couldn't post the poll in this channel (`{esc(code, 80)}`), so it was not "
-        "launched. Invite me with `/invite @listening-bot` and try again."
-    )
-
-
 def plain_refusal(outcome: PollClosed | AlreadyVoted) -> str:
     """The same reason as plain text (form errors cannot show mrkdwn or dates)."""
     if isinstance(outcome, AlreadyVoted):

@@ -179,14 +179,6 @@ def render_outside_thread(room: RoomView, text: str) -> str:
     return f"*{room_name(room)}:* {text}"
 
 
-def render_rooms_not_posted(error: str) -> str:
-    """Why a new round's rooms could not be posted: it was undone, and how to fix it."""
-    return (
-        f":warning: I couldn't post the rooms in this channel (`{esc(error, 80)}`), so the round "
-        "was not started. Invite me with `/invite @listening-bot` and try again."
-    )
-
-
 def render_joined_in_thread(change: RoomChange) -> str:
     """The room's thread hears who joined."""
     if change.from_room is None:

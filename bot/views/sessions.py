@@ -283,20 +283,6 @@ def render_refusal(message: str) -> list[Block]:
     return [section(f":no_entry_sign: {message}")]
 
 
-def render_not_posted(code: str, what: str, undone: str) -> str:
-    """Why a command's message could not be posted, what was undone, and how to fix it.
-
-    Args:
-        code: Slack's error, e.g. "not_in_channel".
-        what: what was being posted, e.g. " the poll" ("" for the channel's first post).
-        undone: what that means, e.g. "it was not launched".
-    """
-    return (
-        f":warning: I couldn't post{what} in this channel (`{code}`), so {undone}. "
-        "Invite me with `/invite @listening-bot` and try again."
-    )
-
-
 def render_check_in_closed(message: str) -> View:
     """A modal saying check-in is closed (when the button is pressed after the end)."""
     return View(
