@@ -49,9 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
 
 from bot.polls import LIVE_UPDATE_INTERVAL, LIVE_UPDATE_SPACING  # noqa: E402
+from bot.slack.sender import REPLACED  # noqa: E402
 from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
 from tests.harness import slack_requests as payloads  # noqa: E402
-from tests.harness.fake_slack import Call, FakeSlack  # noqa: E402
+from tests.harness.fake_slack import UNLIMITED, Call, FakeSlack  # noqa: E402
 from tests.harness.slack_requests import sign  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -70,7 +71,9 @@ class TimedFakeSlack(FakeSlack):
     """The fake Slack, also noting when each call arrived (for chat.update spacing)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        # No rate limits: this bench measures the bot, not Slack's budgets (bench/meeting.py
+        # runs at Slack's real rates).
+        super().__init__(rate_limits=UNLIMITED)
         self.arrivals: list[tuple[float, Call]] = []
 
     def _record(self, call: Call) -> None:
@@ -405,6 +408,16 @@ def _compare(db: Path, polls: Polls, clicks: list[Click]) -> tuple[int, int, lis
     return lost, duplicated, notes
 
 
+def _replaced_replies(db: Path) -> Counter[str]:
+    """Per voter, confirmations the outbox did not send because a newer one for the same poll
+    and person was queued behind them (both would have said the same)."""
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT target FROM outbox WHERE failed = ? AND target LIKE 'user:%'", (REPLACED,)
+        ).fetchall()
+    return Counter(target.removeprefix("user:") for (target,) in rows)
+
+
 def _outbox_unsent(db: Path) -> int:
     """Rows the bot's outbox has not sent yet (confirmations, tallies, results)."""
     with sqlite3.connect(db) as connection:
@@ -529,9 +542,13 @@ def main() -> int:
             acked = [click for click, sent in sent_pairs if sent.status == 200]
             failed = [sent.status for _, sent in sent_pairs if sent.status != 200]
             originals = [c for c in acked if c.retry is None]
-            # Every original click gets one private reply (a confirmation, or "already voted").
+            # Every original click gets one private reply (a confirmation, or "already voted"),
+            # unless a newer confirmation for the same poll and person replaced it unsent.
             _wait(
-                lambda: len(slack.calls_to("chat.postEphemeral")) >= len(originals),
+                lambda: (
+                    len(slack.calls_to("chat.postEphemeral")) + sum(_replaced_replies(db).values())
+                    >= len(originals)
+                ),
                 120,
                 "every confirmation",
             )
@@ -541,7 +558,9 @@ def main() -> int:
             )
             time.sleep(LIVE_INTERVAL + 1)  # let the last live updates land
             unsent = _outbox_unsent(db)
+            replaced = _replaced_replies(db)
             replies = Counter(c.args["user"] for c in slack.calls_to("chat.postEphemeral"))
+            replies.update(replaced)
             wanted = Counter(c.voter for c in originals)
             extra_replies = sum(max(0, replies[v] - wanted[v]) for v in replies)
             missing_replies = sum(max(0, wanted[v] - replies[v]) for v in wanted)
@@ -589,8 +608,9 @@ def main() -> int:
     print(f"lost votes: {lost}   duplicated votes: {duplicated}")
     last_vote = max((sent.done_at for _, sent in sent_pairs), default=float("nan"))
     print(
-        f"private replies: {missing_replies} missing, {extra_replies} duplicated; the last one "
-        f"{replies_done - last_vote:.2f} s after the last vote"
+        f"private replies: {missing_replies} missing, {extra_replies} duplicated, "
+        f"{sum(replaced.values())} replaced unsent by a newer one for the same poll and person; "
+        f"the last one {replies_done - last_vote:.2f} s after the last vote"
     )
     print(f"outbox    {unsent} rows still unsent {LIVE_INTERVAL + 1:.0f} s after the last reply")
     for line in update_lines:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from storage.outbox import QUEUED
+from storage.outbox import CHANGED, QUEUED, Pending
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Dropping old row versions must not hold up voters for long: give up and try again later.
@@ -87,7 +87,7 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         # Reads need no write lock; on SQLite they must not queue behind writers.
         self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
-        self._on_queued: list[Callable[[], None]] = []
+        self._on_queued: list[Callable[[Sequence[Pending], bool], None]] = []
         # SQLite has one writer. Its busy handler lets a waiting writer sleep and poll, so under
         # a burst of votes the group-commit writer, which takes the lock again at once, could
         # starve the others for seconds; waiting on one lock in this process takes turns instead.
@@ -95,8 +95,9 @@ class Database:
             threading.RLock() if self.is_sqlite else contextlib.nullcontext()
         )
 
-    def on_queued(self, callback: Callable[[], None]) -> None:
-        """Call `callback` after every commit that queued outbox rows (the sender wakes up)."""
+    def on_queued(self, callback: Callable[[Sequence[Pending], bool], None]) -> None:
+        """Call `callback(rows, changed)` after every commit that queued outbox rows (`rows`) or
+        changed others (`changed`): the sender learns of them at once."""
         self._on_queued.append(callback)
 
     @property
@@ -114,9 +115,13 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
-        if session.info.pop(QUEUED, False):
-            for callback in self._on_queued:
-                callback()
+            queued: list[Pending] = session.info.pop(QUEUED, [])
+            changed = bool(session.info.pop(CHANGED, False))
+            if queued or changed:
+                # Still holding SQLite's writer turn: the sender learns of commits in the order
+                # they happened, so one target's rows never reach it out of order.
+                for callback in self._on_queued:
+                    callback(queued, changed)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -13,7 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, String, Text, cast, delete, func, text, update
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    text,
+    update,
+)
+from sqlalchemy import (
+    select as core_select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -25,8 +40,11 @@ KIND_MAX = 40
 TARGET_MAX = 80
 ERROR_MAX = 200
 RETIRED = ":retired:"  # in the key of a row given up with what it was for
-# Set on a session that queued rows, so the database can wake the sender after the commit.
+# On a session that queued rows: the rows (as `Pending`), handed to the sender after the commit.
 QUEUED = "outbox_queued"
+# On a session that changed rows other than by queuing them (retired them): the sender reads the
+# outbox again after the commit.
+CHANGED = "outbox_changed"
 
 ArgValue = int | str | None
 
@@ -43,7 +61,22 @@ class OutboxRow(SQLModel, table=True):
             sqlite_where=text("sent_at IS NULL"),
             postgresql_where=text("sent_at IS NULL"),
         ),
-        Index("ix_outbox_target", "target"),
+        # The sender's queue: unsent rows, most urgent first.
+        Index(
+            "ix_outbox_queue",
+            "priority",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+        # A target's unsent rows in order: only the first of each may go.
+        Index(
+            "ix_outbox_target",
+            "target",
+            "id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
         # Ids are never reused, so the sender's bookkeeping of a row in flight cannot mistake
         # a new row for a deleted one.
         {"sqlite_autoincrement": True},
@@ -102,21 +135,84 @@ class Pending:
         return value if isinstance(value, str) else None
 
 
-def _pending(row: OutboxRow) -> Pending:
-    assert row.id is not None
+# The hot paths (every vote queues a row; the sender reads and marks them many times a second)
+# run prebuilt Core statements: building an ORM statement per call costs more than running it.
+_TABLE = OutboxRow.__table__  # type: ignore[attr-defined]
+_C = _TABLE.c
+_PENDING_COLUMNS = (
+    _C.id,
+    _C.key,
+    _C.kind,
+    _C.target,
+    _C.priority,
+    _C.args,
+    _C.response_url,
+    _C.created_at,
+    _C.due_at,
+    _C.expires_at,
+    _C.attempts,
+    _C.progress,
+)
+_INSERT = {
+    "sqlite": sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_C.id),
+    "postgresql": pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["key"]).returning(_C.id),
+}
+_UNSENT_IDS = core_select(_C.id).where(_C.sent_at.is_(None))
+_BY_IDS = core_select(*_PENDING_COLUMNS).where(
+    _C.id.in_(bindparam("ids", expanding=True)), _C.sent_at.is_(None)
+)
+_HAS_UNSENT = (
+    core_select(_C.id)
+    .where(
+        _C.target == bindparam("target"),
+        _C.kind == bindparam("kind"),
+        _C.sent_at.is_(None),
+    )
+    .limit(1)
+)
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_C.id.in_(bindparam("ids", expanding=True)), _C.sent_at.is_(None))
+    .values(sent_at=bindparam("now"))
+)
+
+
+_MARK_FAILED = (
+    update(_TABLE)
+    .where(_C.id.in_(bindparam("ids", expanding=True)))
+    .values(sent_at=bindparam("now"), failed=bindparam("reason"), attempts=_C.attempts + 1)
+)
+
+
+def _pending(row: Any) -> Pending:
+    """A row of `_PENDING_COLUMNS` as the sender sees it."""
+    (
+        id_,
+        key,
+        kind,
+        target,
+        priority,
+        args,
+        response_url,
+        created,
+        due,
+        expires,
+        attempts,
+        done,
+    ) = row
     return Pending(
-        id=row.id,
-        key=row.key,
-        kind=row.kind,
-        target=row.target,
-        priority=row.priority,
-        args=json.loads(row.args or "{}"),
-        response_url=row.response_url,
-        created_at=row.created_at,
-        due_at=row.due_at,
-        expires_at=row.expires_at,
-        attempts=row.attempts,
-        progress=json.loads(row.progress) if row.progress else {},
+        id=id_,
+        key=key,
+        kind=kind,
+        target=target,
+        priority=priority,
+        args=json.loads(args or "{}"),
+        response_url=response_url,
+        created_at=created,
+        due_at=due,
+        expires_at=expires,
+        attempts=attempts,
+        progress=json.loads(done) if done else {},
     )
 
 
@@ -133,64 +229,56 @@ def enqueue(
     expires_at: datetime | None = None,
     response_url: str | None = None,
 ) -> bool:
-    """Queue an effect unless one with this key was ever queued; True when this call queued it."""
+    """Queue an effect unless one with this key was ever queued; True when this call queued it.
+
+    The new row is also listed on the session (`QUEUED`), so the sender learns of it the moment
+    the transaction commits, without reading it back.
+    """
+    args_text = json.dumps(dict(args), separators=(",", ":"), sort_keys=True)
+    key, target = key[:KEY_MAX], target[:TARGET_MAX]
     values = {
-        "key": key[:KEY_MAX],
+        "key": key,
         "kind": kind,
-        "target": target[:TARGET_MAX],
+        "target": target,
         "priority": priority,
-        "args": json.dumps(dict(args), separators=(",", ":"), sort_keys=True),
+        "args": args_text,
         "response_url": response_url,
         "created_at": now,
         "due_at": due_at or now,
         "expires_at": expires_at,
         "attempts": 0,
     }
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    queued = bool(db.execute(statement).rowcount)  # type: ignore[attr-defined]
-    if queued:
-        db.info[QUEUED] = True
-    return queued
+    connection = db.connection()
+    row_id = connection.execute(_INSERT[connection.dialect.name], values).scalar()
+    if row_id is None:
+        return False
+    if db.in_nested_transaction():
+        # A savepoint may yet be rolled back, taking the row with it: the sender reads it back
+        # after the commit instead.
+        db.info[CHANGED] = True
+    else:
+        row = Pending(
+            id=row_id,
+            key=key,
+            kind=kind,
+            target=target,
+            priority=priority,
+            args=json.loads(args_text),
+            response_url=response_url,
+            created_at=now,
+            due_at=due_at or now,
+            expires_at=expires_at,
+            attempts=0,
+            progress={},
+        )
+        db.info.setdefault(QUEUED, []).append(row)
+    return True
 
 
 def has_unsent(db: Session, *, kind: str, target: str) -> bool:
     """Whether an effect of `kind` on `target` is still waiting to be sent."""
-    found = db.exec(
-        select(OutboxRow.id)
-        .where(
-            col(OutboxRow.target) == target,
-            col(OutboxRow.kind) == kind,
-            col(OutboxRow.sent_at).is_(None),
-        )
-        .limit(1)
-    ).first()
+    found = db.connection().execute(_HAS_UNSENT, {"target": target, "kind": kind}).first()
     return found is not None
-
-
-def heads(db: Session, *, limit: int) -> list[Pending]:
-    """Up to `limit` unsent rows that are the first of their target, most urgent first.
-
-    Only a target's first row may go: a later edit of the same message never overtakes an
-    earlier one, not even while the earlier one waits for its retry.
-    """
-    candidates = db.exec(
-        select(OutboxRow)
-        .where(col(OutboxRow.sent_at).is_(None))
-        .order_by(col(OutboxRow.priority), col(OutboxRow.id))
-        .limit(limit)
-    ).all()
-    if not candidates:
-        return []
-    targets = {row.target for row in candidates}
-    firsts = dict(
-        db.exec(
-            select(OutboxRow.target, func.min(OutboxRow.id))
-            .where(col(OutboxRow.sent_at).is_(None), col(OutboxRow.target).in_(targets))
-            .group_by(col(OutboxRow.target))
-        ).all()
-    )
-    return [_pending(row) for row in candidates if firsts.get(row.target) == row.id]
 
 
 def retire(db: Session, *, key_prefix: str, now: datetime, reason: str) -> int:
@@ -213,7 +301,23 @@ def retire(db: Session, *, key_prefix: str, now: datetime, reason: str) -> int:
             failed=func.coalesce(col(OutboxRow.failed), reason[:ERROR_MAX]),
         )
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    retired = int(result.rowcount)  # type: ignore[attr-defined]
+    if retired:
+        db.info[CHANGED] = True
+    return retired
+
+
+def unsent_ids(db: Session) -> set[int]:
+    """The ids of every row still to send."""
+    return set(db.connection().execute(_UNSENT_IDS).scalars())
+
+
+def unsent_rows(db: Session, *, ids: Iterable[int]) -> list[Pending]:
+    """These rows, those of them still to send."""
+    chosen = list(ids)
+    if not chosen:
+        return []
+    return [_pending(row) for row in db.connection().execute(_BY_IDS, {"ids": chosen})]
 
 
 def next_retry(db: Session, *, after: datetime) -> datetime | None:
@@ -229,20 +333,17 @@ def mark_sent(db: Session, *, ids: Iterable[int], now: datetime) -> None:
     """Record that these effects are done."""
     chosen = list(ids)
     if chosen:
-        db.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.id).in_(chosen), col(OutboxRow.sent_at).is_(None))
-            .values(sent_at=now)
+        db.connection().execute(_MARK_SENT, {"ids": chosen, "now": now})
+
+
+def mark_failed(db: Session, *, ids: Iterable[int], now: datetime, reason: str) -> None:
+    """Give effects up (Slack refused them for good, or they are stale or needless): they are
+    never tried again."""
+    chosen = list(ids)
+    if chosen:
+        db.connection().execute(
+            _MARK_FAILED, {"ids": chosen, "now": now, "reason": reason[:ERROR_MAX]}
         )
-
-
-def mark_failed(db: Session, *, row_id: int, now: datetime, reason: str) -> None:
-    """Give an effect up (Slack refused it for good, or it is stale): it is never tried again."""
-    db.execute(
-        update(OutboxRow)
-        .where(col(OutboxRow.id) == row_id)
-        .values(sent_at=now, failed=reason[:ERROR_MAX], attempts=OutboxRow.attempts + 1)
-    )
 
 
 def retry_later(db: Session, *, row_id: int, due_at: datetime, error: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.polls.reading import PollReading
+from bot.polls.reading import Fixed, PollReading
 from bot.polls.results import VoteRecorded
 from storage import polls as store
 
@@ -27,27 +27,63 @@ class PollShowing(PollReading):
             user_id: the voter.
             anonymous_choice: an anonymous vote's options, which only its confirmation holds.
         """
-        fixed = self._fixed_of(poll_id)
-        if fixed is None:
-            return None
+        return self.confirmations([(poll_id, user_id, anonymous_choice)])[0]
+
+    def confirmations(
+        self, votes: Sequence[tuple[int, str, Sequence[int] | None]]
+    ) -> list[VoteRecorded | None]:
+        """`confirmation` for many votes at once, in one read (a burst of voters' replies).
+
+        Args:
+            votes: (poll id, voter, the anonymous choice or None) for each reply.
+        """
+        fixed = {poll_id: self._fixed_of(poll_id) for poll_id in {vote[0] for vote in votes}}
+        chosen: dict[int, dict[str, tuple[int, ...]]] = {}
+        checked_in: dict[int, set[str]] = {}
         with self.db.read() as db:
-            if anonymous_choice is None:
-                chosen = store.choices_of(db, poll_id=poll_id, user_id=user_id)
-            else:
-                chosen = tuple(anonymous_choice)
-            checked_in = store.has_checked_in(db, session_id=fixed.session_id, user_id=user_id)
-        return VoteRecorded(
-            poll_id=poll_id,
-            session_id=fixed.session_id,
-            channel_id=fixed.channel_id,
-            chosen=tuple(fixed.options[i] for i in chosen if 0 <= i < len(fixed.options)),
-            multi=fixed.multi,
-            anonymous=fixed.anonymous,
-            closes_at=fixed.closes_at,
-            checked_in=checked_in,
-        )
+            for poll_id, facts in fixed.items():
+                if facts is None:
+                    continue
+                voters = [vote[1] for vote in votes if vote[0] == poll_id]
+                named = [vote[1] for vote in votes if vote[0] == poll_id and vote[2] is None]
+                chosen[poll_id] = store.choices_of_many(db, poll_id=poll_id, user_ids=named)
+                checked_in[poll_id] = store.checked_in_of_many(
+                    db, session_id=facts.session_id, user_ids=voters
+                )
+        replies: list[VoteRecorded | None] = []
+        for poll_id, user_id, anonymous_choice in votes:
+            facts = fixed[poll_id]
+            if facts is None:
+                replies.append(None)
+                continue
+            indexes = chosen[poll_id].get(user_id, ()) if anonymous_choice is None else ()
+            replies.append(
+                _recorded(
+                    facts,
+                    poll_id=poll_id,
+                    chosen=tuple(anonymous_choice) if anonymous_choice is not None else indexes,
+                    checked_in=user_id in checked_in[poll_id],
+                )
+            )
+        return replies
 
     def set_message(self, poll_id: int, message_ts: str) -> None:
         """Remember where the poll's message is."""
         with self.db.transaction() as db:
             store.set_poll_message(db, poll_id=poll_id, message_ts=message_ts)
+
+
+def _recorded(
+    fixed: Fixed, *, poll_id: int, chosen: Sequence[int], checked_in: bool
+) -> VoteRecorded:
+    """What a confirmation says, from the poll's fixed facts and the voter's choices."""
+    return VoteRecorded(
+        poll_id=poll_id,
+        session_id=fixed.session_id,
+        channel_id=fixed.channel_id,
+        chosen=tuple(fixed.options[i] for i in chosen if 0 <= i < len(fixed.options)),
+        multi=fixed.multi,
+        anonymous=fixed.anonymous,
+        closes_at=fixed.closes_at,
+        checked_in=checked_in,
+    )

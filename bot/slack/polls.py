@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -29,7 +30,7 @@ from bot.polls import (
     VoteRecorded,
 )
 from bot.polls.effects import chosen_indexes
-from bot.slack.sender import Kind, OutboxSender, Pace, Progress
+from bot.slack.sender import NOT_LOADED, Kind, OutboxSender, Pace, Progress
 from bot.views.common import as_dicts, render_not_posted, trim
 from bot.views.polls import (
     chart_note,
@@ -60,9 +61,15 @@ def register_poll_effects(sender: OutboxSender, *, client: WebClient, polls: Pol
         ),
     )
     sender.register(POLL_FINAL, Kind(send=messages.final))
-    sender.register(POLL_VOTED, Kind(send=messages.confirm))
+    sender.register(
+        POLL_VOTED,
+        Kind(send=messages.confirm, load=messages.confirmations, replaced_by=_same_poll),
+    )
     # Deleted once sent: it names the voter next to an anonymous choice.
-    sender.register(POLL_VOTED_ANONYMOUS, Kind(send=messages.confirm, forget=True))
+    sender.register(
+        POLL_VOTED_ANONYMOUS,
+        Kind(send=messages.confirm, load=messages.confirmations, forget=True),
+    )
 
 
 class PollMessages:
@@ -170,15 +177,16 @@ class PollMessages:
             initial_comment=render_chart_comment(state),
         )
 
+    def confirmations(self, rows: Sequence[Pending]) -> list[VoteRecorded | None]:
+        """What each of these voters' confirmations says now, read in one go."""
+        return self.polls.confirmations([_vote_of(row) for row in rows])
+
     def confirm(self, row: Pending, progress: Progress) -> bool:
         """Tell a voter, privately in the poll's channel, what their vote is now."""
         user_id = row.str_arg("user_id") or ""
-        anonymous = row.kind == POLL_VOTED_ANONYMOUS
-        result = self.polls.confirmation(
-            poll_id=row.int_arg("poll_id"),
-            user_id=user_id,
-            anonymous_choice=chosen_indexes(row.str_arg("chosen")) if anonymous else None,
-        )
+        result = progress.loaded
+        if result is NOT_LOADED:
+            result = self.confirmations([row])[0]
         if result is None:
             return False
         text, blocks = _confirmation(result)
@@ -186,6 +194,22 @@ class PollMessages:
             channel=result.channel_id, user=user_id, text=text, blocks=blocks
         )
         return True
+
+
+def _same_poll(row: Pending, later: Pending) -> bool:
+    """A voter's later confirmation in the same poll says all an unsent earlier one would: both
+    show the vote as it is when sent. (Anonymous votes cannot change, so they have one each.)"""
+    return later.kind == POLL_VOTED and later.args.get("poll_id") == row.args.get("poll_id")
+
+
+def _vote_of(row: Pending) -> tuple[int, str, tuple[int, ...] | None]:
+    """A confirmation row's poll, voter and (anonymous polls only) the choice it holds."""
+    anonymous = row.kind == POLL_VOTED_ANONYMOUS
+    return (
+        row.int_arg("poll_id"),
+        row.str_arg("user_id") or "",
+        chosen_indexes(row.str_arg("chosen")) if anonymous else None,
+    )
 
 
 @functools.lru_cache(maxsize=4096)

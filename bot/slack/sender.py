@@ -5,6 +5,10 @@ dispatcher thread picks the rows that are due, most urgent first, and hands each
 rows with the same target (one message, one thread, one person) go out one at a time in the
 order they were queued. A kind's sender renders the message from the database at send time.
 
+The dispatcher works from its own picture of the unsent rows (`bot.slack.queue`): a commit in
+this process hands over the rows it queued as it commits, and the outbox is read again at start,
+after a commit that retired rows, and every RESYNC seconds (rows queued by another process).
+
 At most once: a row is marked sent in the dispatcher's next transaction after Slack answered,
 a few milliseconds later. Only a row whose Slack call had succeeded when the process died in
 that window is sent again after a restart. On stop, the sender keeps sending for a few seconds,
@@ -16,9 +20,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.error import URLError
@@ -27,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
 from bot.slack.budgets import Budgets
+from bot.slack.queue import PendingRows
 from storage import outbox as store
 from storage.db import Database
 from storage.outbox import Pending
@@ -34,11 +39,19 @@ from storage.outbox import Pending
 logger = logging.getLogger(__name__)
 
 WORKERS = 8
-LOOKAHEAD = 8  # rows read per free worker
-# Commits wake the sender; under a burst of votes they come every few milliseconds, and one
-# round a few milliseconds later serves them all.
-MIN_ROUND = 0.005
-IDLE_POLL = 0.5  # seconds: rows written by another process are found at least this often
+# Rows handed to the pool per worker and not yet recorded: a round takes enough to keep every
+# worker busy until the next one (rounds are up to BUSY_ROUND apart; a send is often faster).
+PER_WORKER = 8
+LOOKAHEAD = 16  # rows looked at past those that can be taken (waiting for a retry or a pace)
+# Commits wake the sender; rounds start at most QUIET_ROUND apart, and BUSY_ROUND apart once a
+# round finds more than BUSY_ROWS to do: under a burst of votes, commits come every few
+# milliseconds, and one round serves them all (and records in one transaction what the last
+# one sent).
+QUIET_ROUND = 0.005
+BUSY_ROUND = 0.05
+BUSY_ROWS = 8
+IDLE_POLL = 0.5  # seconds between rounds when nothing wakes the dispatcher
+RESYNC = 0.5  # seconds: rows written by another process are found at least this often
 STOP_GRACE = 5.0
 INFLIGHT_GRACE = 16.0  # a send already started has its HTTP timeout (15 s) to finish
 # Waits after a failed try: Slack's outages are usually short, so try soon, then less often.
@@ -48,6 +61,7 @@ BACKOFF = tuple(
 # Done rows are kept this long: every effect's key is made once, by one committed change, and
 # Slack's redeliveries of the request behind it stop within minutes.
 KEEP_DONE = timedelta(days=2)
+REPLACED = "replaced by a newer one"  # why a row made needless by a later one was not sent
 MAX_TRIES_ON_BUGS = 8  # an error that is not Slack's (a bug) is given up after this many tries
 # Slack's answers that mean "not now": everything else from Slack is a refusal for good.
 TRANSIENT_ERRORS = frozenset(
@@ -55,13 +69,18 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
-class Progress:
-    """The steps of a multi-step effect already done; saved so a retry does not redo them."""
+NOT_LOADED = object()  # `Progress.loaded` when the kind has no `load`, or it failed
 
-    def __init__(self, db: Database, row: Pending) -> None:
+
+class Progress:
+    """One send's context: the steps of a multi-step effect already done (saved so a retry does
+    not redo them), and what the kind's `load` read for the row just before."""
+
+    def __init__(self, db: Database, row: Pending, loaded: Any = NOT_LOADED) -> None:
         self._db = db
         self._row = row
         self.values: dict[str, Any] = dict(row.progress)
+        self.loaded = loaded
 
     def get(self, step: str) -> Any:
         """What a finished step recorded (None if it has not run)."""
@@ -76,6 +95,7 @@ class Progress:
 
 Send = Callable[[Pending, Progress], bool]
 Refused = Callable[[Pending, SlackApiError], None]
+Load = Callable[[Sequence[Pending]], Sequence[Any]]
 
 
 @dataclass
@@ -117,6 +137,11 @@ class Kind:
         method: the Web API method its first call spends (the dispatcher takes a row only when
             that budget has room, so urgent rows are not stuck behind a full bucket).
         channel: for chat.postMessage, the channel a row posts in (its budget is per channel).
+        load: reads, in one go, what the sends of several rows will render, just before they
+            go (one value per row, in order; each send finds its own in `progress.loaded`).
+            For kinds sent by the hundred, such as vote confirmations.
+        replaced_by: whether a row queued after this one on its target makes it needless
+            (rendered at send time, both would say the same): it is then given up, not sent.
     """
 
     send: Send
@@ -125,11 +150,14 @@ class Kind:
     forget: bool = False
     method: str | None = None
     channel: Callable[[Pending], str | None] | None = None
+    load: Load | None = None
+    replaced_by: Callable[[Pending, Pending], bool] | None = None
 
 
 @dataclass
 class _Done:
     row: Pending
+    progress: Mapping[str, Any] = field(default_factory=dict)
     sent: bool = False
     retry_at: datetime | None = None
     failed: str | None = None
@@ -165,7 +193,10 @@ class OutboxSender:
         self._stop_by = float("inf")
         self._round = 0
         self._idle_round = -1
-        db.on_queued(self.wake)
+        self._pending = PendingRows()
+        self._last_taken = 0  # rows the last round started or recorded
+        self._resync_at = float("-inf")  # read the outbox again at the next round
+        db.on_queued(self._learn)
 
     # -- set-up and lifecycle ------------------------------------------------------------------
 
@@ -214,8 +245,18 @@ class OutboxSender:
         pool.submit(attempt)
 
     def wake(self) -> None:
-        """Look for due rows now (called after every commit that queued some)."""
+        """Look for due rows now, reading the outbox again (rows another process queued)."""
         with self._cond:
+            self._resync_at = float("-inf")
+            self._woken = True
+            self._cond.notify_all()
+
+    def _learn(self, rows: Sequence[Pending], changed: bool) -> None:
+        """A commit queued `rows`, or `changed` others: called as it commits."""
+        with self._cond:
+            self._pending.add(rows)
+            if changed:
+                self._resync_at = float("-inf")
             self._woken = True
             self._cond.notify_all()
 
@@ -230,6 +271,7 @@ class OutboxSender:
         deadline = time.monotonic() + timeout  # real time, whatever clock paces the sends
         with self._cond:
             started = self._round
+            self._resync_at = float("-inf")
             self._woken = True
             self._cond.notify_all()
             while self._idle_round <= started:
@@ -256,7 +298,8 @@ class OutboxSender:
                 if not self._woken and not self._done:
                     self._cond.wait(timeout=IDLE_POLL if wait is None else min(wait, IDLE_POLL))
                 self._woken = False
-            time.sleep(MIN_ROUND)  # commits that arrive together are served by one round
+            # Commits that arrive together are served by one round.
+            time.sleep(BUSY_ROUND if self._last_taken > BUSY_ROWS else QUIET_ROUND)
         self._wait_for_inflight()
 
     def _wait_for_inflight(self) -> None:
@@ -281,13 +324,18 @@ class OutboxSender:
             self._round += 1
             this_round = self._round
         self._record(self._take_done())
-        free = self._workers - len(self._inflight)
+        if self._monotonic() >= self._resync_at:
+            self._resync()
+        free = self._workers * PER_WORKER - len(self._inflight)
         if free <= 0:
             return None  # a finished send wakes the next round
         now = self.clock.now()
-        with self.db.read() as db:
-            # Enough to fill the free workers, past rows waiting for a retry or their pace.
-            heads = store.heads(db, limit=len(self._inflight) + LOOKAHEAD * free)
+        with self._cond:
+            # Enough to fill the free places, past rows waiting for a retry or their pace.
+            firsts = self._pending.firsts(len(self._inflight) + free + LOOKAHEAD)
+        # Paced kinds first: their pace keeps them from crowding out the rest, and a burst of
+        # private replies must not hold the live tallies back until it has all gone.
+        heads = sorted(firsts, key=lambda row: self.kinds.get(row.kind, _NEVER).pace is None)
         mono = self._monotonic()
         next_wait: float | None = None
         taken: list[Pending] = []
@@ -296,7 +344,7 @@ class OutboxSender:
         waiting = False
         for row in heads:
             if len(taken) >= free:
-                break  # no queue in the pool: what is taken starts now
+                break  # enough to keep every worker busy until the next round
             if row.id in self._inflight or row.target in self._busy:
                 continue
             how = self.kinds.get(row.kind)
@@ -305,6 +353,9 @@ class OutboxSender:
                 continue
             if row.expires_at is not None and now > row.expires_at:
                 expired.append(_Done(row, failed="expired"))
+                continue
+            if how.replaced_by is not None and self._replaced(row, how.replaced_by):
+                expired.append(_Done(row, failed=REPLACED))
                 continue
             if row.due_at > now:
                 # Waiting for a retry (or a delay): its target waits with it, in order.
@@ -341,21 +392,75 @@ class OutboxSender:
             for row in taken:
                 self._inflight.add(row.id)
                 self._busy.add(row.target)
+        loaded = self._load(taken)
         for row in taken:
             assert self._pool is not None
-            self._pool.submit(self._send, row, paid.get(row.id))
+            self._pool.submit(self._send, row, paid.get(row.id), loaded.get(row.id, NOT_LOADED))
         with self._cond:
             if not waiting and not expired and not self._inflight and not self._done:
                 self._idle_round = this_round
                 self._cond.notify_all()
+        self._last_taken = len(taken) + len(expired)
         return next_wait
 
-    def _send(self, row: Pending, paid: tuple[str, str | None] | None) -> None:
+    def _replaced(self, row: Pending, replaced_by: Callable[[Pending, Pending], bool]) -> bool:
+        with self._cond:
+            behind = self._pending.behind(row)
+        return any(replaced_by(row, later) for later in behind)
+
+    def _resync(self) -> None:
+        """Read the outbox again: rows queued elsewhere join, rows no longer unsent leave."""
+        with self._cond:
+            mark = self._pending.mark
+        with self.db.read() as db:
+            unsent = store.unsent_ids(db)
+            with self._cond:
+                missing = [i for i in unsent if i not in self._pending]
+            found = store.unsent_rows(db, ids=missing)
+        with self._cond:
+            # Rows learnt of after the read began may be newer than what it saw.
+            gone = [
+                row_id
+                for row_id in self._pending.learnt_before(mark)
+                if row_id not in unsent and row_id not in self._inflight
+            ]
+            self._pending.remove(gone)
+            self._pending.add(found)
+            self._resync_at = self._monotonic() + RESYNC
+
+    def _load(self, rows: list[Pending]) -> dict[int, Any]:
+        """What the kinds with `load` read for these rows, by row id."""
+        loaded: dict[int, Any] = {}
+        by_kind: dict[str, list[Pending]] = {}
+        for row in rows:
+            if self.kinds[row.kind].load is not None:
+                by_kind.setdefault(row.kind, []).append(row)
+        for kind, batch in by_kind.items():
+            load = self.kinds[kind].load
+            assert load is not None
+            try:
+                values = load(batch)
+            except Exception:
+                # Each send reads for itself instead (and fails, and is retried, if it must).
+                logger.exception("outbox: reading for %d %s rows failed", len(batch), kind)
+                continue
+            loaded.update(zip((row.id for row in batch), values, strict=True))
+        return loaded
+
+    def _send(self, row: Pending, paid: tuple[str, str | None] | None, loaded: Any) -> None:
         how = self.kinds[row.kind]
-        done = _Done(row)
+        progress = Progress(self.db, row, loaded)
+        done = _Done(row, progress=progress.values)
+        if self._stopping and self._monotonic() >= self._stop_by:
+            # Still in the pool's queue when the time to stop came: left for the next start.
+            done.retry_at, done.error = self.clock.now(), "not started before the bot stopped"
+            with self._cond:
+                self._done.append(done)
+                self._cond.notify_all()
+            return
         try:
             with self.budgets.priority(row.priority), self.budgets.prepaid(*(paid or ("", None))):
-                done.sent = how.send(row, Progress(self.db, row))
+                done.sent = how.send(row, progress)
         except SlackApiError as error:
             self._failed(row, how, error, done)
         except (URLError, OSError, TimeoutError) as error:
@@ -409,20 +514,34 @@ class OutboxSender:
             sent = [d.row.id for d in done if d.failed is None and d.retry_at is None]
             forget = [d.row.id for d in done if self.kinds.get(d.row.kind, _NEVER).forget]
             store.mark_sent(db, ids=[i for i in sent if i not in forget], now=now)
+            failed: dict[str, list[int]] = {}
             for d in done:
                 if d.failed is not None and d.row.id not in forget:
-                    store.mark_failed(db, row_id=d.row.id, now=now, reason=d.failed)
+                    failed.setdefault(d.failed, []).append(d.row.id)
                 elif d.retry_at is not None:
                     logger.info(
                         "outbox: %s not sent (%s); next try %s", d.row.key, d.error, d.retry_at
                     )
                     store.retry_later(db, row_id=d.row.id, due_at=d.retry_at, error=d.error)
+            for reason, ids in failed.items():
+                store.mark_failed(db, ids=ids, now=now, reason=reason)
             finished = [d.row.id for d in done if d.retry_at is None]
             store.delete_rows(db, ids=[i for i in forget if i in finished])
         with self._cond:
             for d in done:
                 self._inflight.discard(d.row.id)
                 self._busy.discard(d.row.target)
+                if d.retry_at is None:
+                    self._pending.remove([d.row.id])
+                else:
+                    self._pending.update(
+                        replace(
+                            d.row,
+                            due_at=d.retry_at,
+                            attempts=d.row.attempts + 1,
+                            progress=dict(d.progress),
+                        )
+                    )
             self._woken = True
 
 

@@ -122,10 +122,15 @@ class _VoteStatements:
             .where(*mine)
             .order_by(col(PollVote.option_index))
         )
-        self.checked_in = (
-            sa_select(col(Participant.checked_in_at).is_not(None))
-            .where(col(Participant.session_id) == bindparam("session", type_=Integer))
-            .where(col(Participant.user_id) == user_id)
+        voters = bindparam("voters", type_=String, expanding=True)
+        self.choices_of_many = sa_select(
+            PollVote.user_id,  # type: ignore[call-overload]
+            PollVote.option_index,
+        ).where(col(PollVote.poll_id) == poll_id, col(PollVote.user_id).in_(voters))
+        self.checked_in_of_many = sa_select(Participant.user_id).where(  # type: ignore[call-overload]
+            col(Participant.session_id) == bindparam("session", type_=Integer),
+            col(Participant.user_id).in_(voters),
+            col(Participant.checked_in_at).is_not(None),
         )
         self.count_anonymously = (
             update(PollOption)
@@ -222,13 +227,27 @@ def choices_of(db: Session, *, poll_id: int, user_id: str) -> tuple[int, ...]:
     return tuple(index for (index,) in rows)
 
 
-def has_checked_in(db: Session, *, session_id: int, user_id: str) -> bool:
-    """Whether someone has checked in to the session (a voter may not have)."""
+def choices_of_many(
+    db: Session, *, poll_id: int, user_ids: Sequence[str]
+) -> dict[str, tuple[int, ...]]:
+    """`choices_of` for several voters in one query (each in option order; none: empty)."""
     connection, statements = _vote_path(db)
-    found = connection.execute(
-        statements.checked_in, {"session": session_id, "voter": user_id}
-    ).scalar()
-    return bool(found)
+    chosen: dict[str, list[int]] = {user_id: [] for user_id in user_ids}
+    rows = connection.execute(
+        statements.choices_of_many, {"poll": poll_id, "voters": list(set(user_ids))}
+    )
+    for user_id, index in rows:
+        chosen[user_id].append(index)
+    return {user_id: tuple(sorted(indexes)) for user_id, indexes in chosen.items()}
+
+
+def checked_in_of_many(db: Session, *, session_id: int, user_ids: Sequence[str]) -> set[str]:
+    """Which of these people have checked in to the session, in one query."""
+    connection, statements = _vote_path(db)
+    rows = connection.execute(
+        statements.checked_in_of_many, {"session": session_id, "voters": list(set(user_ids))}
+    )
+    return set(rows.scalars())
 
 
 def cast_anonymous(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,15 @@ from slack_sdk.web import SlackResponse
 
 from bot.clock import FixedClock
 from bot.outbox import PUBLIC, REPLY, Effect, queue
-from bot.slack.sender import BACKOFF, Kind, OutboxSender, Pace, Progress
+from bot.slack.sender import (
+    BACKOFF,
+    NOT_LOADED,
+    REPLACED,
+    Kind,
+    OutboxSender,
+    Pace,
+    Progress,
+)
 from storage import outbox as store
 from storage.db import Database
 from storage.outbox import Pending
@@ -276,3 +285,174 @@ def test_done_rows_are_pruned_after_two_days_and_unsent_ones_never(
     clock.advance(timedelta(days=2, seconds=1))
     assert sender.prune() == 1
     assert set(rows(sqlite_database)) == {"waiting"}
+
+
+def test_rows_another_process_queued_are_found_and_sent(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    sent: list[str] = []
+    sender.register("k", recorder(sent))
+    sender.start()
+    other = Database(sqlite_database.url)  # what a CLI command or a second replica writes
+    try:
+        add(other, clock, "from-elsewhere")
+    finally:
+        other.dispose()
+    # Nothing told this sender; it reads the outbox again within RESYNC.
+    eventually(lambda: sent == ["from-elsewhere"], what="the row found by reading again")
+    assert sender.wait_idle()
+    assert rows(sqlite_database)["from-elsewhere"].sent_at is not None
+
+
+def test_a_row_retired_before_it_is_due_is_never_sent(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    sent: list[str] = []
+    sender.register("k", recorder(sent))
+    add(sqlite_database, clock, "round:7:warning", delay=timedelta(minutes=1))
+    add(sqlite_database, clock, "round:8:warning", delay=timedelta(minutes=1))
+    sender.start()
+    assert sender.wait_idle()
+    with sqlite_database.transaction() as s:
+        store.retire(s, key_prefix="round:7:", now=clock.now(), reason="the round was undone")
+    clock.advance(timedelta(minutes=1))
+    sender.wake()
+    eventually(lambda: sent == ["round:8:warning"], what="the other row sent")
+    assert sender.wait_idle()
+    assert sent == ["round:8:warning"]
+
+
+def test_a_row_queued_in_a_savepoint_that_rolls_back_is_never_sent(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    sent: list[str] = []
+    sender.register("k", recorder(sent))
+    sender.start()
+    with sqlite_database.transaction() as s:
+        savepoint = s.begin_nested()
+        queue(s, Effect(key="undone", kind="k", target="t", priority=PUBLIC), now=clock.now())
+        savepoint.rollback()
+        queue(s, Effect(key="kept", kind="k", target="t", priority=PUBLIC), now=clock.now())
+    eventually(lambda: "kept" in sent)
+    assert sender.wait_idle()
+    assert sent == ["kept"]
+
+
+def test_a_paced_row_is_not_held_back_by_a_backlog_of_replies(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    order: list[str] = []
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def reply(row: Pending, progress: Progress) -> bool:
+        release.wait(timeout=10)
+        with lock:
+            order.append(row.key)
+        return True
+
+    def live(row: Pending, progress: Progress) -> bool:
+        with lock:
+            order.append(row.key)
+        return True
+
+    sender.register("reply", Kind(send=reply))
+    sender.register("live", Kind(send=live, pace=Pace(interval=2.0)))
+    with sqlite_database.transaction() as s:
+        for n in range(300):
+            effect = Effect(key=f"r{n}", kind="reply", target=f"user:{n}", priority=REPLY)
+            queue(s, effect, now=clock.now())
+        queue(s, Effect(key="tally", kind="live", target="poll:1", priority=2), now=clock.now())
+    sender.start()
+    eventually(lambda: "tally" in order, what="the live tally, ahead of the backlog")
+    release.set()
+    assert sender.wait_idle(timeout=20)
+    assert order.index("tally") == 0
+    assert len(order) == 301
+
+
+def test_an_unsent_row_is_given_up_when_a_newer_one_makes_it_needless(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    sent: list[str] = []
+    first_started = threading.Event()
+    release = threading.Event()
+
+    def send(row: Pending, progress: Progress) -> bool:
+        if row.key == "vote-1":
+            first_started.set()
+            release.wait(timeout=10)
+        sent.append(row.key)
+        return True
+
+    sender.register(
+        "voted",
+        Kind(send=send, replaced_by=lambda row, later: later.args == row.args),
+    )
+
+    def confirm(key: str, poll: int) -> None:
+        with sqlite_database.transaction() as s:
+            effect = Effect(key=key, kind="voted", target="user:U1", priority=REPLY)
+            queue(s, replace(effect, args={"poll_id": poll}), now=clock.now())
+
+    sender.start()
+    confirm("vote-1", 1)
+    assert first_started.wait(timeout=5)
+    confirm("vote-2", 1)  # says what vote-3 will say when it goes
+    confirm("vote-3", 1)
+    confirm("other-poll", 2)  # not made needless by anything
+    release.set()
+    assert sender.wait_idle()
+    assert sent == ["vote-1", "vote-3", "other-poll"]
+    stored = rows(sqlite_database)
+    assert stored["vote-2"].sent_at is not None
+    assert stored["vote-2"].failed == REPLACED
+    assert {stored[k].failed for k in ("vote-1", "vote-3", "other-poll")} == {None}
+
+
+def test_a_kinds_load_reads_once_for_the_rows_sent_together(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    batches: list[list[str]] = []
+    seen: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def load(rows: Sequence[Pending]) -> list[str]:
+        batches.append([row.key for row in rows])
+        return [f"read for {row.key}" for row in rows]
+
+    def send(row: Pending, progress: Progress) -> bool:
+        with lock:
+            seen[row.key] = progress.loaded
+        return True
+
+    sender.register("k", Kind(send=send, load=load))
+    with sqlite_database.transaction() as s:
+        for n in range(10):
+            effect = Effect(key=f"c{n}", kind="k", target=f"user:{n}", priority=REPLY)
+            queue(s, effect, now=clock.now())
+    sender.start()
+    assert sender.wait_idle()
+    assert seen == {f"c{n}": f"read for c{n}" for n in range(10)}
+    assert sorted(key for batch in batches for key in batch) == sorted(seen)
+    assert len(batches) < 10  # rows taken together were read together
+
+
+def test_a_failed_load_leaves_each_send_to_read_for_itself(
+    sender: OutboxSender, sqlite_database: Database, clock: FixedClock
+) -> None:
+    seen: list[object] = []
+
+    def load(rows: Sequence[Pending]) -> list[str]:
+        raise RuntimeError("the database went away for a moment")
+
+    def send(row: Pending, progress: Progress) -> bool:
+        seen.append(progress.loaded)
+        return True
+
+    sender.register("k", Kind(send=send, load=load))
+    add(sqlite_database, clock, "x")
+    sender.start()
+    assert sender.wait_idle()
+    assert seen == [NOT_LOADED]
+    assert rows(sqlite_database)["x"].sent_at is not None
