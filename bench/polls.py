@@ -81,6 +81,9 @@ class TimedFakeSlack(FakeSlack):
         super()._record(call)
 
 
+_CLICK_NUMBERS = itertools.count()
+
+
 @dataclass(frozen=True)
 class Click:
     """One request the load generator sends."""
@@ -139,11 +142,23 @@ def _raw_request(port: int, body: str, retry: int | None) -> bytes:
 
 
 def _clicks(
-    port: int, polls: Polls, voter: str, poll: str, option: int, *, retries: int, at: float = 0.0
+    slack: FakeSlack,
+    port: int,
+    polls: Polls,
+    voter: str,
+    poll: str,
+    option: int,
+    *,
+    retries: int,
+    at: float = 0.0,
 ) -> list[Click]:
     message = polls.messages[poll]
     block_id, button = payloads.message_buttons(message, action_prefix=VOTE_ACTION_PREFIX)[option]
     payload = payloads.button_click(message, block_id, button, user_id=voter, channel_id=CHANNEL)
+    # Each click has its own response_url, as on Slack: the bot answers the voter through it.
+    payload["response_url"] = slack.response_url(
+        f"vote-{next(_CLICK_NUMBERS)}", channel=CHANNEL, user=voter
+    )
     body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
     original = Click(voter, poll, option, None, _raw_request(port, body, None), at)
     redeliveries = [
@@ -495,7 +510,9 @@ def main() -> int:
                     retries = 3 if rng.random() < 0.1 else 0
                     at = rng.uniform(0, args.window)
                     option = rng.randrange(len(OPTIONS))
-                    arrival += _clicks(port, polls, voter, poll, option, retries=retries, at=at)
+                    arrival += _clicks(
+                        slack, port, polls, voter, poll, option, retries=retries, at=at
+                    )
             arrival.sort(key=lambda c: c.at)
             started = time.time()
             cpu_before = _cpu_seconds(bot.pid)
@@ -516,7 +533,7 @@ def main() -> int:
                     voter = mine[n % len(mine)]
                     poll = "single" if n % 2 == 0 else "multi"
                     option = rng.randrange(len(OPTIONS))
-                    lane += _clicks(port, polls, voter, poll, option, retries=0)
+                    lane += _clicks(slack, port, polls, voter, poll, option, retries=0)
             started = time.time()
             cpu_before = _cpu_seconds(bot.pid)
             harness_before = _cpu_seconds(os.getpid()), _children_cpu_seconds()
@@ -546,20 +563,21 @@ def main() -> int:
             # unless a newer confirmation for the same poll and person replaced it unsent.
             _wait(
                 lambda: (
-                    len(slack.calls_to("chat.postEphemeral")) + sum(_replaced_replies(db).values())
+                    len(slack.private_replies()) + sum(_replaced_replies(db).values())
                     >= len(originals)
                 ),
                 120,
                 "every confirmation",
             )
             replies_done = max(
-                (at for at, call in slack.arrivals if call.method == "chat.postEphemeral"),
+                (at for at, call in slack.arrivals if slack.recipient(call) is not None),
                 default=float("nan"),
             )
             time.sleep(LIVE_INTERVAL + 1)  # let the last live updates land
             unsent = _outbox_unsent(db)
             replaced = _replaced_replies(db)
-            replies = Counter(c.args["user"] for c in slack.calls_to("chat.postEphemeral"))
+            replies = Counter(str(slack.recipient(c)) for c in slack.private_replies())
+            by_url = sum(1 for c in slack.private_replies() if c.method == "response_url")
             replies.update(replaced)
             wanted = Counter(c.voter for c in originals)
             extra_replies = sum(max(0, replies[v] - wanted[v]) for v in replies)
@@ -610,7 +628,8 @@ def main() -> int:
     print(
         f"private replies: {missing_replies} missing, {extra_replies} duplicated, "
         f"{sum(replaced.values())} replaced unsent by a newer one for the same poll and person; "
-        f"the last one {replies_done - last_vote:.2f} s after the last vote"
+        f"the last one {replies_done - last_vote:.2f} s after the last vote; "
+        f"{by_url} through the click's response_url"
     )
     print(f"outbox    {unsent} rows still unsent {LIVE_INTERVAL + 1:.0f} s after the last reply")
     for line in update_lines:

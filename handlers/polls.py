@@ -27,6 +27,7 @@ from bot.polls import (
 from bot.results import Duplicate, Refusal
 from bot.services import Services
 from bot.slack.forms import open_form
+from bot.slack.private import answer_now
 from bot.views.common import as_dicts, parse_id
 from bot.views.poll_forms import (
     BALLOT_BLOCK,
@@ -176,13 +177,14 @@ def handle_vote(
             channel_id=channel_id,
             # Runs before the redelivery middleware: the vote claims its key itself.
             delivery_key=delivery_key(body),
+            response_url=body.get("response_url"),
         )
         if target is not None and channel_id is not None
         else Refusal(NOT_A_POLL_BUTTON)
     )
     ack()  # after the commit: Slack retries a click we never acknowledged
     if channel_id is not None:
-        _tell(services, channel_id, user_id, outcome)
+        _tell(services, channel_id, user_id, outcome, response_url=body.get("response_url"))
     return BoltResponse(status=200, body="")
 
 
@@ -201,15 +203,17 @@ def show_results(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         else Refusal(NOT_A_POLL_BUTTON)
     )
     if isinstance(results, Refusal):
-        _tell(services, channel_id, user_id, results)
+        _tell(services, channel_id, user_id, results, response_url=body.get("response_url"))
         return
     text, _ = render_poll_message(results)
-    blocks = as_dicts(render_results(results))
-    services.outbox.send_now(
+    _answer(
+        services,
         "a poll's results",
-        lambda: services.client.chat_postEphemeral(
-            channel=channel_id, user=user_id, text=text, blocks=blocks
-        ),
+        body.get("response_url"),
+        channel_id=channel_id,
+        user_id=user_id,
+        text=text,
+        blocks=as_dicts(render_results(results)),
     )
 
 
@@ -233,7 +237,7 @@ def open_ballot(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltC
             tell=privately(respond),
         )
     elif channel_id is not None:
-        _tell(services, channel_id, user_id, ballot)
+        _tell(services, channel_id, user_id, ballot, response_url=body.get("response_url"))
 
 
 def submit_ballot(
@@ -269,19 +273,49 @@ def _tell(
     channel_id: str,
     user_id: str,
     outcome: VoteOutcome,
+    *,
+    response_url: str | None = None,
 ) -> None:
     """Tell someone, privately, why nothing was done (a committed vote confirms itself, via
-    the outbox; a redelivery is answered by nothing)."""
+    the outbox; a redelivery is answered by nothing): through the click's response_url."""
     if isinstance(outcome, Duplicate | VoteRecorded):
         return
     if isinstance(outcome, Refusal):
         text, blocks = outcome.message, as_dicts(render_refusal(outcome.message))
     else:
         text, blocks = render_vote_refused(outcome), None
-    services.outbox.send_now(
+    _answer(
+        services,
         "a refusal",
-        lambda: services.client.chat_postEphemeral(
-            channel=channel_id, user=user_id, text=text, blocks=blocks
+        response_url,
+        channel_id=channel_id,
+        user_id=user_id,
+        text=text,
+        blocks=blocks,
+    )
+
+
+def _answer(
+    services: Services,
+    what: str,
+    response_url: str | None,
+    *,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None,
+) -> None:
+    """Answer privately, after the ack, on the sender's workers (nothing to retry: it follows
+    from no committed change)."""
+    services.outbox.send_now(
+        what,
+        lambda: answer_now(
+            services.client,
+            response_url,
+            channel=channel_id,
+            user_id=user_id,
+            text=text,
+            blocks=blocks,
         ),
     )
 

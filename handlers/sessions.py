@@ -15,6 +15,7 @@ from bot.results import Duplicate, Refusal
 from bot.services import Services
 from bot.sessions import (
     SESSION_USAGE,
+    CheckedIn,
     SessionHelp,
     StartRequest,
     StatusRequest,
@@ -23,11 +24,15 @@ from bot.sessions import (
 from bot.slack.forms import open_form
 from bot.views.common import as_dicts, parse_id
 from bot.views.sessions import (
-    CHECK_IN_ACTION,
     CHECK_IN_CALLBACK,
+    DETAILS_ACTION,
+    LEGACY_CHECK_IN_ACTION,
+    ONE_CLICK_ACTIONS,
     ROLE_ACTION,
     ROLE_BLOCK,
+    CheckInClick,
     read_check_in,
+    read_check_in_click,
     render_check_in_closed,
     render_check_in_form,
     render_role_options,
@@ -57,7 +62,7 @@ def handle_session_command(ack: Ack, command: dict[str, Any], context: BoltConte
 def start_session(
     request: StartRequest, *, ack: Ack, command: dict[str, Any], context: BoltContext
 ) -> None:
-    """`/session start`: the session, with its message (and the Check in button) queued.
+    """`/session start`: the session, with its message (and its check-in row) queued.
 
     Should Slack refuse that message, the start is undone and the facilitator told through the
     command's response_url (see `bot.slack.sessions`).
@@ -106,15 +111,51 @@ def end_session(*, ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         ending.follow_up(ended)
 
 
+def check_in_by_click(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """The session message's check-in row: a role, a place or "Quote me" records the check-in
+    (or its change) with its private reply queued, committed before Slack is answered; "Other…"
+    opens the form."""
+    click = read_check_in_click(body)
+    if isinstance(click, CheckInClick) and click.choice is None:
+        open_check_in(ack, body, respond, context)
+        return
+    if isinstance(click, str):
+        ack()
+        _tell(respond, click)
+        return
+    assert click.choice is not None
+    checking_in = services_of(context).checking_in
+    result = checking_in.choose(
+        session_id=click.session_id,
+        user_id=body["user"]["id"],
+        choice=click.choice,
+        delivery_key=context.get(DELIVERY_KEY),
+        response_url=body.get("response_url"),
+    )
+    ack()
+    if isinstance(result, Refusal):
+        _tell(respond, result.message)  # nothing was recorded
+    elif isinstance(result, CheckedIn):
+        checking_in.follow_up(result)  # a late arrival joins a breakout room
+
+
+def _tell(respond: Respond, message: str) -> None:
+    """One private line on why a click did nothing; `message` is mrkdwn that is already safe."""
+    privately(respond)(f":no_entry_sign: {message}")
+
+
 def open_check_in(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    """The Check in button: open the form, pre-filled (or say check-in is closed)."""
+    """Open the check-in form, pre-filled (or say check-in is closed): "Change details",
+    "Other…", and the Check in button of older messages and poll invitations."""
     ack()
     services = services_of(context)
-    session_id = parse_id(body["actions"][0].get("value"))
+    click = read_check_in_click(body)
     user_id = body["user"]["id"]
     form = (
-        services.sessions.check_in_form(session_id=session_id, user_id=user_id)
-        if session_id is not None
+        services.sessions.check_in_form(session_id=click.session_id, user_id=user_id)
+        if isinstance(click, CheckInClick)
         else Refusal("That button is not from a listening session.")
     )
     view = (
@@ -157,8 +198,12 @@ def submit_check_in(
 
 
 def register(app: App, services: Services) -> None:
-    """Register `/session`, the Check in button, its form and its role suggestions."""
+    """Register `/session`, the session message's check-in row, the form and its role
+    suggestions."""
     app.command("/session")(handle_session_command)
-    app.action(CHECK_IN_ACTION)(open_check_in)
+    for action_id in ONE_CLICK_ACTIONS:
+        app.action(action_id)(check_in_by_click)
+    app.action(DETAILS_ACTION)(open_check_in)
+    app.action(LEGACY_CHECK_IN_ACTION)(open_check_in)
     app.options(ROLE_ACTION)(suggest_roles)
     app.view(CHECK_IN_CALLBACK)(submit_check_in)

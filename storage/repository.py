@@ -166,6 +166,47 @@ def get_participant(db: Session, *, session_id: int, user_id: str) -> Participan
     ).first()
 
 
+def lock_participant(db: Session, *, session_id: int, user_id: str, now: datetime) -> Participant:
+    """A person's row in a session, created if missing, held for the rest of the transaction
+    (PostgreSQL locks it; SQLite's writer lock already does), so two clicks of the same person
+    are decided one after the other."""
+    query = (
+        select(Participant)
+        .where(Participant.session_id == session_id, Participant.user_id == user_id)
+        .with_for_update()
+    )
+    participant = db.exec(query).first()
+    if participant is not None:
+        return participant
+    participant = Participant(session_id=session_id, user_id=user_id, updated_at=now)
+    try:
+        with db.begin_nested():
+            db.add(participant)
+            db.flush()
+    except IntegrityError:
+        # A racing click of the same person created it; decide on the winner's row.
+        winner = db.exec(query).first()
+        assert winner is not None
+        return winner
+    return participant
+
+
+def note_answers(
+    db: Session,
+    *,
+    participant: Participant,
+    place: str | None,
+    consent_to_quote: bool,
+    now: datetime,
+) -> None:
+    """Keep what a person chose before checking in (a place, quote consent), for when they do."""
+    participant.place = place
+    participant.consent_to_quote = consent_to_quote
+    participant.updated_at = now
+    db.add(participant)
+    db.flush()
+
+
 def check_in(
     db: Session,
     *,
@@ -247,3 +288,26 @@ def known_roles(db: Session, *, limit: int = 50, min_people: int = 3) -> list[st
         .limit(limit)
     ).all()
     return [role for role, _ in rows if role]
+
+
+def known_places(db: Session, *, limit: int = 50, min_people: int = 3) -> list[str]:
+    """Places to offer at check-in: the areas sessions were run for, then places at least
+    `min_people` people gave (most used first); like `known_roles`, never one that may identify
+    someone."""
+    areas = db.exec(
+        select(ListeningSession.area)
+        .where(col(ListeningSession.area).is_not(None))
+        .group_by(ListeningSession.area)
+        .order_by(func.max(ListeningSession.started_at).desc())
+        .limit(limit)
+    ).all()
+    given = db.exec(
+        select(Participant.place, func.count())
+        .where(col(Participant.place).is_not(None), col(Participant.checked_in_at).is_not(None))
+        .group_by(Participant.place)
+        .having(func.count() >= min_people)
+        .order_by(func.count().desc())
+        .limit(limit)
+    ).all()
+    places = [area for area in areas if area] + [place for place, _ in given if place]
+    return list(dict.fromkeys(places))[:limit]

@@ -101,6 +101,7 @@ def vote_confirmation(
     user_id: str,
     delivery_key: str | None,
     anonymous_choice: Sequence[int] | None = None,
+    response_url: str | None = None,
 ) -> Effect:
     """Tell a voter, privately, what their vote now is.
 
@@ -110,6 +111,8 @@ def vote_confirmation(
         delivery_key: the click's own key (the same for Slack's redeliveries).
         anonymous_choice: for an anonymous poll, the options chosen (shown back to the voter;
             nowhere else is it written next to who chose it).
+        response_url: the click's reply address (no method tier limits it); without one the
+            confirmation goes by chat.postEphemeral.
     """
     key = f"vote:{delivery_key or uuid.uuid4().hex}"
     if anonymous_choice is None:
@@ -120,6 +123,7 @@ def vote_confirmation(
             priority=REPLY,
             args={"poll_id": poll_id, "user_id": user_id},
             private=True,
+            response_url=response_url,
         )
     return Effect(
         key=key,
@@ -132,6 +136,7 @@ def vote_confirmation(
             "chosen": ",".join(str(i) for i in anonymous_choice),
         },
         private=True,
+        response_url=response_url,
     )
 
 

@@ -62,6 +62,7 @@ class Click:
     user_id: str
     channel_id: str | None
     delivery_key: str | None
+    response_url: str | None = None  # where the click's confirmation goes, if it had one
 
 
 @dataclass(frozen=True)

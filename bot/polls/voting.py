@@ -47,6 +47,7 @@ class PollVoting(PollReading):
         user_id: str,
         channel_id: str | None,
         delivery_key: str | None,
+        response_url: str | None = None,
     ) -> VoteOutcome:
         """Record a click (or an anonymous ballot), committed before this returns.
 
@@ -57,10 +58,13 @@ class PollVoting(PollReading):
             channel_id: where the button was (None from a form); a button from elsewhere is
                 refused.
             delivery_key: the same for Slack's redeliveries, so a retry changes nothing.
+            response_url: the click's own reply address, where its confirmation goes.
         """
         if not option_indexes:
             return Refusal(NO_CHOICE)
-        click = Click(poll_id, tuple(option_indexes), user_id, channel_id, delivery_key)
+        click = Click(
+            poll_id, tuple(option_indexes), user_id, channel_id, delivery_key, response_url
+        )
         outcome = self.writer.write(click)
         if not isinstance(outcome, Counted):
             return outcome
@@ -117,6 +121,7 @@ class PollVoting(PollReading):
                 user_id=user_id,
                 delivery_key=click.delivery_key,
                 anonymous_choice=chosen if target.anonymous else None,
+                response_url=click.response_url,
             ),
             now=now,
         )

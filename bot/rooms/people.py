@@ -98,8 +98,8 @@ class RoomPeople(RoomReading):
                 if source is None:
                     return Refusal(
                         f"<@{request.user_id}> is not in any room of round {breakout.number}. "
-                        "People join a room when they check in; ask them to press *Check in* "
-                        "first."
+                        "People join a room when they check in; ask them to pick their role "
+                        "on the session message first."
                     )
                 if source.number == target.number:
                     return Refusal(f"<@{request.user_id}> is already in Room {target.number}.")

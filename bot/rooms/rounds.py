@@ -126,7 +126,7 @@ class RoomRounds(RoomReading):
         if people == 0:
             return Refusal(
                 "Nobody has checked in yet, so there is nobody to put in rooms. Ask everyone "
-                "to press *Check in* on the session message, then try again."
+                "to pick their role on the session message, then try again."
             )
         if request.size is not None:
             if request.size > people:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from functools import partial
 
 from bot.results import Duplicate, Refusal
-from bot.sessions.requests import CheckInAnswers
-from bot.sessions.results import CheckedIn
+from bot.sessions.requests import CheckInAnswers, CheckInChoice
+from bot.sessions.results import CheckedIn, Noted, Unchanged
 from bot.sessions.service import SessionService
 from bot.sessions.steps import run_each
 
@@ -39,6 +39,26 @@ class CheckingIn:
             answers=answers,
             delivery_key=delivery_key,
             confirm=True,
+        )
+
+    def choose(
+        self,
+        *,
+        session_id: int,
+        user_id: str,
+        choice: CheckInChoice,
+        delivery_key: str | None,
+        response_url: str | None,
+    ) -> CheckedIn | Noted | Unchanged | Refusal | Duplicate:
+        """One click on the session message (a role, a place, "Quote me"): the check-in or its
+        change with its private reply, committed before the caller is told. A `CheckedIn` is
+        followed up like a submitted form."""
+        return self.sessions.choose(
+            session_id=session_id,
+            user_id=user_id,
+            choice=choice,
+            delivery_key=delivery_key,
+            response_url=response_url,
         )
 
     def follow_up(self, checked_in: CheckedIn) -> None:

@@ -10,10 +10,11 @@ from uuid import uuid4
 
 from bot.outbox import PUBLIC, REPLY, Effect
 
-SESSION_POST = "session.post"  # the session message with its Check in button
+SESSION_POST = "session.post"  # the session message with its check-in row
 SESSION_CLOSE = "session.close"  # the same message shown as ended (no more button)
 SESSION_ENDED = "session.ended"  # "🏁 … has ended" with the attendance
 CHECKED_IN = "session.checked_in"  # the participant's private confirmation
+CHECK_IN_NOTED = "session.check_in_noted"  # a choice kept until the person picks a role
 
 
 def session_keys(session_id: int) -> str:
@@ -61,9 +62,15 @@ def session_ended(session_id: int) -> Effect:
 
 
 def checked_in(
-    *, session_id: int, user_id: str, first_time: bool, delivery_key: str | None
+    *,
+    session_id: int,
+    user_id: str,
+    first_time: bool,
+    delivery_key: str | None,
+    response_url: str | None = None,
 ) -> Effect:
-    """Confirm a check-in to the participant, privately (one per submitted form)."""
+    """Confirm a check-in to the participant, privately (one per submitted form or click that
+    changed something), through the click's `response_url` where it had one."""
     # Each submission is its own effect; without a delivery key no retry can be recognised.
     submission = delivery_key or uuid4().hex
     return Effect(
@@ -73,4 +80,21 @@ def checked_in(
         priority=REPLY,
         args={"session_id": session_id, "user_id": user_id, "first_time": int(first_time)},
         private=True,
+        response_url=response_url,
+    )
+
+
+def check_in_noted(
+    *, session_id: int, user_id: str, delivery_key: str | None, response_url: str | None
+) -> Effect:
+    """Tell a person what was kept from their click, and that picking a role checks them in."""
+    submission = delivery_key or uuid4().hex
+    return Effect(
+        key=f"session:{session_id}:noted:{submission}",
+        kind=CHECK_IN_NOTED,
+        target=f"user:{user_id}",
+        priority=REPLY,
+        args={"session_id": session_id, "user_id": user_id},
+        private=True,
+        response_url=response_url,
     )

@@ -73,6 +73,29 @@ class CheckInAnswers:
     consent_to_quote: bool
 
 
+@dataclass(frozen=True)
+class PickRole:
+    """A role picked on the session message (one of the roles it offers)."""
+
+    role: str
+
+
+@dataclass(frozen=True)
+class PickPlace:
+    """A place picked on the session message (one of the places it offers)."""
+
+    place: str
+
+
+@dataclass(frozen=True)
+class ToggleConsent:
+    """The session message's "Quote me": quote consent switched (it starts as no)."""
+
+
+# One click on the session message: what it changes in the person's check-in.
+CheckInChoice = PickRole | PickPlace | ToggleConsent
+
+
 def parse_session_command(text: str) -> SessionCommand:
     """Read the text after `/session` into the request it makes, or what is wrong with it."""
     subcommand, rest = split_subcommand(text)

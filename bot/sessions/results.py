@@ -46,6 +46,28 @@ class CheckInForm:
 
 
 @dataclass(frozen=True)
+class CheckInChoices:
+    """What the session message offers to pick from; empty `places`: no place picker."""
+
+    roles: tuple[str, ...]
+    places: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Noted:
+    """A click before the person checked in (a place, quote consent): kept for their check-in,
+    which still needs a role."""
+
+    participant: Participant
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A click that changed nothing (the same role again): nothing queued, nothing to say."""
+
+
+@dataclass(frozen=True)
 class CheckedIn:
     """A committed check-in."""
 

@@ -12,14 +12,23 @@ from bot.config import Settings
 from bot.outbox import queue
 from bot.parsing import escape_mrkdwn
 from bot.results import Duplicate, Refusal
-from bot.sessions import effects
-from bot.sessions.requests import ROLE_MAX, CheckInAnswers, StartRequest, clean_answer
+from bot.sessions import effects, one_click
+from bot.sessions.requests import (
+    ROLE_MAX,
+    CheckInAnswers,
+    CheckInChoice,
+    StartRequest,
+    clean_answer,
+)
 from bot.sessions.results import (
     NO_SESSION,
     CheckedIn,
+    CheckInChoices,
     CheckInForm,
+    Noted,
     SessionStatus,
     SessionView,
+    Unchanged,
     not_facilitator,
 )
 from storage import outbox as outbox_store
@@ -36,6 +45,9 @@ DEFAULT_ROLES = (
     "Staff",
     "Guest",
 )
+
+# A select shows at most 100 options; the session message's last one is "Other…".
+OFFERED_MAX = 99
 
 # Slack stops redelivering within minutes; an hour of keys is plenty to recognise a retry.
 DELIVERY_MEMORY = timedelta(hours=1)
@@ -265,12 +277,12 @@ class SessionService:
                 )
             participant = repo.get_participant(db, session_id=session_id, user_id=user_id)
         returning = participant is not None and participant.checked_in_at is not None
+        # Someone who is not checked in yet may have picked a place on the session message.
         return CheckInForm(
             session=session,
             role=participant.role if participant else None,
-            place=(participant.place if returning and participant else None) or session.area,
-            group_name=(participant.group_name if returning and participant else None)
-            or session.group_type,
+            place=(participant.place if participant else None) or session.area,
+            group_name=(participant.group_name if participant else None) or session.group_type,
             consent_to_quote=bool(participant and participant.consent_to_quote),
             returning=returning,
         )
@@ -340,3 +352,65 @@ class SessionService:
         exact = any(role.casefold() == typed.casefold() for role in matches)
         suggestions = ([typed] if typed and not exact else []) + matches
         return suggestions[:100]  # Slack shows at most 100 options
+
+    def check_in_choices(self, session: ListeningSession) -> CheckInChoices:
+        """What the session message offers: the common roles, and places when the session set
+        none (the areas the tour visited, places enough people gave; none: no place picker)."""
+        with self.db.read() as db:
+            roles = [*DEFAULT_ROLES, *repo.known_roles(db)]
+            places = [] if session.area else repo.known_places(db)
+        return CheckInChoices(
+            roles=tuple(dict.fromkeys(roles))[:OFFERED_MAX],
+            places=tuple(places[:OFFERED_MAX]),
+        )
+
+    def choose(
+        self,
+        *,
+        session_id: int,
+        user_id: str,
+        choice: CheckInChoice,
+        delivery_key: str | None,
+        response_url: str | None,
+    ) -> CheckedIn | Noted | Unchanged | Refusal | Duplicate:
+        """One click on the session message: the check-in (or its change) with its private
+        reply, in one transaction (see `bot.sessions.one_click`).
+
+        Args:
+            response_url: the click's own reply address, where the answer goes.
+        """
+        with self.db.read() as db:
+            if refused := one_click.not_offered(db, choice, DEFAULT_ROLES):
+                return refused
+        now = self.clock.now()
+        try:
+            with self.db.transaction() as db:
+                session = repo.get_session(db, session_id=session_id)
+                if session is None:
+                    return Refusal("That session no longer exists.")
+                if session.ended_at is not None:
+                    return Refusal(
+                        f"“{escape_mrkdwn(session.title)}” has ended, so check-in is closed."
+                    )
+                repo.record_delivery(db, key=delivery_key, now=now)
+                return one_click.record_choice(
+                    db,
+                    session=session,
+                    user_id=user_id,
+                    choice=choice,
+                    delivery_key=delivery_key,
+                    response_url=response_url,
+                    now=now,
+                )
+        except repo.DuplicateDelivery:
+            return Duplicate()
+
+    def noted(self, *, session_id: int, user_id: str) -> Noted | None:
+        """What a person chose before checking in, as it is now (None once they checked in:
+        their confirmation says it all, or when they are gone)."""
+        with self.db.read() as db:
+            session = repo.get_session(db, session_id=session_id)
+            participant = repo.get_participant(db, session_id=session_id, user_id=user_id)
+        if session is None or participant is None or participant.checked_in_at is not None:
+            return None
+        return Noted(participant, session.channel_id)

@@ -30,6 +30,7 @@ from bot.polls import (
     VoteRecorded,
 )
 from bot.polls.effects import chosen_indexes
+from bot.slack.private import answer_privately
 from bot.slack.sender import NOT_LOADED, Kind, OutboxSender, Pace, Progress
 from bot.views.common import as_dicts, render_not_posted, trim
 from bot.views.polls import (
@@ -190,8 +191,14 @@ class PollMessages:
         if result is None:
             return False
         text, blocks = _confirmation(result)
-        self.client.chat_postEphemeral(
-            channel=result.channel_id, user=user_id, text=text, blocks=blocks
+        answer_privately(
+            self.client,
+            row,
+            progress,
+            channel=result.channel_id,
+            user_id=user_id,
+            text=text,
+            blocks=blocks,
         )
         return True
 

@@ -272,11 +272,14 @@ def register_rooms_effects(sender: OutboxSender, *, client: WebClient, rooms: Ro
     """Say how the outbox sends every kind of room effect."""
     posts = RoomPosts(client, rooms)
     sender.register(kinds.ROOM_POST, Kind(send=posts.post_room, refused=posts.room_refused))
-    sender.register(kinds.ROOM_NOTICE, Kind(send=posts.tell_room))
+    # The room message's mentions are the notice everyone gets; "you're in Room 3" goes only
+    # when chat.postEphemeral's budget has room (taken by the dispatcher, so no worker waits
+    # for it and nothing else is held up), lowest priority, and is dropped after 5 minutes.
+    sender.register(kinds.ROOM_NOTICE, Kind(send=posts.tell_room, method="chat.postEphemeral"))
     sender.register(kinds.ROOM_WARNING, Kind(send=posts.warn))
     sender.register(kinds.ROOM_END, Kind(send=posts.end))
     sender.register(kinds.ROOM_REMINDER, Kind(send=posts.remind))
-    sender.register(kinds.MEMBER_TOLD, Kind(send=posts.tell_member))
+    sender.register(kinds.MEMBER_TOLD, Kind(send=posts.tell_member, method="chat.postEphemeral"))
     sender.register(kinds.MEMBER_NOTE, Kind(send=posts.note_member))
     sender.register(kinds.ROOM_REFRESH, Kind(send=posts.refresh_room))
     sender.register(kinds.REPORT_THREAD, Kind(send=posts.report_in_thread))

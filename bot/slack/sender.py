@@ -72,6 +72,11 @@ TRANSIENT_ERRORS = frozenset(
 NOT_LOADED = object()  # `Progress.loaded` when the kind has no `load`, or it failed
 
 
+class SendLater(Exception):
+    """Raised by a kind's sender when Slack said "not now" outside the Web API (a response_url
+    answering 429 or 5xx): the row is tried again with the usual backoff."""
+
+
 class Progress:
     """One send's context: the steps of a multi-step effect already done (saved so a retry does
     not redo them), and what the kind's `load` read for the row just before."""
@@ -463,7 +468,7 @@ class OutboxSender:
                 done.sent = how.send(row, progress)
         except SlackApiError as error:
             self._failed(row, how, error, done)
-        except (URLError, OSError, TimeoutError) as error:
+        except (URLError, OSError, TimeoutError, SendLater) as error:
             done.retry_at = self._backoff(row)
             done.error = f"{type(error).__name__}: {error}"
         except Exception as error:

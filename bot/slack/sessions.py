@@ -12,15 +12,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.sessions import (
+    CHECK_IN_NOTED,
     CHECKED_IN,
     SESSION_CLOSE,
     SESSION_ENDED,
     SESSION_POST,
     SessionService,
 )
+from bot.slack.private import answer_privately
 from bot.slack.sender import Kind, OutboxSender, Progress
 from bot.views.common import as_dicts, render_not_posted
 from bot.views.sessions import (
+    render_check_in_noted,
     render_checked_in,
     render_session_ended,
     render_session_message,
@@ -40,7 +43,20 @@ def register_session_effects(
     )
     sender.register(SESSION_CLOSE, Kind(send=messages.close_session_message))
     sender.register(SESSION_ENDED, Kind(send=messages.announce_end))
-    sender.register(CHECKED_IN, Kind(send=messages.confirm_check_in))
+    sender.register(
+        CHECKED_IN, Kind(send=messages.confirm_check_in, replaced_by=_same_session_reply)
+    )
+    sender.register(
+        CHECK_IN_NOTED, Kind(send=messages.confirm_noted, replaced_by=_same_session_reply)
+    )
+
+
+def _same_session_reply(row: Pending, later: Pending) -> bool:
+    """A check-in reply is needless when a later one for the same session and person is queued:
+    each says the check-in as it is when sent (a burst of "Quote me" clicks gets one answer)."""
+    return later.kind in (CHECKED_IN, CHECK_IN_NOTED) and later.args.get("session_id") == (
+        row.args.get("session_id")
+    )
 
 
 def tell_requester(client: WebClient, row: Pending, *, user_id: str, text: str) -> None:
@@ -64,11 +80,12 @@ class SlackSessionMessages:
         self.sessions = sessions
 
     def post_session_message(self, row: Pending, progress: Progress) -> bool:
-        """Post a new session's message (with its Check in button) and remember where it is."""
+        """Post a new session's message (with its check-in row) and remember where it is."""
         session = self.sessions.get(row.int_arg("session_id"))
         if session is None or session.id is None or session.message_ts:
             return False  # discarded, or already posted before a restart
-        text, blocks = render_session_message(self.sessions.view(session))
+        choices = self.sessions.check_in_choices(session)
+        text, blocks = render_session_message(self.sessions.view(session), choices)
         posted = self.client.chat_postMessage(
             channel=session.channel_id, text=text, blocks=as_dicts(blocks)
         )
@@ -86,7 +103,7 @@ class SlackSessionMessages:
         tell_requester(self.client, row, user_id=session.started_by, text=text)
 
     def close_session_message(self, row: Pending, progress: Progress) -> bool:
-        """Show an ended session's message as ended (no more Check in button)."""
+        """Show an ended session's message as ended (no more check-in row)."""
         session = self.sessions.get(row.int_arg("session_id"))
         if session is None or not session.message_ts:
             return False  # its message never got posted
@@ -119,9 +136,33 @@ class SlackSessionMessages:
         )
         if checked_in is None:
             return False
-        self.client.chat_postEphemeral(
+        answer_privately(
+            self.client,
+            row,
+            progress,
             channel=checked_in.channel_id,
-            user=checked_in.participant.user_id,
+            user_id=checked_in.participant.user_id,
             text=render_checked_in(checked_in),
+        )
+        return True
+
+    def confirm_noted(self, row: Pending, progress: Progress) -> bool:
+        """Tell a person what their click before checking in kept (nothing once they have
+        checked in: that confirmation says it all)."""
+        user_id = row.str_arg("user_id")
+        noted = (
+            self.sessions.noted(session_id=row.int_arg("session_id"), user_id=user_id)
+            if user_id
+            else None
+        )
+        if noted is None:
+            return False
+        answer_privately(
+            self.client,
+            row,
+            progress,
+            channel=noted.channel_id,
+            user_id=noted.participant.user_id,
+            text=render_check_in_noted(noted),
         )
         return True

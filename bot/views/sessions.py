@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -16,18 +17,27 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.sessions import (
+    DEFAULT_ROLES,
+    OFFERED_MAX,
     ROLE_MAX,
     SESSION_USAGE,
     START_SPEC,
     CheckedIn,
     CheckInAnswers,
+    CheckInChoice,
+    CheckInChoices,
     CheckInForm,
+    Noted,
+    PickPlace,
+    PickRole,
     SessionStatus,
     SessionView,
+    ToggleConsent,
 )
 from bot.views.common import (
     context,
@@ -35,13 +45,30 @@ from bot.views.common import (
     esc,
     input_state,
     mention,
+    parse_id,
     section,
     slack_date,
     trim,
 )
 from storage.models import ATTRIBUTE_MAX, TITLE_MAX, ListeningSession
 
-CHECK_IN_ACTION = "session_check_in"
+# The session message checks people in with one or two clicks (contract: a benchmark clicks
+# these ids). Its actions block has the block_id `check_in:<session id>`, where the selects find
+# their session; the buttons carry the session id as their value as well. Option values are the
+# role or place text as offered; "Other…" is OTHER and opens the form.
+ROLE_PICK_ACTION = "check_in_role"  # static_select: the common roles, then "Other…"
+PLACE_PICK_ACTION = "check_in_place"  # static_select, only when the session set no --area and
+# the tour knows places (the areas of its sessions, places 3+ people gave); else "Change details"
+CONSENT_TOGGLE_ACTION = "check_in_consent"  # button "Quote me": switches consent (no at first)
+DETAILS_ACTION = "check_in_details"  # button "Change details": the check-in form, pre-filled
+OTHER = "__other__"
+CHECK_IN_BLOCK_PREFIX = "check_in:"
+# Opens the check-in form (the session message's "Change details", poll invitations' "Check in").
+CHECK_IN_ACTION = DETAILS_ACTION
+# The Check in button of session messages posted before one-click check-in: it opens the form.
+LEGACY_CHECK_IN_ACTION = "session_check_in"
+ONE_CLICK_ACTIONS = (ROLE_PICK_ACTION, PLACE_PICK_ACTION, CONSENT_TOGGLE_ACTION)
+OPTION_VALUE_MAX = 150  # Slack's limit on an option's value; a longer one was not ours
 CHECK_IN_CALLBACK = "session_check_in_form"
 ROLE_BLOCK, ROLE_ACTION = "role", "role"
 PLACE_BLOCK, PLACE_ACTION = "place", "place"
@@ -61,8 +88,11 @@ def _details(session: ListeningSession) -> str:
     return "   ".join(parts)
 
 
-def render_session_message(view: SessionView) -> tuple[str, list[Block]]:
-    """The channel message for a session: details, attendance and the Check in button.
+def render_session_message(
+    view: SessionView, choices: CheckInChoices | None = None
+) -> tuple[str, list[Block]]:
+    """The channel message for a session: details, attendance and, while it runs, one-click
+    check-in (`choices`: what it offers; by default the common roles and no place picker).
 
     Returns:
         The notification text and the blocks.
@@ -74,23 +104,13 @@ def render_session_message(view: SessionView) -> tuple[str, list[Block]]:
     if session.ended_at is None:
         blocks.append(
             section(
-                "Welcome! Please *check in* so your answers count by role, place and group. "
-                "It takes ten seconds."
+                "Welcome! Please *check in* so your answers count by role, place and group: "
+                "pick your role below, that's all. *Quote me* if you agree to be quoted by role "
+                "and place (never by name); *Change details* for your own role, place or group."
             )
         )
-        blocks.append(
-            ActionsBlock(
-                block_id="session_actions",
-                elements=[
-                    ButtonElement(
-                        text="Check in",
-                        action_id=CHECK_IN_ACTION,
-                        value=str(session.id),
-                        style="primary",
-                    )
-                ],
-            )
-        )
+        offered = choices or CheckInChoices(roles=DEFAULT_ROLES, places=())
+        blocks.append(render_check_in_actions(session, offered))
         blocks.append(
             context(
                 f"Started by {mention(session.started_by)} {slack_date(session.started_at)}"
@@ -105,6 +125,70 @@ def render_session_message(view: SessionView) -> tuple[str, list[Block]]:
             )
         )
     return f"Listening session: {esc(session.title, TITLE_MAX)}", blocks
+
+
+def render_check_in_actions(session: ListeningSession, choices: CheckInChoices) -> ActionsBlock:
+    """The session message's check-in row: role picker, place picker (when there are places to
+    offer), "Quote me" and "Change details"."""
+    elements: list[Any] = [
+        _picker(ROLE_PICK_ACTION, "Check in as…", choices.roles),
+    ]
+    if choices.places:
+        elements.append(_picker(PLACE_PICK_ACTION, "Where you are…", choices.places))
+    elements.append(
+        ButtonElement(text="Quote me", action_id=CONSENT_TOGGLE_ACTION, value=str(session.id))
+    )
+    elements.append(
+        ButtonElement(text="Change details", action_id=DETAILS_ACTION, value=str(session.id))
+    )
+    return ActionsBlock(block_id=f"{CHECK_IN_BLOCK_PREFIX}{session.id}", elements=elements)
+
+
+def _picker(action_id: str, placeholder: str, values: tuple[str, ...]) -> StaticSelectElement:
+    offered = [v for v in values if v != OTHER and len(v) <= OPTION_VALUE_MAX][:OFFERED_MAX]
+    options = [Option(value=v, text=trim(v, ROLE_MAX)) for v in offered]
+    options.append(Option(value=OTHER, text="Other…"))
+    return StaticSelectElement(action_id=action_id, placeholder=placeholder, options=options)
+
+
+@dataclass(frozen=True)
+class CheckInClick:
+    """A click on the session message's check-in row; `choice` None: open the form."""
+
+    session_id: int
+    choice: CheckInChoice | None
+
+
+def read_check_in_click(body: dict[str, Any]) -> CheckInClick | str:
+    """What a click on the check-in row asks for, or why it cannot be one of ours."""
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    if not isinstance(action, dict):
+        return "That click is not from a listening session."
+    block_id = action.get("block_id")
+    session_id = parse_id(action.get("value"))
+    if (
+        session_id is None
+        and isinstance(block_id, str)
+        and block_id.startswith(CHECK_IN_BLOCK_PREFIX)
+    ):
+        session_id = parse_id(block_id.removeprefix(CHECK_IN_BLOCK_PREFIX))
+    if session_id is None:
+        return "That click is not from a listening session."
+    action_id = action.get("action_id")
+    if action_id == CONSENT_TOGGLE_ACTION:
+        return CheckInClick(session_id, ToggleConsent())
+    if action_id not in (ROLE_PICK_ACTION, PLACE_PICK_ACTION):
+        return CheckInClick(session_id, None)
+    selected = action.get("selected_option")
+    value = selected.get("value") if isinstance(selected, dict) else None
+    if not isinstance(value, str) or not value.strip() or len(value) > OPTION_VALUE_MAX:
+        return "That choice is not one this session offers. Click *Change details* instead."
+    if value == OTHER:
+        return CheckInClick(session_id, None)
+    return CheckInClick(
+        session_id, PickRole(value) if action_id == ROLE_PICK_ACTION else PickPlace(value)
+    )
 
 
 def render_check_in_form(form: CheckInForm) -> View:
@@ -185,20 +269,42 @@ def read_check_in(view: dict[str, Any]) -> CheckInAnswers:
     )
 
 
+def _quotes(role: str | None, place: str | None, consent: bool) -> str:
+    if consent:
+        quoted_as = esc(", ".join(v for v in (role, place) if v)) or "a participant"
+        return f"Quotes: you agreed to be quoted as “{quoted_as}” (never by name)."
+    return "Quotes: not quoted."
+
+
 def render_checked_in(result: CheckedIn) -> str:
-    """The private confirmation after a check-in."""
+    """The private confirmation after a check-in: what the person is checked in as, and how to
+    change it."""
     person = result.participant
     described = ", ".join(esc(v) for v in (person.role, person.place, person.group_name) if v)
-    verb = "You're checked in" if result.first_time else "Your check-in is updated"
-    consent = (
-        "You agreed to be quoted as “{}”.".format(
-            esc(", ".join(v for v in (person.role, person.place) if v))
-        )
+    said = (
+        f"You're checked in as {described}."
+        if result.first_time
+        else f"Check-in updated: you're now checked in as {described}."
+    )
+    quotes = _quotes(person.role, person.place, person.consent_to_quote)
+    return (
+        f":white_check_mark: {said} {quotes} To change it, pick again on the session message "
+        "(*Quote me* switches quotes on or off), or click *Change details*."
+    )
+
+
+def render_check_in_noted(noted: Noted) -> str:
+    """The private answer to a place or "Quote me" picked before a role."""
+    person = noted.participant
+    place = f" Place: {esc(person.place)}." if person.place else ""
+    quotes = (
+        "Quotes: you agreed to be quoted by role and place (never by name)."
         if person.consent_to_quote
-        else "You'll never be quoted."
+        else "Quotes: not quoted."
     )
     return (
-        f":white_check_mark: {verb} as {described}. {consent} Click *Check in* again to change it."
+        f":memo: Noted.{place} {quotes} You're not checked in yet: pick your role on the "
+        "session message (or *Change details*) to finish."
     )
 
 
@@ -258,8 +364,10 @@ def render_session_help() -> list[Block]:
         section(
             f"*Start* (facilitators): `{esc(START_SPEC.usage)}`\n"
             f"Example: `{esc(START_SPEC.example)}`\n"
-            "Posts the session with a *Check in* button. `--area` and `--group` pre-fill "
-            "everyone's check-in. One session per channel at a time."
+            "Posts the session with one-click check-in: people pick their role (*Other…* or "
+            "*Change details* for their own), and *Quote me* if they agree to be quoted. "
+            "`--area` and `--group` fill everyone's place and group; without `--area` it "
+            "offers the places the tour knows, if any. One session per channel at a time."
         ),
         section("*Status*: `/session status` — who is checked in, by role and group."),
         section(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,7 +122,7 @@ class RunningBot:
             text,
             user_id=user,
             channel_id=channel,
-            response_url=self.slack.response_url(name, channel=channel),
+            response_url=self.slack.response_url(name, channel=channel, user=user),
         )
 
     def click(
@@ -145,6 +145,29 @@ class RunningBot:
             message_ts=message_ts,
         )
         return self.sender.action(body)
+
+
+class ClickSender(SlackSender):
+    """Sends clicks as Slack does, each with a response_url of its own (here on the fake Slack,
+    tied to the person who clicked, so `FakeSlack.private_replies(user)` finds what they were
+    told); a redelivered click keeps its click's response_url."""
+
+    def __init__(self, url: str, slack: FakeSlack) -> None:
+        super().__init__(url, SIGNING_SECRET)
+        self.slack = slack
+        self._given: dict[str, str] = {}
+
+    def action(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
+        """Send a block_actions payload, its unreachable default response_url replaced."""
+        url = str(payload.get("response_url") or "")
+        if url.startswith("https://hooks.slack.invalid/"):
+            name = "click-" + uuid.uuid5(uuid.NAMESPACE_URL, url).hex
+            channel = (payload.get("channel") or {}).get("id")
+            user = (payload.get("user") or {}).get("id")
+            if name not in self._given:
+                self._given[name] = self.slack.response_url(name, channel=channel, user=user)
+            payload = {**payload, "response_url": self._given[name]}
+        return super().action(payload, **options)
 
 
 def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Settings:
@@ -202,7 +225,7 @@ def bot(
         yield RunningBot(
             url=url,
             slack=fake_slack,
-            sender=SlackSender(url, SIGNING_SECRET),
+            sender=ClickSender(url, fake_slack),
             services=services,
             clock=clock,
         )

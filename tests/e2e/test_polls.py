@@ -131,14 +131,12 @@ def _vote(bot: RunningBot, message: dict[str, Any], index: int, user: str = PART
 
 
 def _ephemerals_for(bot: RunningBot, user: str) -> list[Call]:
-    return [c for c in bot.slack.calls_to("chat.postEphemeral") if c.args.get("user") == user]
+    """What `user` was told privately (through their click's response_url, or ephemeral)."""
+    return bot.slack.private_replies(user)
 
 
 def _wait_ephemeral(bot: RunningBot, user: str, count: int = 1) -> Call:
-    bot.slack.wait_for(
-        "chat.postEphemeral", count=count, predicate=lambda c: c.args.get("user") == user
-    )
-    return _ephemerals_for(bot, user)[count - 1]
+    return bot.slack.wait_for_private_replies(user, count=count)[count - 1]
 
 
 def _votes(bot: RunningBot) -> list[tuple[str, int]]:
@@ -198,7 +196,9 @@ def test_launch_vote_change_close_and_announce(bot: RunningBot) -> None:
         r"<!date\^\d+\^\{time\}\|[^>]+>\.",
         confirmation.args["text"],
     )
-    assert confirmation.args["channel"] == CHANNEL
+    # Through the click's own response_url (no method tier limits it), leaving the poll as it is.
+    assert confirmation.method == "response_url"
+    assert confirmation.args["replace_original"] is False
     assert _votes(bot) == [(PARTICIPANT, 0)]
 
     _vote(bot, message, 1)  # single choice: another click changes the vote
@@ -322,9 +322,10 @@ def test_retries_racing_each_other_still_count_once(bot: RunningBot) -> None:
     deliveries = [(body, retry) for body in bodies for retry in (None, 1, 2, 3)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         assert set(pool.map(deliver, deliveries)) == {200}
-    bot.slack.wait_for("chat.postEphemeral", count=10)
+    bot.slack.wait_for_private_replies(count=10)
     assert _votes(bot) == sorted((f"U0RACE{n}", 0) for n in range(10))
-    assert len(bot.slack.calls_to("chat.postEphemeral")) == 10
+    assert bot.services.outbox.wait_idle()
+    assert len(bot.slack.private_replies()) == 10
 
 
 def test_many_voters_at_once_are_all_counted(bot: RunningBot) -> None:
@@ -337,7 +338,7 @@ def test_many_voters_at_once_are_all_counted(bot: RunningBot) -> None:
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert set(pool.map(vote, enumerate(users))) == {200}
-    bot.slack.wait_for("chat.postEphemeral", count=len(users), timeout=20)
+    bot.slack.wait_for_private_replies(count=len(users), timeout=20)
     assert _votes(bot) == sorted((user, n % 3) for n, user in enumerate(users))
     with bot.services.db.read() as db:
         people = db.exec(select(Participant.user_id)).all()

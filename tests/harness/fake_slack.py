@@ -613,13 +613,20 @@ class FakeSlack:
         return f"{self.base_url}/api/"
 
     def response_url(
-        self, name: str, *, channel: str | None = None, message_ts: str | None = None
+        self,
+        name: str,
+        *,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        user: str | None = None,
     ) -> str:
-        """Give a response_url; linking channel/message_ts lets replace_original edit it."""
+        """Give a response_url; linking channel/message_ts lets replace_original edit it, and
+        `user` (whose request it came with) lets `private_replies` find what it was told."""
         with self._cond:
             self._response_urls[name] = {
                 "channel": channel,
                 "message_ts": message_ts,
+                "user": user,
                 "uses": 0,
                 "issued": self._now(),
             }
@@ -792,6 +799,55 @@ class FakeSlack:
         """Current state of messages in a channel (after updates/deletes), oldest first."""
         with self._cond:
             return copy.deepcopy(self._messages.get(channel, []))
+
+    def recipient(self, call: Call) -> str | None:
+        """Who a private reply went to: chat.postEphemeral's user, or the person a response_url
+        was given with (see `response_url`)."""
+        if call.method == "chat.postEphemeral":
+            return str(call.args.get("user") or "") or None
+        if call.method == "response_url":
+            with self._cond:
+                link = self._response_urls.get(call.path.removeprefix("/response/"), {})
+            return link.get("user")
+        return None
+
+    def private_replies(self, user: str | None = None) -> list[Call]:
+        """What people were told privately and it reached them, in order: chat.postEphemeral
+        calls, and ephemeral posts to response_urls given with `user` (see `response_url`)."""
+        with self._cond:
+            owners = {
+                f"/response/{name}": link.get("user") for name, link in self._response_urls.items()
+            }
+            calls = list(self._calls)
+        replies: list[Call] = []
+        for call in calls:
+            if call.failed:
+                continue
+            if call.method == "chat.postEphemeral":
+                to = call.args.get("user")
+            elif call.method == "response_url" and call.args.get("response_type") == "ephemeral":
+                to = owners.get(call.path)
+            else:
+                continue
+            if user is None or to == user:
+                replies.append(call)
+        return replies
+
+    def wait_for_private_replies(
+        self, user: str | None = None, *, count: int = 1, timeout: float = 5.0
+    ) -> list[Call]:
+        """Wait until `user` (anyone, if None) has been told `count` things privately."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.private_replies(user)) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"timed out after {timeout}s waiting for {count} private replies to "
+                        f"{user or 'anyone'} (got {len(self.private_replies(user))})"
+                    )
+                self._cond.wait(timeout=min(left, 0.05))
+        return self.private_replies(user)
 
     def ephemerals(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Ephemeral messages sent (chat.postEphemeral and ephemeral response_url posts)."""

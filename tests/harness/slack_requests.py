@@ -45,8 +45,9 @@ def new_event_id() -> str:
 
 
 def default_response_url(kind: str = "commands") -> str:
-    """A hooks.slack.com-shaped response_url (unreachable; pass FakeSlack.response_url instead)."""
-    return f"https://hooks.slack.com/{kind}/{TEAM_ID}/{_seq()}/{uuid.uuid4().hex[:24]}"
+    """A hooks.slack.com-shaped response_url on a reserved name that never resolves (anywhere,
+    CI included): pass FakeSlack.response_url for one that answers."""
+    return f"https://hooks.slack.invalid/{kind}/{TEAM_ID}/{_seq()}/{uuid.uuid4().hex[:24]}"
 
 
 def _user(user_id: str, user_name: str | None, team_id: str) -> dict[str, Any]:
@@ -288,6 +289,51 @@ def button_click(
         value=button.get("value"),
         message_ts=message["ts"],
         button_text=button["text"]["text"],
+    )
+
+
+def message_selects(
+    message: Mapping[str, Any], *, action_prefix: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """(block_id, select) for each static_select in a message's actions blocks, in order.
+
+    Only selects whose action_id starts with `action_prefix`.
+    """
+    return [
+        (block["block_id"], element)
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("type") == "static_select" and element["action_id"].startswith(action_prefix)
+    ]
+
+
+def select_click(
+    message: Mapping[str, Any],
+    block_id: str,
+    select: Mapping[str, Any],
+    value: str,
+    *,
+    user_id: str,
+    channel_id: str,
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+) -> dict[str, Any]:
+    """The block_actions payload Slack sends when someone picks the option `value` of that
+    static_select on that message (the option's text as the select offers it)."""
+    offered = {o["value"]: o["text"]["text"] for o in select.get("options", [])}
+    picked = option(value, offered.get(value, value))
+    return block_action(
+        user_id=user_id,
+        channel_id=channel_id,
+        action_id=select["action_id"],
+        block_id=block_id,
+        message_ts=message["ts"],
+        action_type="static_select",
+        selected_option=picked,
+        action_extra={"placeholder": select.get("placeholder", plain_text("Select"))},
+        response_url=response_url,
+        trigger_id=trigger_id,
     )
 
 
