@@ -456,3 +456,38 @@ def test_a_failed_load_leaves_each_send_to_read_for_itself(
     assert sender.wait_idle()
     assert seen == [NOT_LOADED]
     assert rows(sqlite_database)["x"].sent_at is not None
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [(None, BACKOFF[0]), (30, timedelta(seconds=30))],
+    ids=["429 without Retry-After: the first backoff", "Retry-After: 30"],
+)
+def test_a_429_waits_for_retry_after_or_the_backoff_then_sends_once(
+    sender: OutboxSender,
+    sqlite_database: Database,
+    clock: FixedClock,
+    retry_after: int | None,
+    waited: timedelta,
+) -> None:
+    calls: list[str] = []
+
+    def send(row: Pending, progress: Progress) -> bool:
+        calls.append(row.key)
+        if len(calls) == 1:
+            raise slack_error("ratelimited", status=429, retry_after=retry_after)
+        return True
+
+    sender.register("k", Kind(send=send))
+    add(sqlite_database, clock, "x")
+    sender.start()
+    eventually(lambda: rows(sqlite_database)["x"].attempts == 1, what="the 429 counted")
+    assert rows(sqlite_database)["x"].due_at == clock.now() + waited
+    clock.advance(waited - timedelta(seconds=1))
+    sender.wake()
+    assert sender.wait_idle()
+    assert calls == ["x"]  # not a second early
+    clock.advance(timedelta(seconds=1))
+    sender.wake()
+    eventually(lambda: rows(sqlite_database)["x"].sent_at is not None, what="sent after the wait")
+    assert calls == ["x", "x"]
