@@ -82,11 +82,10 @@ class Budgets:
         self.waited: dict[str, float] = {}  # seconds callers spent waiting, per method
 
     def _bucket(self, method: str, channel: str | None) -> _Bucket | None:
+        key = _key(method, channel)
         if method == POST_MESSAGE:
-            key = (method, channel or "")
             rate, burst = POST_MESSAGE_PER_SECOND, float(POST_MESSAGE_BURST)
         elif method in METHOD_TIERS:
-            key = (method, "")
             rate = TIER_PER_MINUTE[METHOD_TIERS[method]] / 60
             burst = max(1.0, rate * BURST_SECONDS)
         else:
@@ -112,7 +111,7 @@ class Budgets:
     def prepaid(self, method: str, channel: str | None = None) -> Iterator[None]:
         """The first call of `method` in this block (this thread) was paid for already."""
         previous = getattr(self._local, "prepaid", None)
-        self._local.prepaid = (method, channel or "")
+        self._local.prepaid = _key(method, channel)
         try:
             yield
         finally:
@@ -120,7 +119,7 @@ class Budgets:
 
     def spend(self, method: str, channel: str | None = None) -> None:
         """Pay for a call about to be made: a token prepaid for it, or the next one free."""
-        if getattr(self._local, "prepaid", None) == (method, channel or ""):
+        if getattr(self._local, "prepaid", None) == _key(method, channel):
             self._local.prepaid = None
             return
         self.take(method, channel)
@@ -179,3 +178,9 @@ class Budgets:
                 bucket.blocked_until = max(bucket.blocked_until, now + retry_after)
                 bucket.tokens = 0
             self._cond.notify_all()
+
+
+def _key(method: str, channel: str | None) -> tuple[str, str]:
+    """Which budget a call spends: chat.postMessage's is per channel, the others' per method
+    (a prepaid chat.postEphemeral matches its call whatever channel the call names)."""
+    return (method, channel or "") if method == POST_MESSAGE else (method, "")

@@ -90,3 +90,17 @@ def test_the_most_urgent_waiter_is_served_first(clock: Clock) -> None:
     eventually(lambda: served == ["confirmation", "bulk notice"])
     bulk.join(timeout=5)
     reply.join(timeout=5)
+
+
+def test_a_prepaid_call_costs_one_token_whatever_channel_it_names(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    while budgets.take("chat.postEphemeral", timeout=0):
+        pass  # the burst spent
+    clock.now += 60 / 90  # one token's worth (Tier 4 at 90%)
+    # The sender takes the token without knowing the channel; the call it pays for names one.
+    assert budgets.take("chat.postEphemeral", timeout=0)
+    clock.now += 60 / 90
+    with budgets.prepaid("chat.postEphemeral"):
+        budgets.spend("chat.postEphemeral", "C0MEETING")  # paid already: takes nothing
+    # The token refilled meanwhile is still there (room notices once went at half their budget).
+    assert budgets.take("chat.postEphemeral", timeout=0)
