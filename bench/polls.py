@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
 
 from bot.polls import LIVE_UPDATE_INTERVAL, LIVE_UPDATE_SPACING  # noqa: E402
-from bot.slack.sender import REPLACED  # noqa: E402
+from bot.slack.kinds import REPLACED  # noqa: E402
 from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
 from tests.harness import slack_requests as payloads  # noqa: E402
 from tests.harness.fake_slack import UNLIMITED, Call, FakeSlack  # noqa: E402

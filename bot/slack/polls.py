@@ -30,8 +30,9 @@ from bot.polls import (
     VoteRecorded,
 )
 from bot.polls.effects import chosen_indexes
+from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress
 from bot.slack.private import answer_privately
-from bot.slack.sender import NOT_LOADED, Kind, OutboxSender, Pace, Progress
+from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted, trim
 from bot.views.polls import (
     chart_note,

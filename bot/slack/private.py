@@ -15,7 +15,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.sender import Progress, SendLater
+from bot.slack.kinds import Progress, SendLater
 from storage.outbox import Pending
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.rooms import RoomChange, RoomService, RoomView, RoundEnded, RoundView
 from bot.rooms import effects as kinds
-from bot.slack.sender import Kind, OutboxSender, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
 from bot.views.reports import render_report_in_channel, render_report_in_thread
 from bot.views.rooms import (

@@ -19,8 +19,9 @@ from bot.sessions import (
     SESSION_POST,
     SessionService,
 )
+from bot.slack.kinds import Kind, Progress
 from bot.slack.private import answer_privately
-from bot.slack.sender import Kind, OutboxSender, Progress
+from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
 from bot.views.sessions import (
     render_check_in_noted,

@@ -15,7 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.charts import bar_chart_png
-from bot.slack.sender import Kind, OutboxSender, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.sender import OutboxSender
 from bot.summaries import SUMMARY_FINAL, SUMMARY_INTERIM, SessionSummary, SummaryService
 from bot.views.common import as_dicts
 from bot.views.summary import render_summary

@@ -24,7 +24,7 @@ from bot.polls import (
     POLL_LIVE,
     close_job_id,
 )
-from bot.slack.sender import Pace
+from bot.slack.kinds import Pace
 from bot.views.poll_forms import (
     BALLOT_BLOCK,
     BALLOT_CALLBACK,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.slack.sender import REPLACED
+from bot.slack.kinds import REPLACED
 from bot.views.sessions import (
     CONSENT_TOGGLE_ACTION,
     DETAILS_ACTION,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
+from bot.slack.kinds import Progress, SendLater
 from bot.slack.private import STEP_URL_GONE, answer_now, answer_privately
-from bot.slack.sender import Progress, SendLater
 from storage.db import Database
 from storage.outbox import Pending
 from tests.harness.fake_slack import FakeSlack

@@ -14,15 +14,8 @@ from slack_sdk.web import SlackResponse
 
 from bot.clock import FixedClock
 from bot.outbox import PUBLIC, REPLY, Effect, queue
-from bot.slack.sender import (
-    BACKOFF,
-    NOT_LOADED,
-    REPLACED,
-    Kind,
-    OutboxSender,
-    Pace,
-    Progress,
-)
+from bot.slack.kinds import NOT_LOADED, REPLACED, Kind, Pace, Progress
+from bot.slack.sender import BACKOFF, OutboxSender
 from storage import outbox as store
 from storage.db import Database
 from storage.outbox import Pending
