@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.charts import bar_chart_png
 from bot.polls import (
@@ -31,7 +30,7 @@ from bot.polls import (
 )
 from bot.polls.effects import chosen_indexes
 from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress
-from bot.slack.private import answer_privately
+from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted, trim
 from bot.views.polls import (
@@ -100,14 +99,8 @@ class PollMessages:
         message = render_not_posted(
             str(error.response.get("error") or "unknown_error"), " the poll", "it was not launched"
         )
-        if row.response_url:
-            WebhookClient(row.response_url).send(
-                text=message, response_type="ephemeral", replace_original=False
-            )
-        elif user_id := row.str_arg("user_id"):
-            # A form has no response_url; a direct message reaches the facilitator even when
-            # the bot cannot post in the channel.
-            self.client.chat_postMessage(channel=user_id, text=message)
+        # A form has no response_url: the facilitator then gets a direct message.
+        tell_requester(self.client, row, user_id=row.str_arg("user_id"), text=message)
 
     def live(self, row: Pending, progress: Progress) -> bool:
         """Put the current tally on an open poll's message (nothing once it has closed)."""

@@ -73,6 +73,19 @@ def answer_now(
     client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
 
 
+def tell_requester(client: WebClient, row: Pending, *, user_id: str | None, text: str) -> None:
+    """Tell the person whose request queued `row` something, privately: through the request's
+    response_url when it had one and it answers, else in a direct message (which reaches them
+    even when the bot cannot post in the channel)."""
+    if row.response_url:
+        status = post_to_response_url(row.response_url, text=text)
+        if status == 200:
+            return
+        logger.warning("response_url for %s answered %s", row.key, status)
+    if user_id:
+        client.chat_postMessage(channel=user_id, text=text)
+
+
 def post_to_response_url(url: str, *, text: str, blocks: Blocks = None) -> int:
     """Post an ephemeral answer that leaves the message it came from as it is: the HTTP status,
     or UNREACHABLE (the answer then goes through the Web API instead)."""

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
-from slack_sdk.webhook import WebhookClient
 
 from bot.rooms import RoomChange, RoomService, RoomView, RoundEnded, RoundView
 from bot.rooms import effects as kinds
 from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.private import tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
 from bot.views.reports import render_report_in_channel, render_report_in_thread
@@ -137,13 +137,7 @@ class RoomPosts:
         text = render_not_posted(
             _code(error) or "unknown_error", " the rooms", "the round was not started"
         )
-        if row.response_url:
-            WebhookClient(row.response_url).send(
-                text=text, response_type="ephemeral", replace_original=False
-            )
-        else:
-            # No reply address (not from a command): a direct message reaches them.
-            self.client.chat_postMessage(channel=undone.started_by, text=text)
+        tell_requester(self.client, row, user_id=undone.started_by, text=text)
 
     def tell_room(self, row: Pending, progress: Progress) -> bool:
         """A member's private "you're in Room N", with a link to its thread."""

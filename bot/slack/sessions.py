@@ -9,7 +9,6 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.sessions import (
     CHECK_IN_NOTED,
@@ -20,7 +19,7 @@ from bot.sessions import (
     SessionService,
 )
 from bot.slack.kinds import Kind, Progress
-from bot.slack.private import answer_privately
+from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
 from bot.views.sessions import (
@@ -58,19 +57,6 @@ def _same_session_reply(row: Pending, later: Pending) -> bool:
     return later.kind in (CHECKED_IN, CHECK_IN_NOTED) and later.args.get("session_id") == (
         row.args.get("session_id")
     )
-
-
-def tell_requester(client: WebClient, row: Pending, *, user_id: str, text: str) -> None:
-    """Tell the person whose request queued `row` something, privately: through the request's
-    response_url when it had one, else in a direct message."""
-    if row.response_url:
-        answer = WebhookClient(row.response_url).send(
-            text=text, response_type="ephemeral", replace_original=False
-        )
-        if answer.status_code != 200:
-            logger.warning("response_url for %s answered %s", row.key, answer.status_code)
-        return
-    client.chat_postMessage(channel=user_id, text=text)
 
 
 class SlackSessionMessages:
