@@ -79,6 +79,14 @@ class ListeningSession(SQLModel, table=True):
     summary_channels: str = Field(
         default="", sa_column=Column(String(200), nullable=False, server_default="")
     )
+    # The run sheet version this session follows (None: commands only), and how many of its
+    # steps are behind it (run or skipped); `/next` moves it on with a compare-and-set.
+    runsheet_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("runsheet.id"), nullable=True)
+    )
+    runsheet_position: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class SessionFacilitator(SQLModel, table=True):
