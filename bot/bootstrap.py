@@ -13,6 +13,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.polls import PollService
 from bot.rooms import RoomService
+from bot.runsheets.library import RunSheetLibrary
+from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
 from bot.services import Services
 from bot.sessions import CheckingIn, SessionEnding, SessionService
@@ -20,11 +22,13 @@ from bot.slack.budgets import Budgets
 from bot.slack.client import create_web_client
 from bot.slack.polls import register_poll_effects
 from bot.slack.rooms import register_rooms_effects
+from bot.slack.runsheets import register_runsheet_effects
 from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
+from bot.views.runsheets import agenda_status_lines
 from handlers import register_all
 from storage.db import Database
 
@@ -37,11 +41,19 @@ def create_services(
     """Build the services once for the whole process."""
     database = db or Database(settings.DATABASE_URL)
     real_clock = clock or SystemClock()
-    deadlines = Deadlines()
+    deadlines = Deadlines(clock=real_clock)
     sessions = SessionService(database, settings, real_clock)
     polls = PollService(database, real_clock, sessions, deadlines)
     rooms = RoomService(database, settings, real_clock, sessions, deadlines)
     summaries = SummaryService(database, real_clock)
+    agenda = Agenda(
+        database,
+        real_clock,
+        sessions=sessions,
+        polls=polls,
+        rooms=rooms,
+        library=RunSheetLibrary(database, real_clock),
+    )
     # One budget of Slack's rate limits for every call the process makes.
     budgets = Budgets(scale=settings.SLACK_RATE_SCALE)
     services = Services(
@@ -57,6 +69,7 @@ def create_services(
         summaries=summaries,
         ending=SessionEnding(sessions),
         checking_in=CheckingIn(sessions),
+        agenda=agenda,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(
@@ -77,6 +90,10 @@ def create_services(
     # Queued with "has ended", after the hooks: it shows the polls just closed and the round ended.
     services.after_session_end.append(summaries.queue_final)
     services.recover.append(summaries.recover)
+    register_runsheet_effects(services.outbox, client=services.client, agenda=agenda)
+    sessions.on_start.append(agenda.queue_start)
+    services.on_session_end.append(agenda.refresh_controls)
+    services.agenda_lines = lambda session: agenda_status_lines(agenda.view(session))
     return services
 
 

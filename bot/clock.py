@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -35,3 +37,43 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward."""
         self._now += delta
+
+
+class ScaledClock:
+    """A clock running `speed` times faster than real time, from `start` (for rehearsals).
+
+    Deadlines are stored in this clock's time; `wall_time` turns one into the real moment at
+    which it falls, so the scheduler wakes the bot at the right real time.
+    """
+
+    def __init__(
+        self,
+        speed: float,
+        *,
+        start: datetime | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError("a clock's speed must be positive")
+        self.speed = speed
+        self._monotonic = monotonic
+        self._origin = monotonic()
+        self._start = start or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The scaled time."""
+        elapsed = (self._monotonic() - self._origin) * self.speed
+        return self._start + timedelta(seconds=elapsed)
+
+    def wall_time(self, moment: datetime) -> datetime:
+        """The real (system) time at which this clock reads `moment`."""
+        return datetime.now(UTC) + (moment - self.now()) / self.speed
+
+    def real_seconds(self, delta: timedelta) -> float:
+        """How many real seconds `delta` of this clock's time takes."""
+        return delta.total_seconds() / self.speed
+
+
+def wall_time(clock: Clock, moment: datetime) -> datetime:
+    """The real moment at which `clock` reads `moment` (the same moment unless it runs faster)."""
+    return clock.wall_time(moment) if isinstance(clock, ScaledClock) else moment

@@ -8,7 +8,12 @@ from typing import Annotated, Any
 
 from dotenv import load_dotenv
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -177,3 +182,24 @@ def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
         variable = str(first["loc"][0]) if first["loc"] else "configuration"
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(variable, message) from None
+
+
+class _GivenOnly(Settings):
+    """Settings taken only from the values given: no environment, no .env file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def isolated_settings(**values: Any) -> Settings:
+    """Settings from `values` alone, whatever the environment or .env say (a rehearsal must
+    never reach the real database, Slack or Zoom)."""
+    return _GivenOnly(**values)

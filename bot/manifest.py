@@ -14,7 +14,7 @@ SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/session",
         "Start, check or end a listening session",
         'start "<title>" [--area "<place>"] [--group "<group type>"] [--zoom <id or URL>] '
-        "| status | end | help",
+        "[--runsheet <name>] | status | end | help",
     ),
     (
         "/poll",
@@ -28,6 +28,7 @@ SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "<rooms> | --size <people per room> [--time 15m] [--mode random|mix:<attr>|group:<attr>] "
         '[--prompt "<question>"] [--seed N] | end | move @someone <room> | help',
     ),
+    ("/next", "Run (or skip) the next step of the session's run sheet", "[skip | help]"),
     ("/report", "Send your breakout room's report-back", "[help]"),
     ("/summary", "Post an interim summary of this session", "[help]"),
 )
@@ -69,6 +70,13 @@ def build_manifest(request_url: str | None = None) -> dict[str, Any]:
         },
         "features": {
             "bot_user": {"display_name": APP_NAME, "always_online": True},
+            # Facilitators' run sheet controls come as direct messages from the bot (posted
+            # with chat:write); people read them there but need not type to the bot.
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "slash_commands": commands,
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

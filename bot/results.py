@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlmodel import Session
 
 
 @dataclass(frozen=True)
@@ -15,3 +18,8 @@ class Refusal:
 @dataclass(frozen=True)
 class Duplicate:
     """A redelivery of something already done: do nothing and say nothing."""
+
+
+# Work a caller adds to another feature's transaction, given the id of what it created (a run
+# sheet recording the step that launched a poll); whatever it raises undoes the transaction.
+Within = Callable[[Session, int], None]

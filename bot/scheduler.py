@@ -17,6 +17,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.clock import Clock, wall_time
+
 logger = logging.getLogger(__name__)
 
 JOB_THREADS = 4
@@ -37,10 +39,17 @@ def create_scheduler() -> BackgroundScheduler:
 
 
 class Deadlines:
-    """Schedules and cancels the wake-ups for stored deadlines; owns the scheduler's lifecycle."""
+    """Schedules and cancels the wake-ups for stored deadlines; owns the scheduler's lifecycle.
 
-    def __init__(self, scheduler: BackgroundScheduler | None = None) -> None:
+    Deadlines are in the bot's clock's time; with a clock that runs faster (a rehearsal) each
+    is turned into the real moment it falls at, so APScheduler itself runs on real time.
+    """
+
+    def __init__(
+        self, scheduler: BackgroundScheduler | None = None, *, clock: Clock | None = None
+    ) -> None:
         self.scheduler = scheduler or create_scheduler()
+        self.clock = clock
 
     def schedule(
         self, job_id: str, func: Callable[..., None], run_at: datetime, *args: int | str
@@ -49,7 +58,7 @@ class Deadlines:
         self.scheduler.add_job(
             func,
             trigger="date",
-            run_date=run_at,
+            run_date=run_at if self.clock is None else wall_time(self.clock, run_at),
             args=list(args),
             id=job_id,
             replace_existing=True,

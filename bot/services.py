@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.polls import PollService
 from bot.rooms import RoomService
+from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
 from bot.sessions import CheckingIn, CheckInHook, EndHook, EndReport, SessionEnding, SessionService
 from bot.slack.sender import OutboxSender
@@ -41,8 +42,10 @@ class Services:
     # `/session end` and the check-in form: built once, with the features' hooks below.
     ending: SessionEnding
     checking_in: CheckingIn
+    agenda: Agenda  # run sheets: `/next`, the controls
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)
+    agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`
     # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
     recover: list[Callable[[], None]] = field(default_factory=list)
 

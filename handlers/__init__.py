@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.services import Services
-from handlers import context, middleware, polls, rooms, sessions, summary
+from handlers import context, middleware, polls, rooms, runsheets, sessions, summary
 
 
 def register_all(app: App, services: Services) -> None:
@@ -18,3 +18,4 @@ def register_all(app: App, services: Services) -> None:
     sessions.register(app, services)
     rooms.register(app, services)
     summary.register(app, services)
+    runsheets.register(app, services)

@@ -87,6 +87,7 @@ def show_status(*, ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         channel_id=command["channel_id"],
         user_id=command["user_id"],
         running=services.status_lines,
+        agenda=services.agenda_lines,
     )
     if isinstance(status, Refusal):
         ack_refusal(ack, status.message)

@@ -83,6 +83,7 @@ def create_session(
     zoom_meeting_id: str | None,
     started_by: str,
     now: datetime,
+    runsheet_id: int | None = None,
 ) -> ListeningSession:
     """Insert an active session and make its starter a facilitator.
 
@@ -100,6 +101,7 @@ def create_session(
         zoom_meeting_id=zoom_meeting_id,
         started_by=started_by,
         started_at=now,
+        runsheet_id=runsheet_id,
     )
     try:
         with db.begin_nested():

@@ -56,6 +56,22 @@ class SessionStep(SQLModel, table=True):
     at: datetime = Field(sa_column=utc_column(nullable=False))
 
 
+class SessionControl(SQLModel, table=True):
+    """Where a facilitator's control message for a session is (a direct message from the bot),
+    so later changes edit it instead of posting another."""
+
+    __tablename__ = "session_control"
+
+    session_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("listening_session.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    user_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    channel_id: str = Field(sa_column=Column(String(32), nullable=False))
+    message_ts: str = Field(sa_column=Column(String(32), nullable=False))
+
+
 class StepMoved(Exception):
     """The session's position was no longer the one expected (another `/next` won)."""
 
@@ -184,4 +200,27 @@ def advance_step(
             at=now,
         )
     )
+    db.flush()
+
+
+def control_message(db: Session, *, session_id: int, user_id: str) -> SessionControl | None:
+    """Where `user_id`'s control message for the session is, if it was posted."""
+    return db.get(SessionControl, (session_id, user_id))
+
+
+def set_control_message(
+    db: Session, *, session_id: int, user_id: str, channel_id: str, message_ts: str
+) -> None:
+    """Remember (or replace) where a facilitator's control message is."""
+    existing = db.get(SessionControl, (session_id, user_id))
+    if existing is None:
+        db.add(
+            SessionControl(
+                session_id=session_id, user_id=user_id, channel_id=channel_id, message_ts=message_ts
+            )
+        )
+    else:
+        existing.channel_id = channel_id
+        existing.message_ts = message_ts
+        db.add(existing)
     db.flush()

@@ -17,7 +17,7 @@ from bot.polls.reading import fixed_of
 from bot.polls.requests import PollRequest
 from bot.polls.results import Launched, PollState
 from bot.polls.voting import PollVoting
-from bot.results import Duplicate, Refusal
+from bot.results import Duplicate, Refusal, Within
 from bot.scheduler import Deadlines
 from bot.sessions import SessionService
 from storage import outbox
@@ -48,6 +48,7 @@ class PollService(PollVoting, PollClosing):
         request: PollRequest,
         delivery_key: str | None,
         response_url: str | None = None,
+        within: Within | None = None,
     ) -> Launched | Refusal | Duplicate:
         """Create a poll in the channel's session, queue its message and schedule its close.
 
@@ -60,6 +61,8 @@ class PollService(PollVoting, PollClosing):
             delivery_key: the same for Slack's redeliveries, so a retry launches nothing.
             response_url: the command's reply address, where a failure to post is told (None
                 from the form: the facilitator gets a direct message).
+            within: called with the transaction and the new poll's id before the commit (a
+                run sheet records its step); whatever it raises undoes the launch.
         """
         now = self.clock.now()
         try:
@@ -86,6 +89,8 @@ class PollService(PollVoting, PollClosing):
                     closes_at=now + request.duration,
                 )
                 assert poll.id is not None
+                if within is not None:
+                    within(db, poll.id)
                 queue(
                     db,
                     poll_post(poll.id, launched_by=user_id, response_url=response_url),

@@ -14,7 +14,7 @@ from datetime import timedelta
 from bot import outbox
 from bot.assignment import Mode, Person, assign_rooms, pair_history, rooms_for_size
 from bot.parsing import UsageError, format_duration
-from bot.results import Duplicate, Refusal
+from bot.results import Duplicate, Refusal, Within
 from bot.rooms import effects
 from bot.rooms.reading import RoomReading
 from bot.rooms.requests import BREAKOUT_SPEC, ROOMS_MAX, SEED_MAX, BreakoutRequest, usage_error
@@ -47,11 +47,14 @@ class RoomRounds(RoomReading):
         request: BreakoutRequest,
         delivery_key: str | None,
         response_url: str | None = None,
+        within: Within | None = None,
     ) -> RoundStarted | Refusal | UsageError | Duplicate:
         """Assign everyone checked in to rooms and start the timer (facilitators only).
 
         The checks, the round and its room messages are one transaction; `response_url` is
-        where the facilitator is told if Slack refuses the first room message.
+        where the facilitator is told if Slack refuses the first room message; `within` is
+        called with the transaction and the round's id before the commit (a run sheet records
+        its step), and whatever it raises undoes the start.
         """
         session = self._control(channel_id, user_id)
         if isinstance(session, Refusal):
@@ -107,6 +110,8 @@ class RoomRounds(RoomReading):
                 )
                 view = self._view(db, session, breakout)
                 assert breakout.id is not None
+                if within is not None:
+                    within(db, breakout.id)
                 outbox.queue_all(
                     db,
                     [

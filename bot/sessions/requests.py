@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.parsing import CommandSpec, FlagSpec, Parsed, UsageError, parse, split_subcommand
 from bot.zoom import parse_meeting_id
 from storage.models import ATTRIBUTE_MAX, TITLE_MAX
+from storage.runsheets import NAME_MAX
 
+# As run sheets name themselves (bot.runsheets checks the files; this only reads the flag).
+RUNSHEET_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 ROLE_MAX = 75  # a role is offered back as a select option, whose text holds 75 characters
 
 START_SPEC = CommandSpec(
     name="/session start",
     usage='/session start "<title>" [--area "<place>"] [--group "<group type>"] '
-    "[--zoom <meeting id or join URL>]",
+    "[--zoom <meeting id or join URL>] [--runsheet <name>]",
     example='/session start "Durham listening session" --area Durham --group CLP '
-    "--zoom https://zoom.us/j/81234567890",
+    "--zoom https://zoom.us/j/81234567890 --runsheet labour-listening-tour",
     flags=(
         FlagSpec("area", "str", metavar='"<place>"', max_length=ATTRIBUTE_MAX),
         FlagSpec("group", "str", metavar='"<group type>"', max_length=ATTRIBUTE_MAX),
         FlagSpec("zoom", "str", metavar="<meeting id or join URL>", max_length=500),
+        FlagSpec("runsheet", "str", metavar="<name>", max_length=NAME_MAX),
     ),
     positional_names=("title",),
     min_positionals=1,
@@ -48,6 +53,7 @@ class StartRequest:
     area: str | None
     group_type: str | None
     zoom_meeting_id: str | None
+    runsheet: str | None = None  # the name of a stored run sheet (its newest version)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,15 @@ def parse_start(parsed: Parsed) -> StartRequest | UsageError:
                 usage=START_SPEC.usage,
                 example=START_SPEC.example,
             )
+    runsheet = parsed.str_flag("runsheet")
+    if runsheet is not None and not RUNSHEET_NAME.fullmatch(runsheet):
+        return UsageError(
+            message=f"--runsheet takes the name of a stored run sheet (lower-case letters, "
+            f"digits and dashes, like labour-listening-tour), not “{runsheet[:40]}”. "
+            "`listening-bot runsheet list` shows them.",
+            usage=START_SPEC.usage,
+            example=START_SPEC.example,
+        )
     area = parsed.flags.get("area")
     group = parsed.flags.get("group")
     return StartRequest(
@@ -136,6 +151,7 @@ def parse_start(parsed: Parsed) -> StartRequest | UsageError:
         area=area if isinstance(area, str) else None,
         group_type=group if isinstance(group, str) else None,
         zoom_meeting_id=meeting_id,
+        runsheet=runsheet,
     )
 
 

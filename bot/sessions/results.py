@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.parsing import escape_mrkdwn
 from storage import repository as repo
@@ -31,6 +31,7 @@ class SessionStatus:
     running: list[str]  # "Running now" lines: open polls, the current round, ...
     facilitators: list[str]
     is_facilitator: bool  # whether the caller is one of them
+    agenda: list[str] = field(default_factory=list)  # the run sheet's steps and where it is
 
 
 @dataclass(frozen=True)

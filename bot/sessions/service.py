@@ -33,6 +33,7 @@ from bot.sessions.results import (
 )
 from storage import outbox as outbox_store
 from storage import repository as repo
+from storage import runsheets as runsheet_store
 from storage.db import Database
 from storage.models import ATTRIBUTE_MAX, ListeningSession
 
@@ -54,6 +55,8 @@ DELIVERY_MEMORY = timedelta(hours=1)
 
 # Reports on an ended session (the summary), queued in the transaction that queues "has ended".
 EndReport = Callable[[Session, ListeningSession], object]
+# What else a new session owes (a run sheet's control messages), queued in its transaction.
+StartHook = Callable[[Session, ListeningSession], object]
 
 
 class SessionService:
@@ -63,6 +66,7 @@ class SessionService:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.on_start: list[StartHook] = []
 
     def is_facilitator(self, user_id: str, session: ListeningSession | None) -> bool:
         """Whether `user_id` may control `session` (or start one, when `session` is None)."""
@@ -137,6 +141,9 @@ class SessionService:
         now = self.clock.now()
         try:
             with self.db.transaction() as db:
+                runsheet = self._runsheet(db, request.runsheet)
+                if isinstance(runsheet, Refusal):
+                    return runsheet
                 repo.record_delivery(db, key=delivery_key, now=now)
                 started = repo.create_session(
                     db,
@@ -147,14 +154,36 @@ class SessionService:
                     zoom_meeting_id=request.zoom_meeting_id,
                     started_by=user_id,
                     now=now,
+                    runsheet_id=runsheet,
                 )
                 assert started.id is not None
                 queue(db, effects.session_post(started.id, response_url=response_url), now=now)
+                for hook in self.on_start:
+                    hook(db, started)
                 return started
         except repo.DuplicateDelivery:
             return Duplicate()
         except repo.ActiveSessionExists as error:
             return Refusal(self._already_running(error.existing))
+
+    def _runsheet(self, db: Session, name: str | None) -> int | Refusal | None:
+        """The id of the newest version of the run sheet `name` (None: no run sheet)."""
+        if name is None:
+            return None
+        sheet = runsheet_store.latest_runsheet(db, name=name)
+        if sheet is not None:
+            assert sheet.id is not None
+            return sheet.id
+        known = [stored.name for stored, _used in runsheet_store.list_runsheets(db)]
+        listed = (
+            "Stored run sheets: " + ", ".join(f"`{n}`" for n in known[:10]) + "."
+            if known
+            else "No run sheet is stored yet."
+        )
+        return Refusal(
+            f"There is no run sheet called `{escape_mrkdwn(name)}`. {listed} An organiser adds "
+            "one with `listening-bot runsheet add <file>`; the session was not started."
+        )
 
     def prune_deliveries(self) -> int:
         """Forget delivery keys older than Slack's redelivery window."""
@@ -207,6 +236,7 @@ class SessionService:
         channel_id: str,
         user_id: str,
         running: Sequence[Callable[[ListeningSession], list[str]]],
+        agenda: Callable[[ListeningSession], list[str]] | None = None,
     ) -> SessionStatus | Refusal:
         """What `/session status` shows `user_id`.
 
@@ -214,6 +244,7 @@ class SessionService:
             channel_id: the channel whose active session is shown.
             user_id: who asked (told whether they are a facilitator).
             running: each feature's "Running now" lines for a session (open polls, rounds).
+            agenda: the session's run sheet lines, if it follows one.
         """
         session = self.active_session(channel_id)
         if session is None:
@@ -225,6 +256,7 @@ class SessionService:
             running=[line for lines in running for line in lines(session)],
             facilitators=self.facilitators(session),
             is_facilitator=is_facilitator,
+            agenda=agenda(session) if agenda else [],
         )
 
     def end(

@@ -40,11 +40,13 @@ from bot.sessions import (
     ToggleConsent,
 )
 from bot.views.common import (
+    MAX_BLOCKS,
     context,
     counted_lines,
     esc,
     input_state,
     mention,
+    pack_lines,
     parse_id,
     section,
     slack_date,
@@ -330,6 +332,10 @@ def render_status(status: SessionStatus) -> tuple[str, list[Block]]:
         blocks.append(section("*Running now*\n" + "\n".join(f"• {line}" for line in running)))
     else:
         blocks.append(section("*Running now:* nothing — no poll or breakout round is open."))
+    if status.agenda:
+        # The agenda can be long (100 steps): it gets what the other blocks leave.
+        room = MAX_BLOCKS - len(blocks) - 3
+        blocks.extend(section(chunk) for chunk in pack_lines(status.agenda)[:room])
     names = ", ".join(mention(user) for user in facilitators[:20])
     if len(facilitators) > 20:
         names += f" and {len(facilitators) - 20} more"

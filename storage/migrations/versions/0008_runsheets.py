@@ -1,4 +1,5 @@
-"""Run sheets: versioned agendas, the version each session follows and the steps it has run.
+"""Run sheets: versioned agendas, the version each session follows, the steps it has run, and
+where each facilitator's control message is.
 
 Revision ID: 0008
 Revises: 0007
@@ -19,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create runsheet and session_step; give sessions their run sheet and position."""
+    """Create the run sheet tables; give sessions their run sheet and position."""
     op.create_table(
         "runsheet",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -57,10 +58,23 @@ def upgrade() -> None:
         sa.Column("by", sa.String(32), nullable=False),
         sa.Column("at", UTCDateTime(), nullable=False),
     )
+    op.create_table(
+        "session_control",
+        sa.Column(
+            "session_id",
+            sa.Integer(),
+            sa.ForeignKey("listening_session.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("user_id", sa.String(32), primary_key=True),
+        sa.Column("channel_id", sa.String(32), nullable=False),
+        sa.Column("message_ts", sa.String(32), nullable=False),
+    )
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_table("session_control")
     op.drop_table("session_step")
     with op.batch_alter_table("listening_session") as batch:
         batch.drop_constraint("fk_listening_session_runsheet", type_="foreignkey")

@@ -1,0 +1,609 @@
+"""`listening-bot rehearse`: a whole session offline — the real app against the Slack stand-in.
+
+The bot is built exactly as `serve` builds it (the composition root, the HTTP server, the
+outbox sender, the scheduler) with three differences: Slack is the stand-in on 127.0.0.1, the
+database is a rehearsal file, and the clock runs `speed` times faster (deadlines included:
+the scheduler is handed the real moment each falls at). Simulated people then do what people
+do in Slack, as signed HTTP requests: check in through the form, vote by clicking, report
+back for their room; a simulated facilitator follows the run sheet with `/next`.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import uvicorn
+from bot.runsheets.library import RunSheetLibrary
+from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
+from bot.standin import FakeSlack, RateLimits, SlackSender, payloads
+
+from bot.bootstrap import create_app, create_services
+from bot.clock import ScaledClock
+from bot.config import isolated_settings
+from bot.rehearsal import people as cast_of
+from bot.rehearsal.people import Person
+from bot.rehearsal.transcript import Transcript
+from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY, quote_field
+from bot.runsheets import RunSheet, SheetProblems, read_runsheet_file
+from bot.server import create_web_app
+from bot.services import Services
+from bot.views.polls import VOTE_ACTION_PREFIX
+from bot.views.reports import CONSENT_YES as QUOTE_CONSENT
+from bot.views.reports import INPUT_ACTION
+from bot.views.sessions import CONSENT_YES, DETAILS_ACTION
+from storage import polls as poll_store
+from storage import rooms as room_store
+from storage.db import Database
+from storage.migrate import upgrade
+
+CHANNEL = "C0REHEARSAL"
+SUMMARY_CHANNEL = "C0SUMMARIES"
+FACILITATOR = "U0REHFACIL"
+FACILITATOR_NAME = "Sam F (facilitator)"
+PARTICIPANTS_RANGE = (1, 1000)
+SPEED_RANGE = (1.0, 3600.0)
+MAX_RATE_SCALE = 1000.0  # the most SLACK_RATE_SCALE accepts
+WAIT = 60.0  # real seconds any one thing may take before the rehearsal gives up
+SENDERS = 8  # simulated people acting at once
+
+
+class RehearsalError(Exception):
+    """Something the user can fix (a bad option, an unwritable database): one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class RehearsalOptions:
+    """What `listening-bot rehearse` was asked for."""
+
+    runsheet: Path
+    participants: int = 40
+    speed: float = 300.0
+    db: Path = Path("rehearsal.db")
+    seed: int | None = None
+
+
+@dataclass
+class RehearsalResult:
+    """What a finished rehearsal left behind."""
+
+    db: Path
+    report: Path
+    session_id: int
+    transcript: Transcript
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def check_options(options: RehearsalOptions) -> None:
+    """Refuse what the rehearsal cannot do, each with what is allowed."""
+    low, high = PARTICIPANTS_RANGE
+    if not low <= options.participants <= high:
+        raise RehearsalError(
+            f"--participants must be between {low} and {high:,}, not {options.participants}"
+        )
+    slow, fast = SPEED_RANGE
+    if not slow <= options.speed <= fast:
+        raise RehearsalError(
+            f"--speed must be between {slow:g} and {fast:g} (times faster than real time), "
+            f"not {options.speed:g}"
+        )
+
+
+def prepare_database(path: Path) -> str:
+    """The rehearsal's database URL; an earlier rehearsal's file is replaced, anything else
+    is refused (a rehearsal never touches a real database)."""
+    path = path.expanduser()
+    if path.is_dir():
+        raise RehearsalError(f"--db {path} is a folder; give a file name such as rehearsal.db")
+    if path.exists():
+        if not _is_rehearsal(path):
+            raise RehearsalError(
+                f"--db {path} holds sessions that are not a rehearsal's; choose another file"
+            )
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab"):
+            pass
+    except OSError as error:
+        raise RehearsalError(f"cannot write --db {path}: {error.strerror or error}") from None
+    return f"sqlite:///{path.resolve()}"
+
+
+def _is_rehearsal(path: Path) -> bool:
+    """Whether a file is empty or a database whose sessions all ran in the rehearsal channel."""
+    if path.stat().st_size == 0:
+        return True
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            rows = connection.execute(
+                "SELECT DISTINCT channel_id FROM listening_session"
+            ).fetchall()
+    except sqlite3.DatabaseError:
+        return False
+    return all(row[0] == CHANNEL for row in rows)
+
+
+class _Server:
+    """uvicorn serving the bot on a free loopback port, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="rehearsal-http", daemon=True)
+
+    def start(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + WAIT
+        while not (self.server.started and self.server.servers):
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RehearsalError("the bot's HTTP server did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/slack/events"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> Any:
+    """Wait (polling every 10 ms) until `condition()` is truthy, and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the rehearsal waited {timeout:g}s for {what}")
+        time.sleep(0.01)
+
+
+class Rehearsal:
+    """One rehearsal: the stand-in, the bot, the people, and the script they follow."""
+
+    def __init__(self, options: RehearsalOptions, sheet: RunSheet, out: TextIO) -> None:
+        self.options = options
+        self.sheet = sheet
+        self.rng = random.Random(options.seed)
+        self.people = cast_of.cast(options.participants, self.rng)
+        self.by_id = {person.user_id: person for person in self.people}
+        self.followed = self.people[0]
+        self.out = out
+        self.clock = ScaledClock(options.speed)
+        self.slack = FakeSlack(rate_limits=RateLimits(scale=options.speed))
+        self.transcript = Transcript(
+            out,
+            channel=CHANNEL,
+            summary_channel=SUMMARY_CHANNEL,
+            facilitator=FACILITATOR,
+            followed=self.followed.user_id,
+            names=self.name_of,
+            recipient=self.slack.recipient,
+        )
+        self.votes = 0
+        self.refused_votes = 0
+
+    def name_of(self, user_id: str) -> str:
+        """How the transcript names someone."""
+        if user_id == FACILITATOR:
+            return FACILITATOR_NAME
+        person = self.by_id.get(user_id)
+        return person.name if person else user_id
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    @contextmanager
+    def running(self, database_url: str) -> Iterator[Services]:
+        """The stand-in and the bot, serving; stopped (what is owed sent first) on the way out."""
+        self.slack.start()
+        self.slack.add_channel(CHANNEL, name="listening-rehearsal")
+        self.slack.add_channel(SUMMARY_CHANNEL, name="tour-summaries")
+        self.slack.add_user(FACILITATOR, real_name=FACILITATOR_NAME)
+        for person in self.people:
+            self.slack.add_user(person.user_id, real_name=person.name)
+        signing_secret = secrets.token_hex(16)
+        settings = isolated_settings(
+            SLACK_BOT_TOKEN="xoxb-rehearsal-" + secrets.token_hex(8),
+            SLACK_SIGNING_SECRET=signing_secret,
+            SLACK_API_URL=self.slack.api_url,
+            DATABASE_URL=database_url,
+            SUMMARY_CHANNEL=SUMMARY_CHANNEL,
+            SLACK_RATE_SCALE=min(self.options.speed, MAX_RATE_SCALE),
+        )
+        database = Database(database_url)
+        upgrade(database.engine)
+        services = create_services(settings, db=database, clock=self.clock)
+        app = create_app(services)
+        services.start_background()
+        server = _Server(create_web_app(app, services))
+        unsubscribe = self.slack.subscribe(self.transcript.see)
+        try:
+            self.sender = SlackSender(server.start(), signing_secret)
+            yield services
+            services.outbox.wait_idle(timeout=WAIT)
+        finally:
+            unsubscribe()
+            server.stop()
+            services.stop_background()
+            database.dispose()
+            self.slack.stop()
+
+    # -- acting as Slack's users -------------------------------------------------------------
+
+    def command(self, command: str, text: str, user: str = FACILITATOR) -> str:
+        """Type a slash command; returns the text of its ephemeral answer."""
+        body = payloads.slash_command(
+            command,
+            text,
+            user_id=user,
+            channel_id=CHANNEL,
+            response_url=self.slack.response_url(uuid.uuid4().hex, channel=CHANNEL, user=user),
+        )
+        answer = self.sender.command(body)
+        if answer.status_code != 200:
+            raise RuntimeError(f"{command} {text} was answered {answer.status_code}")
+        if not answer.text:
+            return ""
+        data = answer.json()
+        return "\n".join(cast_of_lines(data, self.name_of))
+
+    def click(self, user: str, message: dict[str, Any], button: dict[str, Any], block: str) -> int:
+        """Click a button of a channel message; the HTTP status."""
+        body = payloads.block_action(
+            user_id=user,
+            channel_id=CHANNEL,
+            action_id=button["action_id"],
+            block_id=block,
+            value=button.get("value"),
+            message_ts=message["ts"],
+            response_url=self.slack.response_url(
+                uuid.uuid4().hex, channel=CHANNEL, message_ts=message["ts"], user=user
+            ),
+        )
+        return int(self.sender.action(body).status_code)
+
+    def opened_form(self, trigger_id: str) -> dict[str, Any]:
+        """The form the bot opened for a click or a command with this trigger_id."""
+        call = self.slack.wait_for(
+            "views.open",
+            timeout=WAIT,
+            predicate=lambda c: c.args.get("trigger_id") == trigger_id,
+        )[-1]
+        return dict(call.args["view"])
+
+    # -- the script --------------------------------------------------------------------------
+
+    def run(self, services: Services) -> int:
+        """Start the session, check everyone in, follow the run sheet, end; the session id."""
+        started = time.monotonic()
+        self.transcript.heading(
+            f"{FACILITATOR_NAME} starts the session with run sheet `{self.sheet.name}`"
+        )
+        answer = self.command(
+            "/session",
+            f'start "Rehearsal: {self.sheet.title or self.sheet.name}" '
+            f"--runsheet {self.sheet.name}",
+        )
+        if answer:
+            raise RuntimeError(f"the session did not start: {answer}")
+        session = wait_until(lambda: services.sessions.active_session(CHANNEL), "the session")
+        assert session.id is not None
+        message = wait_until(lambda: self._message_with(DETAILS_ACTION), "the session message")
+        self.check_everyone_in(message)
+        self.progress(services, "everyone has checked in", started)
+        for position, step in enumerate(self.sheet.steps):
+            self.transcript.heading(
+                f"Step {position + 1} of {len(self.sheet.steps)}: "
+                f"{step.summary()} — {FACILITATOR_NAME} types /next"
+            )
+            self.run_step(services, session.id, position, step)
+            self.progress(services, f"step {position + 1} done", started)
+        self.transcript.heading("The facilitator ends the session: /session end")
+        self.command("/session", "end")
+        wait_until(
+            lambda: (services.sessions.get(session.id) or session).summary_posted_at,
+            "the final summary",
+        )
+        return session.id
+
+    def check_everyone_in(self, message: dict[str, Any]) -> None:
+        """Everyone opens the check-in form from the session message and submits it."""
+        block, button = _button(message, DETAILS_ACTION)
+        self.transcript.heading(f"{len(self.people)} people check in (Change details → form)")
+
+        def check_in(person: Person) -> None:
+            body = payloads.block_action(
+                user_id=person.user_id,
+                channel_id=CHANNEL,
+                action_id=button["action_id"],
+                block_id=block,
+                value=button.get("value"),
+                message_ts=message["ts"],
+                response_url=self.slack.response_url(
+                    uuid.uuid4().hex, channel=CHANNEL, user=person.user_id
+                ),
+            )
+            self.sender.action(body)
+            view = self.opened_form(body["trigger_id"])
+            if person is self.followed:
+                self.transcript.show_form(person.user_id, view)
+            values = {
+                "role": {"role": payloads.static_select_value(person.role, external=True)},
+                "place": {"place": payloads.plain_text_value(person.place)},
+                "group": {"group": payloads.plain_text_value(person.group)},
+                "consent": {
+                    "consent": payloads.checkboxes_value(
+                        [(CONSENT_YES, "Quote me")] if person.consent else []
+                    )
+                },
+            }
+            submission = payloads.view_submission(
+                user_id=person.user_id,
+                view={**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"},
+                values=values,
+                private_metadata=view.get("private_metadata"),
+                callback_id=view.get("callback_id"),
+            )
+            self.sender.submit_view(submission)
+
+        self._each(self.people, check_in)
+
+    def run_step(self, services: Services, session_id: int, position: int, step: Step) -> None:
+        """`/next`, then what people do in that step, until it is over."""
+        answer = self.command("/next", "")
+        if answer:
+            self.transcript.line(f"  (only {FACILITATOR_NAME} sees) {answer}")
+        agenda = services.agenda.view_of(session_id)
+        done = agenda.done.get(position) if agenda else None
+        if done is None:
+            raise RuntimeError(f"step {position + 1} did not run: {answer}")
+        if isinstance(step, TalkStep):
+            self._let_time_pass(step.duration or timedelta(minutes=1))
+        elif isinstance(step, PollStep) and done.poll_id is not None:
+            self.vote(services, done.poll_id)
+        elif isinstance(step, BreakoutStep) and done.round_id is not None:
+            self.sit_in_rooms(services, done.round_id, step.prompt)
+        elif isinstance(step, NoteStep):
+            pass  # a note is for the facilitators: /next showed it to them
+        services.outbox.wait_idle(timeout=WAIT)
+
+    def vote(self, services: Services, poll_id: int) -> None:
+        """Everyone (nearly) clicks their choice; then the poll closes at its deadline."""
+        with services.db.read() as db:
+            poll = poll_store.get_poll(db, poll_id=poll_id)
+        assert poll is not None
+        message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
+        buttons = [
+            (block, button)
+            for block, button in _buttons(message)
+            if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
+        ]
+        voters = [p for p in self.people if cast_of.will_vote(self.rng)]
+        picks = {
+            p.user_id: cast_of.choose(p, len(buttons), self.rng, multi=poll.multi) for p in voters
+        }
+        lock = threading.Lock()
+
+        def vote(person: Person) -> None:
+            for index in picks[person.user_id]:
+                block, button = buttons[index]
+                status = self.click(person.user_id, message, button, block)
+                with lock:
+                    if status == 200:
+                        self.votes += 1
+                    else:
+                        self.refused_votes += 1
+
+        if buttons:
+            self._each(voters, vote)
+        self._until_done(services, lambda: _closed(services, poll_id), "the poll to close")
+
+    def sit_in_rooms(self, services: Services, round_id: int, prompt: str) -> None:
+        """People talk in their rooms; one per room sends the report-back with quotes."""
+        with services.db.read() as db:
+            rooms = room_store.rooms_of(db, round_id=round_id)
+            members = {
+                room.id: [m.user_id for m in room_store.members_of(db, room_id=room.id or 0)]
+                for room in rooms
+            }
+        reporters = [
+            (room, self.by_id[ids[0]])
+            for room in rooms
+            for ids in [[u for u in members.get(room.id, []) if u in self.by_id]]
+            if ids
+        ]
+        breakout = _round(services, round_id)
+        talk_until = breakout.started_at + (breakout.ends_at - breakout.started_at) * 0.6
+        self._let_time_pass_until(talk_until)
+
+        def report(item: tuple[Any, Person]) -> None:
+            room, person = item
+            body = payloads.slash_command(
+                "/report",
+                "",
+                user_id=person.user_id,
+                channel_id=CHANNEL,
+                response_url=self.slack.response_url(
+                    uuid.uuid4().hex, channel=CHANNEL, user=person.user_id
+                ),
+            )
+            self.sender.command(body)
+            view = self.opened_form(body["trigger_id"])
+            if person is self.followed:
+                self.transcript.show_form(person.user_id, view)
+            summary, quotes = cast_of.report_back(self.rng, prompt)
+            values: dict[str, Any] = {
+                FIELD_SUMMARY: {INPUT_ACTION: payloads.plain_text_value(summary)},
+                FIELD_KEY_POINTS: {INPUT_ACTION: payloads.plain_text_value(None)},
+                FIELD_NEW_THEMES: {INPUT_ACTION: payloads.plain_text_value("Local presence")},
+            }
+            for index, quote in enumerate(quotes, start=1):
+                speaker = self.rng.choice(
+                    [self.by_id[u] for u in members[room.id] if u in self.by_id]
+                )
+                values[quote_field("text", index)] = {
+                    INPUT_ACTION: payloads.plain_text_value(quote)
+                }
+                values[quote_field("role", index)] = {
+                    INPUT_ACTION: payloads.plain_text_value(speaker.role)
+                }
+                values[quote_field("place", index)] = {
+                    INPUT_ACTION: payloads.plain_text_value(speaker.place)
+                }
+                values[quote_field("consent", index)] = {
+                    INPUT_ACTION: payloads.checkboxes_value(
+                        [(QUOTE_CONSENT, "Agreed")] if speaker.consent else []
+                    )
+                }
+            submission = payloads.view_submission(
+                user_id=person.user_id,
+                view={**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"},
+                values=values,
+                private_metadata=view.get("private_metadata"),
+                callback_id=view.get("callback_id"),
+            )
+            self.sender.submit_view(submission)
+
+        self._each(reporters, report)
+        self._until_done(services, lambda: _round(services, round_id).ended_at, "the round to end")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _each(self, items: list[Any], act: Callable[[Any], None]) -> None:
+        """Let people act at once, as they do (SENDERS at a time)."""
+        with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="rehearsal-person") as pool:
+            for finished in [pool.submit(act, item) for item in items]:
+                finished.result()
+
+    def _let_time_pass(self, span: timedelta) -> None:
+        self._let_time_pass_until(self.clock.now() + span)
+
+    def _let_time_pass_until(self, moment: Any) -> None:
+        seconds = (moment - self.clock.now()).total_seconds() / self.clock.speed
+        if seconds > 0:
+            time.sleep(seconds)  # the simulated people waiting; the bot's deadlines are its own
+
+    def _until_done(self, services: Services, done: Callable[[], object], what: str) -> None:
+        wait_until(done, what)
+        services.outbox.wait_idle(timeout=WAIT)
+
+    def _message_with(self, action_id: str) -> dict[str, Any] | None:
+        for message in reversed(self.slack.messages(CHANNEL)):
+            if any(b.get("action_id") == action_id for _, b in _buttons(message)):
+                return message
+        return None
+
+    def _poll_message(self, services: Services, poll_id: int) -> dict[str, Any] | None:
+        with services.db.read() as db:
+            poll = poll_store.get_poll(db, poll_id=poll_id)
+        if poll is None or not poll.message_ts:
+            return None
+        for message in self.slack.messages(CHANNEL):
+            if message.get("ts") == poll.message_ts:
+                return message
+        return None
+
+    def progress(self, services: Services, what: str, started: float) -> None:
+        """One progress line: session time, real time, check-ins and votes so far."""
+        elapsed = time.monotonic() - started
+        private = sum(self.transcript.private_counts.values())
+        self.transcript.line(
+            f"  ⏱ {what} · session clock {self.clock.now():%H:%M:%S} · {elapsed:.1f}s real · "
+            f"{self.votes} votes · {private} private replies to others"
+        )
+
+
+def cast_of_lines(data: dict[str, Any], names: Callable[[str], str]) -> list[str]:
+    """An ephemeral command answer as text."""
+    from bot.rehearsal.render import render_message
+
+    return render_message(data, names=names)
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(block_id, button) for every button of a message's actions blocks."""
+    found = []
+    for block in message.get("blocks") or []:
+        if block.get("type") == "actions":
+            for element in block.get("elements") or []:
+                if element.get("type") == "button":
+                    found.append((str(block.get("block_id") or ""), element))
+    return found
+
+
+def _button(message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
+    for block, button in _buttons(message):
+        if button.get("action_id") == action_id:
+            return block, button
+    raise RuntimeError(f"no {action_id} button in the message")
+
+
+def _closed(services: Services, poll_id: int) -> bool:
+    with services.db.read() as db:
+        poll = poll_store.get_poll(db, poll_id=poll_id)
+    return poll is not None and poll.closed_at is not None
+
+
+def _round(services: Services, round_id: int) -> Any:
+    with services.db.read() as db:
+        found = room_store.get_round(db, round_id=round_id)
+    assert found is not None
+    return found
+
+
+def load_sheet(path: Path) -> RunSheet:
+    """The run sheet to rehearse, or one line per problem."""
+    sheet = read_runsheet_file(path)
+    if isinstance(sheet, SheetProblems):
+        raise RehearsalError("\n".join(f"{path}: {line}" for line in sheet.lines))
+    return sheet
+
+
+def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
+    """Run a whole session offline and leave its database and tour report behind."""
+    from bot.report.tour import write_report
+    from storage.report import SessionFilter
+
+    check_options(options)
+    sheet = load_sheet(options.runsheet)
+    database_url = prepare_database(options.db)
+    rehearsal = Rehearsal(options, sheet, out)
+    began = time.monotonic()
+    with rehearsal.running(database_url) as services:
+        RunSheetLibrary(services.db, rehearsal.clock).add(
+            sheet, options.runsheet.read_text(encoding="utf-8")
+        )
+        session_id = rehearsal.run(services)
+    report_path = options.db.with_suffix(".html")
+    database = Database(database_url)
+    try:
+        write_report(
+            database,
+            SessionFilter(session_ids=(session_id,)),
+            report_path,
+            now=rehearsal.clock.now(),
+        )
+    finally:
+        database.dispose()
+    return RehearsalResult(
+        db=options.db,
+        report=report_path,
+        session_id=session_id,
+        transcript=rehearsal.transcript,
+        seconds=time.monotonic() - began,
+        counts={"votes": rehearsal.votes, "refused_votes": rehearsal.refused_votes},
+    )
