@@ -1,0 +1,1 @@
+"""The offline rehearsal of a whole session (`listening-bot rehearse`)."""
