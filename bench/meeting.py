@@ -4,8 +4,8 @@ Run from the repository root (in real time: about six and a half minutes, 300 or
 
     .venv/bin/python bench/meeting.py [--people 300] [--seed 7] [--round 2m]
 
-A real `listening-bot serve` process (SQLite, SLACK_RATE_SCALE=1) talks to the fake Slack Web API
-of tests/harness, run here with Slack's documented limits at their real pace
+A real `listening-bot serve` process (SQLite, SLACK_RATE_SCALE=1) talks to the Slack stand-in
+(bot/standin's FakeSlack), run here with Slack's documented limits at their real pace
 (`RateLimits(scale=1.0)`: Tier 3 50 a minute, Tier 4 100 a minute, chat.postMessage 1 a second
 per channel), which answers 429 + Retry-After past them. This process sends the bot signed
 requests as Slack would, every click with a response_url of its own tied to the person.
@@ -51,7 +51,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
+sys.path.insert(0, str(ROOT))  # the checkout's packages (bot.standin, ...), not an installed copy
 
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY  # noqa: E402
 from bot.slack.budgets import (  # noqa: E402
@@ -62,14 +62,17 @@ from bot.slack.budgets import (  # noqa: E402
     POST_MESSAGE_PER_SECOND,
     TIER_PER_MINUTE,
 )
+from bot.standin import (  # noqa: E402
+    Call,
+    FakeSlack,
+    RateLimits,
+    payloads,
+    sign,
+)
 from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
 from bot.views.reports import INPUT_ACTION, REPORT_CALLBACK  # noqa: E402
 from bot.views.rooms import REPORT_ACTION  # noqa: E402
 from bot.views.sessions import CHECK_IN_BLOCK_PREFIX, OTHER, ROLE_PICK_ACTION  # noqa: E402
-from tests.harness import slack_requests as payloads  # noqa: E402
-from tests.harness.fake_slack import Call, FakeSlack  # noqa: E402
-from tests.harness.slack_limits import RateLimits  # noqa: E402
-from tests.harness.slack_requests import sign  # noqa: E402
 
 SIGNING_SECRET = "bench-meeting-signing-secret"
 BOT_TOKEN = "xoxb-bench-meeting-token"

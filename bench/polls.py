@@ -46,14 +46,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the harness lives in tests/, importable from the root
+sys.path.insert(0, str(ROOT))  # the checkout's packages (bot.standin, ...), not an installed copy
 
 from bot.polls import LIVE_UPDATE_INTERVAL, LIVE_UPDATE_SPACING  # noqa: E402
 from bot.slack.kinds import REPLACED  # noqa: E402
+from bot.standin import (  # noqa: E402
+    UNLIMITED,
+    Call,
+    FakeSlack,
+    payloads,
+    sign,
+)
 from bot.views.polls import VOTE_ACTION_PREFIX  # noqa: E402
-from tests.harness import slack_requests as payloads  # noqa: E402
-from tests.harness.fake_slack import UNLIMITED, Call, FakeSlack  # noqa: E402
-from tests.harness.slack_requests import sign  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-0000-token"

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bot.charts import bar_chart_png
 from bot.polls import AlreadyVoted, PollClosed, PollState, VoteRecorded
+from bot.standin import validate_blocks, validate_view
 from bot.views.common import as_dicts
 from bot.views.poll_forms import render_ballot_form, render_poll_form
 from bot.views.polls import (
@@ -31,7 +32,6 @@ from bot.views.polls import (
 )
 from storage.polls import Poll, Tally
 from tests.e2e.conftest import mrkdwn as _mrkdwn
-from tests.harness.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)
 

@@ -15,12 +15,13 @@ from slack_sdk.http_retry.builtin_interval_calculators import (
 
 from bot.config import load_settings
 from bot.slack.client import PooledWebClient, create_web_client
-from tests.harness.fake_slack import FakeSlack
+from bot.standin import FakeSlack
+from tests.harness.slack_limits import RATE_LIMITS
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as slack:
+    with FakeSlack(rate_limits=RATE_LIMITS) as slack:
         yield slack
 
 

@@ -18,11 +18,9 @@ from bot.clock import FixedClock
 from bot.config import Settings, load_settings
 from bot.server import create_web_app
 from bot.services import Services
+from bot.standin import FakeSlack, SlackSender, payloads
 from storage.migrate import upgrade
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.slack_limits import RATE_SCALE
-from tests.harness.slack_requests import SlackSender
+from tests.harness.slack_limits import RATE_LIMITS, RATE_SCALE
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
@@ -188,7 +186,7 @@ def bot_settings(slack: FakeSlack, database_url: str, **overrides: Any) -> Setti
 def fake_slack() -> Iterator[FakeSlack]:
     """A fake Slack Web API enforcing Slack's rate limits (scaled); a Block Kit violation, or a
     429 of the fake's own (the bot went past a limit it should plan within), fails the test."""
-    with FakeSlack() as slack:
+    with FakeSlack(rate_limits=RATE_LIMITS) as slack:
         yield slack
         slack.assert_no_violations()
         assert slack.rate_limited() == 0, "the bot was answered 429: it went past Slack's limits"

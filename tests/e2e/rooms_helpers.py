@@ -10,6 +10,7 @@ from sqlmodel import select
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_ROOM, FIELD_SUMMARY, quote_field
 from bot.services import Services
 from bot.sessions import CheckInAnswers
+from bot.standin import payloads
 from bot.views.reports import CONSENT_YES, INPUT_ACTION, REPORT_CALLBACK
 from bot.views.rooms import REPORT_ACTION
 from bot.views.sessions import CHECK_IN_CALLBACK
@@ -18,7 +19,6 @@ from storage import outbox as outbox_store
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
 from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text
-from tests.harness import slack_requests as payloads
 from tests.harness.waiting import eventually
 
 GROUPS = ["Unison", "GMB", "CLP"]

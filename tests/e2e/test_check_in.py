@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.standin import payloads
 from bot.views.sessions import (
     CHECK_IN_CALLBACK,
     CONSENT_TOGGLE_ACTION,
@@ -19,7 +20,6 @@ from bot.views.sessions import (
 from storage.models import Participant
 from tests.e2e.conftest import CHANNEL, PARTICIPANT, RunningBot, all_text
 from tests.e2e.rooms_helpers import check_in, members, people, start_round, start_session
-from tests.harness import slack_requests as payloads
 from tests.harness.waiting import eventually
 
 

@@ -14,12 +14,10 @@ import requests
 import yaml
 from sqlalchemy import create_engine, inspect
 
+from bot.standin import FakeSlack, SlackSender, payloads
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.fake_socket_mode import FakeSocketMode
-from tests.harness.slack_limits import RATE_SCALE
-from tests.harness.slack_requests import SlackSender
+from tests.harness.slack_limits import RATE_LIMITS, RATE_SCALE
 from tests.harness.waiting import eventually
 
 APP_TOKEN = "xapp-1-A0001-1234-abcdef"
@@ -142,7 +140,7 @@ def test_env_file_is_used(tmp_path: Path) -> None:
 
 
 def test_a_rejected_bot_token_is_explained(tmp_path: Path) -> None:
-    with FakeSlack(valid_tokens={"xoxb-the-right-one"}) as slack:
+    with FakeSlack(valid_tokens={"xoxb-the-right-one"}, rate_limits=RATE_LIMITS) as slack:
         result = _cli(
             "run",
             env={

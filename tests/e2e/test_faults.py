@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.polls.effects import POLL_VOTED
+from bot.standin import FakeSlack
 from tests.e2e.test_polls_restart import Served, _click, _poll_message
-from tests.harness.fake_slack import FakeSlack
 from tests.harness.waiting import eventually
 
 VOTERS = [f"U0CROWD{n:03d}" for n in range(100)]

@@ -25,6 +25,7 @@ from bot.polls import (
     close_job_id,
 )
 from bot.slack.kinds import Pace
+from bot.standin import Call, payloads
 from bot.views.poll_forms import (
     BALLOT_BLOCK,
     BALLOT_CALLBACK,
@@ -59,8 +60,6 @@ from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot
 from tests.e2e.conftest import ack_text as _ack_text
 from tests.e2e.conftest import all_text as _all_text
 from tests.e2e.conftest import mrkdwn as _mrkdwn
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import Call
 from tests.harness.waiting import eventually
 from tests.storage.history import sqlite_commits
 

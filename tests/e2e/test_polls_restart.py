@@ -16,15 +16,13 @@ from sqlmodel import col
 from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
 from bot.services import Services
+from bot.standin import Call, FakeSlack, SlackSender, payloads
 from bot.views.polls import VOTE_ACTION_PREFIX
 from storage.migrate import upgrade
 from storage.models import ListeningSession
 from storage.polls import Poll, PollOption, PollVote, PollVoter
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR, SIGNING_SECRET, bot_settings
 from tests.e2e.test_cli import BotProcess, _free_port
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import Call, FakeSlack
-from tests.harness.slack_requests import SlackSender
 from tests.harness.waiting import eventually
 
 VOTERS = [f"U0VOTER{n:02d}" for n in range(30)]

@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
+from bot.standin import FakeSlack, RateLimits
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_polls import _click_body, _launch, _votes
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.slack_limits import RateLimits
 
 VOTERS = [f"U0REAL{n:03d}" for n in range(60)]
 

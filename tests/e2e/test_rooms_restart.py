@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from bot.bootstrap import create_app, create_services
 from bot.rooms import REMINDER_AFTER, end_job_id, warn_job_id
 from bot.rooms.effects import ROOM_END, ROOM_WARNING
+from bot.standin import Call, FakeSlack, SlackSender, payloads
 from bot.views.rooms import REPORT_ACTION
 from bot.views.sessions import CHECK_IN_CALLBACK
 from storage.rooms import BreakoutRound
@@ -35,9 +36,6 @@ from tests.e2e.rooms_helpers import (
     thread_texts,
 )
 from tests.e2e.test_cli import BotProcess, _free_port
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import Call, FakeSlack
-from tests.harness.slack_requests import SlackSender
 from tests.harness.waiting import eventually
 
 PEOPLE = [f"U0P{n:02d}" for n in range(1, 5)]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.standin import Call, payloads
 from bot.views.sessions import CHECK_IN_ACTION, CHECK_IN_CALLBACK, CONSENT_YES
 from storage import outbox
 from storage.models import Delivery, ListeningSession, Participant
@@ -21,8 +22,6 @@ from tests.e2e.conftest import (
     all_text,
     mrkdwn,
 )
-from tests.harness import slack_requests as payloads
-from tests.harness.fake_slack import Call
 from tests.harness.waiting import eventually
 
 START = '/session start "Durham listening session" --area Durham --group CLP'

@@ -11,12 +11,12 @@ from sqlalchemy import text
 
 from bot.bootstrap import create_services
 from bot.clock import FixedClock
+from bot.standin import Call, FakeSlack
 from storage import outbox
 from storage.db import create_db_engine
 from storage.migrate import upgrade
 from storage.rooms import NewQuote
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, RunningBot, bot_settings
-from tests.harness.fake_slack import Call, FakeSlack
 from tests.harness.tour_data import add_closed_poll, add_report_backs
 from tests.harness.waiting import eventually
 

@@ -10,10 +10,11 @@ import pytest
 from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
 from bot.services import Services
+from bot.standin import FakeSlack
 from storage.migrate import upgrade
 from tests.e2e.conftest import SIGNING_SECRET, bot_settings
 from tests.harness.dispatch import Dispatcher
-from tests.harness.fake_slack import FakeSlack
+from tests.harness.slack_limits import RATE_LIMITS
 
 
 @dataclass
@@ -28,7 +29,7 @@ class InProcess:
 
 @pytest.fixture
 def in_process(sqlite_url: str, clock: FixedClock) -> Iterator[InProcess]:
-    with FakeSlack() as slack:
+    with FakeSlack(rate_limits=RATE_LIMITS) as slack:
         services = create_services(bot_settings(slack, sqlite_url), clock=clock)
         upgrade(services.db.engine)
         app = create_app(services)

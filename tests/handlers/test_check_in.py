@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.slack.kinds import REPLACED
+from bot.standin import Call, payloads
 from bot.views.sessions import (
     CONSENT_TOGGLE_ACTION,
     DETAILS_ACTION,
@@ -22,9 +23,7 @@ from storage import outbox
 from storage.models import Participant
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, all_text
 from tests.handlers.conftest import InProcess
-from tests.harness import slack_requests as payloads
 from tests.harness.dispatch import answer
-from tests.harness.fake_slack import Call
 
 
 def _start(app: InProcess, text: str = 'start "Durham" --area Durham') -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.standin import payloads
 from bot.views.sessions import CHECK_IN_ACTION
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, all_text
 from tests.handlers.conftest import InProcess
-from tests.harness import slack_requests as payloads
 from tests.harness.dispatch import answer
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
-from tests.harness.slack_requests import sign
+from bot.standin import sign
 
 FORM = "application/x-www-form-urlencoded"
 

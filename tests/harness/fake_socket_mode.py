@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-from tests.harness.fake_slack import APP_ID, validate_blocks, validate_view
+from bot.standin import APP_ID, validate_blocks, validate_view
 
 ACK_DEADLINE_SECONDS = 3.0
 

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from tests.harness.fake_slack import FakeSlack
+from bot.standin import FakeSlack
 from tests.harness.fake_socket_mode import FakeSocketMode
+from tests.harness.slack_limits import RATE_LIMITS
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-1-A0001-1-fake"
@@ -18,7 +19,7 @@ SIGNING_SECRET = "fake-signing-secret"
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     """A running FakeSlack; the test fails afterwards if any Block Kit violation was seen."""
-    with FakeSlack() as fake:
+    with FakeSlack(rate_limits=RATE_LIMITS) as fake:
         yield fake
         fake.assert_no_violations()
 

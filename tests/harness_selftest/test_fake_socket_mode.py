@@ -12,18 +12,17 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.fake_socket_mode import FakeSocketMode, close_socket_mode_client
-from tests.harness.fixtures import APP_TOKEN, BOT_TOKEN
-from tests.harness.slack_requests import (
+from bot.standin import FakeSlack
+from bot.standin.events import event_callback, message_event
+from bot.standin.payloads import (
     block_action,
-    event_callback,
-    message_event,
     plain_text_value,
     slash_command,
     state_values,
     view_submission,
 )
+from tests.harness.fake_socket_mode import FakeSocketMode, close_socket_mode_client
+from tests.harness.fixtures import APP_TOKEN, BOT_TOKEN
 
 MODAL = {
     "type": "modal",

@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 
 from bot.slack.kinds import Progress, SendLater
 from bot.slack.private import STEP_URL_GONE, answer_now, answer_privately
+from bot.standin import FakeSlack
+from bot.standin.payloads import default_response_url
 from storage.db import Database
 from storage.outbox import Pending
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.slack_requests import default_response_url
+from tests.harness.slack_limits import RATE_LIMITS
 from tests.harness.waiting import eventually
 
 CHANNEL, USER = "C0PRIVATE", "U0PRIVATE"
@@ -22,7 +23,7 @@ CHANNEL, USER = "C0PRIVATE", "U0PRIVATE"
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
+    with FakeSlack(rate_limits=RATE_LIMITS) as fake:
         fake.add_channel(CHANNEL, members=[USER])
         yield fake
 

@@ -16,23 +16,20 @@ from slack_bolt import Ack, App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from tests.harness.fake_slack import FakeSlack
-from tests.harness.fixtures import BOT_TOKEN, SIGNING_SECRET
-from tests.harness.slack_requests import (
-    SlackSender,
-    app_mention_event,
+from bot.standin import FakeSlack, SlackSender
+from bot.standin.events import app_mention_event, event_callback, url_verification
+from bot.standin.payloads import (
     block_action,
     block_suggestion,
     checkboxes_value,
-    event_callback,
     option,
     plain_text_value,
     slash_command,
     state_values,
     static_select_value,
-    url_verification,
     view_submission,
 )
+from tests.harness.fixtures import BOT_TOKEN, SIGNING_SECRET
 
 
 class _Captured:

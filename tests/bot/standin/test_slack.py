@@ -17,8 +17,9 @@ from slack_sdk.http_retry import builtin_handlers
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.harness.fake_slack import BOT_USER_ID, FakeSlack, validate_blocks, validate_view
+from bot.standin import BOT_USER_ID, FakeSlack, validate_blocks, validate_view
 from tests.harness.fixtures import APP_TOKEN, BOT_TOKEN
+from tests.harness.slack_limits import RATE_LIMITS
 
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
@@ -145,7 +146,7 @@ def test_invalid_auth_raises(fake_slack: FakeSlack) -> None:
             channel="C1", text="x"
         )
     assert info.value.response["error"] == "not_allowed_token_type"
-    restricted = FakeSlack(valid_tokens=["xoxb-only-this"])
+    restricted = FakeSlack(valid_tokens=["xoxb-only-this"], rate_limits=RATE_LIMITS)
     with restricted:
         with pytest.raises(SlackApiError):
             WebClient(token=BOT_TOKEN, base_url=restricted.api_url).auth_test()
@@ -155,7 +156,7 @@ def test_invalid_auth_raises(fake_slack: FakeSlack) -> None:
 
 def test_block_kit_violations_are_reported() -> None:
     """Too many blocks and a too-long button label are rejected and recorded."""
-    with FakeSlack() as fake:
+    with FakeSlack(rate_limits=RATE_LIMITS) as fake:
         client = WebClient(token=BOT_TOKEN, base_url=fake.api_url)
         with pytest.raises(SlackApiError) as info:
             client.chat_postMessage(channel="C1", text="x", blocks=[SECTION] * 51)
@@ -373,7 +374,7 @@ def _call_over(connection: http.client.HTTPConnection, method: str, **args: Any)
 
 def test_connections_stay_open_between_calls_and_close_when_stopped() -> None:
     """Like Slack, one HTTP/1.1 connection carries many calls; stopping drops it."""
-    with FakeSlack() as fake:
+    with FakeSlack(rate_limits=RATE_LIMITS) as fake:
         connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
         for number in range(3):
             assert _call_over(connection, "chat.postMessage", channel="C1", text=f"hi {number}")[
@@ -405,7 +406,7 @@ def test_a_held_answer_takes_effect_at_once_and_comes_back_when_released(
 
 def test_stopping_lets_held_answers_go() -> None:
     """A held call must not hang past stop(), whether its answer or the hang-up comes first."""
-    with FakeSlack() as fake:
+    with FakeSlack(rate_limits=RATE_LIMITS) as fake:
         client = WebClient(token=BOT_TOKEN, base_url=fake.api_url, timeout=20)
         held = fake.hold_next("chat.postMessage")  # never released by the test
         waiting = fake.hold_next("chat.postMessage")  # for a call that never comes

@@ -10,20 +10,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from tests.harness import fake_slack as fake_slack_module
-from tests.harness import slack_limits
-from tests.harness.fake_slack import FakeSlack, TokenBucket, retry_after_seconds
-from tests.harness.fixtures import BOT_TOKEN
-from tests.harness.slack_limits import (
+from bot.standin import (
     METHOD_TIER,
     POST_MESSAGE_PER_CHANNEL,
     RESPONSE_URL_USES,
     RESPONSE_URL_WINDOW,
     TIERS,
     UNLIMITED,
+    FakeSlack,
     RateLimits,
-    read_rate_scale,
+    TokenBucket,
+    retry_after_seconds,
 )
+from tests.harness.fixtures import BOT_TOKEN
 
 
 class FakeClock:
@@ -229,11 +228,11 @@ def test_unlimited_is_really_unlimited() -> None:
         assert not any(c.status == 429 for c in fake.calls)
 
 
-def test_default_can_be_switched_to_limited(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Flipping DEFAULT_RATE_LIMITS makes FakeSlack() limited; UNLIMITED still opts out."""
-    monkeypatch.setattr(fake_slack_module, "DEFAULT_RATE_LIMITS", True)
+def test_the_default_is_slacks_own_pace() -> None:
+    """FakeSlack() enforces Slack's limits at scale 1.0 (a rehearsal's pace); UNLIMITED opts out."""
+    assert RateLimits().scale == 1.0
     assert FakeSlack().rate_limits.enabled
-    assert FakeSlack().rate_limits.scale == slack_limits.RATE_SCALE
+    assert FakeSlack().rate_limits.scale == 1.0
     assert not FakeSlack(rate_limits=UNLIMITED).rate_limits.enabled
 
 
@@ -265,14 +264,3 @@ def test_every_served_method_has_a_documented_tier() -> None:
     for tier in TIERS.values():
         assert tier.per_minute > 0
         assert tier.burst >= 1
-
-
-def test_rate_scale_comes_from_the_environment() -> None:
-    """LISTENING_BOT_TEST_RATE_SCALE overrides the x20 default; junk is refused."""
-    env = slack_limits.SCALE_ENV
-    assert read_rate_scale({}) == 20.0
-    assert read_rate_scale({env: "1"}) == 1.0
-    assert read_rate_scale({env: " 2.5 "}) == 2.5
-    for junk in ("fast", "0", "-3", "inf", "nan"):
-        with pytest.raises(ValueError, match=env):
-            read_rate_scale({env: junk})

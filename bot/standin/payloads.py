@@ -1,20 +1,17 @@
-"""Payloads shaped exactly as Slack sends them, and a signed HTTP sender for Bolt apps."""
+"""Payloads shaped exactly as Slack sends them to an app: slash commands, actions, views.
+
+A rehearsal's simulated people and the tests build their requests here; sender.py signs and
+posts them (events.py has the Events API envelopes).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
-import json
-import time
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
-from urllib.parse import urlencode
+from typing import Any
 
-import requests
-
-from tests.harness.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from bot.standin.workspace import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 VERIFICATION_TOKEN = "fake-verification-token"
 DEFAULT_CHANNEL_ID = "C0001"
@@ -421,173 +418,3 @@ def block_suggestion(
         payload["channel"] = {"id": channel_id, "name": DEFAULT_CHANNEL_NAME}
         payload["message"] = {"type": "message", "ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID}
     return payload
-
-
-def event_callback(
-    event: Mapping[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID
-) -> dict[str, Any]:
-    """An Events API event_callback envelope around event."""
-    return {
-        "token": VERIFICATION_TOKEN,
-        "team_id": team_id,
-        "context_team_id": team_id,
-        "context_enterprise_id": None,
-        "api_app_id": APP_ID,
-        "event": dict(event),
-        "type": "event_callback",
-        "event_id": event_id or new_event_id(),
-        "event_time": int(time.time()),
-        "authorizations": [
-            {
-                "enterprise_id": None,
-                "team_id": team_id,
-                "user_id": BOT_USER_ID,
-                "is_bot": True,
-                "is_enterprise_install": False,
-            }
-        ],
-        "is_ext_shared_channel": False,
-        "event_context": f"4-{uuid.uuid4().hex}",
-    }
-
-
-def message_event(
-    text: str,
-    *,
-    user: str,
-    channel: str = DEFAULT_CHANNEL_ID,
-    ts: str | None = None,
-    thread_ts: str | None = None,
-    channel_type: str = "channel",
-) -> dict[str, Any]:
-    """A message event (human user)."""
-    ts = ts or new_ts()
-    event: dict[str, Any] = {
-        "client_msg_id": str(uuid.uuid4()),
-        "type": "message",
-        "text": text,
-        "user": user,
-        "ts": ts,
-        "team": TEAM_ID,
-        "channel": channel,
-        "event_ts": ts,
-        "channel_type": channel_type,
-    }
-    if thread_ts:
-        event["thread_ts"] = thread_ts
-    return event
-
-
-def app_mention_event(
-    text: str, *, user: str, channel: str = DEFAULT_CHANNEL_ID, ts: str | None = None
-) -> dict[str, Any]:
-    """An app_mention event; text should contain <@UBOT>."""
-    ts = ts or new_ts()
-    return {
-        "client_msg_id": str(uuid.uuid4()),
-        "type": "app_mention",
-        "text": text,
-        "user": user,
-        "ts": ts,
-        "team": TEAM_ID,
-        "channel": channel,
-        "event_ts": ts,
-    }
-
-
-def url_verification(challenge: str = "fake-challenge") -> dict[str, Any]:
-    """The url_verification handshake body."""
-    return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
-
-
-# ---------------------------------------------------------------------------
-# signed HTTP sender
-
-SignatureMode = Literal["valid", "missing", "wrong"]
-
-
-def sign(signing_secret: str, body: str, timestamp: int | str) -> str:
-    """Slack's v0 signature: v0=hex(HMAC-SHA256(secret, "v0:{ts}:{body}"))."""
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
-
-
-class SlackSender:
-    """Posts Slack-signed requests to a Bolt HTTP endpoint (base_url + /slack/events)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        signing_secret: str,
-        *,
-        path: str = "/slack/events",
-        timeout: float = 10.0,
-        session: requests.Session | None = None,
-    ) -> None:
-        """Configure the target app and the signing secret it verifies with."""
-        self.url = base_url.rstrip("/") + path
-        self.signing_secret = signing_secret
-        self.timeout = timeout
-        self.session = session or requests.Session()
-
-    def command(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send a slash command (form-encoded fields)."""
-        return self.post(urlencode(dict(payload)), "application/x-www-form-urlencoded", **options)
-
-    def interactive(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send any interactive payload as form field payload=<json>."""
-        body = urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
-        return self.post(body, "application/x-www-form-urlencoded", **options)
-
-    def action(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send a block_actions payload."""
-        return self.interactive(payload, **options)
-
-    def submit_view(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send a view_submission payload."""
-        return self.interactive(payload, **options)
-
-    def suggest(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send a block_suggestion payload."""
-        return self.interactive(payload, **options)
-
-    def event(self, payload: Mapping[str, Any], **options: Any) -> requests.Response:
-        """Send an Events API payload as JSON."""
-        return self.post(json.dumps(payload, separators=(",", ":")), "application/json", **options)
-
-    def post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        retry_num: int | None = None,
-        retry_reason: str = "http_timeout",
-        signature: SignatureMode = "valid",
-        timestamp: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> requests.Response:
-        """POST a raw body with Slack's headers; signature='missing'/'wrong' for 401 tests."""
-        ts = int(time.time()) if timestamp is None else timestamp
-        all_headers = {
-            "Content-Type": content_type,
-            "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
-            "X-Slack-Request-Timestamp": str(ts),
-        }
-        if signature == "valid":
-            all_headers["X-Slack-Signature"] = sign(self.signing_secret, body, ts)
-        elif signature == "wrong":
-            all_headers["X-Slack-Signature"] = sign(self.signing_secret + "-wrong", body, ts)
-        else:
-            del all_headers["X-Slack-Request-Timestamp"]
-        if retry_num is not None:
-            all_headers["X-Slack-Retry-Num"] = str(retry_num)
-            all_headers["X-Slack-Retry-Reason"] = retry_reason
-        all_headers.update(headers or {})
-        # Send bytes so requests cannot re-encode the body we signed.
-        return self.session.post(
-            self.url, data=body.encode("utf-8"), headers=all_headers, timeout=self.timeout
-        )
-
-    def close(self) -> None:
-        """Close the underlying HTTP session."""
-        self.session.close()
