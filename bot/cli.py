@@ -11,12 +11,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.runsheets import RunSheet
 
 logger = logging.getLogger("listening-bot")
 
@@ -52,6 +56,23 @@ def _parser() -> argparse.ArgumentParser:
         "--session", type=_positive_int, action="append", default=[], help="session id (repeat)"
     )
     report.add_argument("--out", required=True, type=Path, help="report.html or report.md")
+    runsheet = commands.add_parser(
+        "runsheet", help="check, add and list run sheets (a session's agenda, in YAML)"
+    )
+    runsheet_commands = runsheet.add_subparsers(
+        dest="runsheet_command", required=True, metavar="RUNSHEET_COMMAND"
+    )
+    check = runsheet_commands.add_parser(
+        "check", help="validate a run sheet file (needs no database and no settings)"
+    )
+    check.add_argument(
+        "file", type=Path, help="the run sheet, e.g. examples/labour-listening-tour.yaml"
+    )
+    add = runsheet_commands.add_parser(
+        "add", help="validate a run sheet and store it (a changed sheet becomes a new version)"
+    )
+    add.add_argument("file", type=Path, help="the run sheet (YAML)")
+    runsheet_commands.add_parser("list", help="list the stored run sheets and their versions")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
     manifest.add_argument(
         "--url",
@@ -213,6 +234,91 @@ def _report(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _read_sheet(path: Path) -> tuple[RunSheet, str] | None:
+    """The validated sheet and its text, or None after printing its problems to stderr."""
+    from bot.runsheets import SheetProblems, load_runsheet, read_runsheet_text
+
+    text = read_runsheet_text(path)
+    sheet = text if isinstance(text, SheetProblems) else load_runsheet(text)
+    if isinstance(sheet, SheetProblems):
+        for line in sheet.lines:
+            print(f"{path}: {line}", file=sys.stderr)
+        return None
+    assert isinstance(text, str)
+    return sheet, text
+
+
+def _check_runsheet(path: Path) -> int:
+    read = _read_sheet(path)
+    if read is None:
+        return EXIT_CONFIG
+    sheet, _ = read
+    print(f"ok: {sheet.name} — {sheet.outline()}")
+    return 0
+
+
+def _add_runsheet(settings: Settings, path: Path) -> int:
+    from bot.clock import SystemClock
+    from bot.runsheets import RunSheetLibrary
+    from storage.db import Database
+
+    read = _read_sheet(path)
+    if read is None:
+        return EXIT_CONFIG
+    sheet, source = read
+    _upgrade_database(settings)
+    db = Database(settings.DATABASE_URL)
+    try:
+        added = RunSheetLibrary(db, SystemClock()).add(sheet, source)
+    finally:
+        db.dispose()
+    if not added.created:
+        print(f"unchanged: {added.name} is still version {added.version}")
+        return 0
+    kept = {1: "", 2: "; sessions that ran version 1 keep it"}.get(
+        added.version, "; sessions that ran earlier versions keep theirs"
+    )
+    print(f"added {added.name} version {added.version} ({added.step_count} steps){kept}")
+    return 0
+
+
+def _list_runsheets(settings: Settings) -> None:
+    from bot.clock import SystemClock
+    from bot.runsheets import RunSheetLibrary
+    from storage.db import Database
+
+    _upgrade_database(settings)
+    db = Database(settings.DATABASE_URL)
+    try:
+        sheets = RunSheetLibrary(db, SystemClock()).list()
+    finally:
+        db.dispose()
+    if not sheets:
+        print(
+            "no run sheets yet — add one with: "
+            "listening-bot runsheet add examples/labour-listening-tour.yaml"
+        )
+        return
+    rows = [("name", "version", "steps", "added", "sessions")] + [
+        (
+            sheet.name,
+            str(sheet.version),
+            str(sheet.step_count),
+            sheet.added_at.strftime("%Y-%m-%d"),
+            str(sheet.sessions_used),
+        )
+        for sheet in sheets
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        # Words left-aligned, figures right-aligned under their headings.
+        cells = [
+            cell.ljust(width) if column in (0, 3) else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `listening-bot` console script."""
     args = _parser().parse_args(argv)
@@ -227,6 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(render_manifest(args.url))
         return 0
+    if args.command == "runsheet" and args.runsheet_command == "check":
+        # Checking a sheet is for anyone writing one: no settings, no .env, no database.
+        return _check_runsheet(args.file)
     try:
         settings = load_settings(args.env_file)
         if args.command == "db":
@@ -240,6 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _export(settings, args.session, args.format, args.out)
         elif args.command == "report":
             _report(settings, args)
+        elif args.command == "runsheet" and args.runsheet_command == "add":
+            return _add_runsheet(settings, args.file)
+        elif args.command == "runsheet":
+            _list_runsheets(settings)
     except UserError as error:
         print(f"listening-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
