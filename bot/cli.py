@@ -56,6 +56,29 @@ def _parser() -> argparse.ArgumentParser:
         "--session", type=_positive_int, action="append", default=[], help="session id (repeat)"
     )
     report.add_argument("--out", required=True, type=Path, help="report.html or report.md")
+    rehearse = commands.add_parser(
+        "rehearse",
+        help="run a whole session offline: the real bot, a local Slack, simulated people",
+        description="Rehearse a run sheet: no network and no credentials needed. Prints what "
+        "the channel, a participant and the facilitator see, and leaves a database and its "
+        "tour report.",
+    )
+    rehearse.add_argument(
+        "runsheet", type=Path, help="the run sheet, e.g. examples/labour-listening-tour.yaml"
+    )
+    rehearse.add_argument(
+        "--participants", type=int, default=40, help="simulated people, 1 to 1,000 (default 40)"
+    )
+    rehearse.add_argument(
+        "--speed",
+        type=float,
+        default=300.0,
+        help="times faster than real time, 1 to 3,600 (default 300: a 2-minute poll takes 0.4 s)",
+    )
+    rehearse.add_argument(
+        "--db", type=Path, default=Path("rehearsal.db"), help="database (default ./rehearsal.db)"
+    )
+    rehearse.add_argument("--seed", type=int, help="the same seed, the same people and choices")
     runsheet = commands.add_parser(
         "runsheet", help="check, add and list run sheets (a session's agenda, in YAML)"
     )
@@ -319,6 +342,32 @@ def _list_runsheets(settings: Settings) -> None:
         print("  ".join(cells).rstrip())
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    from bot.rehearsal.run import RehearsalError, RehearsalOptions, rehearse
+
+    options = RehearsalOptions(
+        runsheet=args.runsheet,
+        participants=args.participants,
+        speed=args.speed,
+        db=args.db,
+        seed=args.seed,
+    )
+    # The bot's own log lines would interleave with the transcript: only warnings show.
+    logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    try:
+        result = rehearse(options, sys.stdout)
+    except RehearsalError as error:
+        for line in str(error).splitlines():
+            print(f"listening-bot: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"\nRehearsal done in {result.seconds:.1f}s. The database is {result.db} and the tour "
+        f"report is {result.report}.\nRead it again with: DATABASE_URL=sqlite:///{result.db} "
+        f"listening-bot report --out report.html"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `listening-bot` console script."""
     args = _parser().parse_args(argv)
@@ -333,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(render_manifest(args.url))
         return 0
+    if args.command == "rehearse":
+        # Before any settings are read: a rehearsal never looks at .env or the environment.
+        return _rehearse(args)
     if args.command == "runsheet" and args.runsheet_command == "check":
         # Checking a sheet is for anyone writing one: no settings, no .env, no database.
         return _check_runsheet(args.file)

@@ -25,20 +25,21 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import uvicorn
-from bot.runsheets.library import RunSheetLibrary
-from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
-from bot.standin import FakeSlack, RateLimits, SlackSender, payloads
 
 from bot.bootstrap import create_app, create_services
 from bot.clock import ScaledClock
 from bot.config import isolated_settings
 from bot.rehearsal import people as cast_of
 from bot.rehearsal.people import Person
+from bot.rehearsal.render import mrkdwn_to_text, render_message
 from bot.rehearsal.transcript import Transcript
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY, quote_field
 from bot.runsheets import RunSheet, SheetProblems, read_runsheet_file
+from bot.runsheets.library import RunSheetLibrary
+from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
 from bot.server import create_web_app
 from bot.services import Services
+from bot.standin import FakeSlack, RateLimits, SlackSender, payloads
 from bot.views.polls import VOTE_ACTION_PREFIX
 from bot.views.reports import CONSENT_YES as QUOTE_CONSENT
 from bot.views.reports import INPUT_ACTION
@@ -153,7 +154,7 @@ class _Server:
                 raise RehearsalError("the bot's HTTP server did not start")
             time.sleep(0.01)
         port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/slack/events"
+        return f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -258,8 +259,9 @@ class Rehearsal:
             raise RuntimeError(f"{command} {text} was answered {answer.status_code}")
         if not answer.text:
             return ""
-        data = answer.json()
-        return "\n".join(cast_of_lines(data, self.name_of))
+        if not answer.headers.get("content-type", "").startswith("application/json"):
+            return mrkdwn_to_text(answer.text, names=self.name_of)  # Bolt's ack(text=...)
+        return "\n".join(render_message(answer.json(), names=self.name_of))
 
     def click(self, user: str, message: dict[str, Any], button: dict[str, Any], block: str) -> int:
         """Click a button of a channel message; the HTTP status."""
@@ -416,10 +418,10 @@ class Rehearsal:
         """People talk in their rooms; one per room sends the report-back with quotes."""
         with services.db.read() as db:
             rooms = room_store.rooms_of(db, round_id=round_id)
-            members = {
-                room.id: [m.user_id for m in room_store.members_of(db, room_id=room.id or 0)]
-                for room in rooms
-            }
+            everyone = room_store.members_of(db, round_id=round_id)
+        members: dict[int | None, list[str]] = {room.id: [] for room in rooms}
+        for member in everyone:
+            members.setdefault(member.room_id, []).append(member.user_id)
         reporters = [
             (room, self.by_id[ids[0]])
             for room in rooms
@@ -527,13 +529,6 @@ class Rehearsal:
         )
 
 
-def cast_of_lines(data: dict[str, Any], names: Callable[[str], str]) -> list[str]:
-    """An ephemeral command answer as text."""
-    from bot.rehearsal.render import render_message
-
-    return render_message(data, names=names)
-
-
 def _buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(block_id, button) for every button of a message's actions blocks."""
     found = []
@@ -596,6 +591,7 @@ def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
             SessionFilter(session_ids=(session_id,)),
             report_path,
             now=rehearsal.clock.now(),
+            progress=lambda _stage: None,
         )
     finally:
         database.dispose()

@@ -17,6 +17,7 @@ from bot.rehearsal.render import render_message, render_view
 from bot.standin import Call
 
 INDENT = "    "
+CONTROLS = " — controls"
 
 
 class Transcript:
@@ -65,6 +66,8 @@ class Transcript:
         if not lines:
             return
         self.posts.append((where, lines))
+        if where.endswith(CONTROLS) and call.method == "chat.update":
+            lines = _changed_controls(lines)  # the whole agenda was shown when it was posted
         with self._lock:
             print(f"\n{where}", file=self.out)
             for line in lines:
@@ -83,7 +86,7 @@ class Transcript:
             if channel == self.summary_channel:
                 return f"#tour-summaries{threaded}{edited} — organisers see"
             if dm_of_facilitator:
-                return f"Direct message to {self.names(self.facilitator)}{edited} — controls"
+                return f"Direct message to {self.names(self.facilitator)}{edited}{CONTROLS}"
             return None
         if method in ("chat.postEphemeral", "response_url"):
             to = self.recipient(call)
@@ -119,6 +122,20 @@ class Transcript:
     def texts(self, where_prefix: str) -> list[str]:
         """Everything printed under headings starting with `where_prefix`, one text per post."""
         return ["\n".join(lines) for where, lines in self.posts if where.startswith(where_prefix)]
+
+
+def _changed_controls(lines: list[str]) -> list[str]:
+    """An edited control message without the agenda printed before: where the session is, what
+    comes next, and the buttons."""
+    marks = ("✅", "⏭️", "▶️", "▫️")  # the agenda's lines (see bot.views.runsheets)
+    kept: list[str] = []
+    in_agenda = after_rule = False
+    for line in lines[2:]:
+        in_agenda = in_agenda or line.startswith(marks)
+        after_rule = after_rule or line.startswith("─")
+        if not in_agenda or (after_rule and not line.startswith("─")):
+            kept.append(line)
+    return kept
 
 
 def _file_titles(args: dict[str, Any]) -> str:

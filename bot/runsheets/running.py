@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.runsheets.library import RunSheetLibrary, StoredSheet
-from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
 from sqlmodel import Session
 
 from bot.clock import Clock
@@ -22,6 +20,8 @@ from bot.polls import PollService
 from bot.results import Duplicate, Refusal
 from bot.rooms import RoomService
 from bot.runsheets import effects
+from bot.runsheets.library import RunSheetLibrary, StoredSheet
+from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
 from bot.sessions import NO_SESSION, SessionService
 from storage import repository as repo
 from storage import rooms as room_store

@@ -14,6 +14,7 @@ from bot.rehearsal.render import render_message, render_view
 from bot.report.model import PollRow, Result, Share, TourAttendance
 from bot.rooms.results import ReportContent, ReportForm, ReportSaved, RoomView, RoundView
 from bot.sessions.results import CheckInChoices, CheckInForm, SessionStatus, SessionView
+from bot.standin import validate_blocks, validate_view
 from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
 from bot.views.common import as_dicts
 from bot.views.poll_forms import render_ballot_form, render_poll_form
@@ -38,7 +39,6 @@ from storage.rooms import (
     RoomMember,
     SessionTheme,
 )
-from tests.harness.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)
 PEOPLE = {"U1": "Ann", "U2": "Bob", "U3": "Cy", "U0FAC": "Fay"}
