@@ -38,7 +38,8 @@ def handle_next_command(ack: Ack, command: dict[str, Any], context: BoltContext)
     elif isinstance(run, Duplicate):
         ack()
     else:
-        ack(text=render_step_run(run))
+        text, blocks = render_step_run(run)
+        ack(text=text, blocks=as_dicts(blocks))
 
 
 def press_control(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -61,7 +62,7 @@ def press_control(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     if isinstance(run, Refusal):
         privately(respond)(f":no_entry_sign: {run.message}")
     elif not isinstance(run, Duplicate) and run.note:
-        privately(respond)(render_step_run(run))
+        privately(respond)(render_step_run(run)[0])
 
 
 def _read_value(value: object) -> tuple[int | None, int | None]:

@@ -124,7 +124,7 @@ def render_talk(agenda: AgendaView, position: int) -> tuple[str, list[Block]]:
     return trim(text, 300), blocks
 
 
-def render_step_run(run: StepRun) -> str:
+def render_step_run(run: StepRun) -> tuple[str, list[Block]]:
     """What `/next` answers the facilitator: what was done, and what comes next."""
     number = run.position + 1
     summary = esc(run.step.summary(), 300)
@@ -138,8 +138,10 @@ def render_step_run(run: StepRun) -> str:
         done += f"\n{run.note}"
     following = run.agenda.next_step
     if following is None:
-        return done + "\nThat was the last step. `/session end` ends the session."
-    return done + f"\n*Next:* {esc(following.summary(), 300)} — `/next` when you are ready."
+        done += "\nThat was the last step. `/session end` ends the session."
+    else:
+        done += f"\n*Next:* {esc(following.summary(), 300)} — `/next` when you are ready."
+    return done, [section(done)]
 
 
 def render_next_help() -> list[Block]:
