@@ -20,7 +20,8 @@ from sqlalchemy.exc import ArgumentError
 # Where each variable comes from, shown when it is missing or malformed.
 WHERE_TO_GET: dict[str, str] = {
     "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-…) from your Slack app's "
-    "'OAuth & Permissions' page at https://api.slack.com/apps",
+    "'OAuth & Permissions' page at https://api.slack.com/apps (README: Create the Slack app); "
+    "to see the bot work without Slack first, run ./scripts/rehearse",
     "SLACK_APP_TOKEN": "create an app-level token (xapp-…) with the connections:write scope "
     "on your Slack app's 'Basic Information' page",
     "SLACK_SIGNING_SECRET": "copy the Signing Secret from your Slack app's 'Basic Information' "

@@ -257,3 +257,10 @@ def test_run_connects_over_socket_mode_and_handles_commands(
         finally:
             code = bot.stop()
         assert code == 0, bot.output()
+
+
+def test_no_slack_token_says_how_to_get_one_and_mentions_the_rehearsal(tmp_path: Path) -> None:
+    result = _cli("--env-file", str(tmp_path / "missing.env"), "run", env={})
+    assert result.returncode == 2
+    assert "api.slack.com/apps" in result.stderr
+    assert "./scripts/rehearse" in result.stderr
