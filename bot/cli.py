@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("listening-bot")
 
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
 EXPORT_FORMATS = ("csv", "json", "md")
 
 
@@ -301,7 +302,8 @@ def _add_runsheet(settings: Settings, path: Path) -> int:
     kept = {1: "", 2: "; sessions that ran version 1 keep it"}.get(
         added.version, "; sessions that ran earlier versions keep theirs"
     )
-    print(f"added {added.name} version {added.version} ({added.step_count} steps){kept}")
+    steps = f"{added.step_count} step" + ("" if added.step_count == 1 else "s")
+    print(f"added {added.name} version {added.version} ({steps}){kept}")
     return 0
 
 
@@ -360,6 +362,9 @@ def _rehearse(args: argparse.Namespace) -> int:
         for line in str(error).splitlines():
             print(f"listening-bot: {line}", file=sys.stderr)
         return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("\nlistening-bot: rehearsal stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(
         f"\nRehearsal done in {result.seconds:.1f}s. The database is {result.db} and the tour "
         f"report is {result.report}.\nRead it again with: DATABASE_URL=sqlite:///{result.db} "

@@ -195,3 +195,14 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def session_channels_in(path: Path) -> set[str] | None:
+    """The channels of every session in the SQLite file at `path`, read-only (None: it is not a
+    listening-bot database)."""
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT DISTINCT channel_id FROM listening_session")
+            return {str(row[0]) for row in rows.fetchall()}
+    except sqlite3.DatabaseError:
+        return None

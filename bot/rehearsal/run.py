@@ -10,9 +10,9 @@ back for their room; a simulated facilitator follows the run sheet with `/next`.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import secrets
-import sqlite3
 import threading
 import time
 import uuid
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -34,6 +34,7 @@ from bot.rehearsal.people import Person
 from bot.rehearsal.render import mrkdwn_to_text, render_message
 from bot.rehearsal.transcript import Transcript
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY, quote_field
+from bot.rooms.requests import SEED_MAX
 from bot.runsheets import RunSheet, SheetProblems, read_runsheet_file
 from bot.runsheets.library import RunSheetLibrary
 from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
@@ -46,7 +47,7 @@ from bot.views.reports import INPUT_ACTION
 from bot.views.sessions import CONSENT_YES, DETAILS_ACTION
 from storage import polls as poll_store
 from storage import rooms as room_store
-from storage.db import Database
+from storage.db import Database, session_channels_in
 from storage.migrate import upgrade
 
 CHANNEL = "C0REHEARSAL"
@@ -102,20 +103,32 @@ def check_options(options: RehearsalOptions) -> None:
         )
 
 
+def report_path(db: Path) -> Path:
+    """Where the tour report goes: next to the database, named after it."""
+    return db.with_suffix(".html")
+
+
 def prepare_database(path: Path) -> str:
     """The rehearsal's database URL; an earlier rehearsal's file is replaced, anything else
     is refused (a rehearsal never touches a real database)."""
-    path = path.expanduser()
+    if path.suffix.lower() in (".html", ".md"):
+        raise RehearsalError(
+            f"--db {path} would be overwritten by the report; give a name such as rehearsal.db"
+        )
     if path.is_dir():
         raise RehearsalError(f"--db {path} is a folder; give a file name such as rehearsal.db")
-    if path.exists():
+    if report_path(path).is_dir():
+        raise RehearsalError(f"the report would go to {report_path(path)}, which is a folder")
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or path.is_symlink():
+            raise RehearsalError(f"--db {path} is not a regular file; give another name")
         if not _is_rehearsal(path):
             raise RehearsalError(
-                f"--db {path} holds sessions that are not a rehearsal's; choose another file"
+                f"--db {path} holds a database that is not a rehearsal's; choose another file"
             )
+    try:
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             leftover.unlink(missing_ok=True)
-    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("ab"):
             pass
@@ -125,17 +138,11 @@ def prepare_database(path: Path) -> str:
 
 
 def _is_rehearsal(path: Path) -> bool:
-    """Whether a file is empty or a database whose sessions all ran in the rehearsal channel."""
+    """Whether a file is empty, or a database with sessions that all ran in the rehearsal's
+    channel (one with none may be a real database that has only just been set up)."""
     if path.stat().st_size == 0:
         return True
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
-            rows = connection.execute(
-                "SELECT DISTINCT channel_id FROM listening_session"
-            ).fetchall()
-    except sqlite3.DatabaseError:
-        return False
-    return all(row[0] == CHANNEL for row in rows)
+    return session_channels_in(path) == {CHANNEL}
 
 
 class _Server:
@@ -178,8 +185,9 @@ class Rehearsal:
 
     def __init__(self, options: RehearsalOptions, sheet: RunSheet, out: TextIO) -> None:
         self.options = options
-        self.sheet = sheet
-        self.rng = random.Random(options.seed)
+        self.seed = options.seed if options.seed is not None else random.randrange(2**32)
+        self.rng = random.Random(self.seed)
+        self.sheet = _seeded(sheet, self.seed)
         self.people = cast_of.cast(options.participants, self.rng)
         self.by_id = {person.user_id: person for person in self.people}
         self.followed = self.people[0]
@@ -195,8 +203,8 @@ class Rehearsal:
             names=self.name_of,
             recipient=self.slack.recipient,
         )
-        self.votes = 0
-        self.refused_votes = 0
+        self.votes = 0  # counted by the bot (from the database)
+        self.clicked = 0  # people who clicked
 
     def name_of(self, user_id: str) -> str:
         """How the transcript names someone."""
@@ -362,14 +370,17 @@ class Rehearsal:
             )
             self.sender.submit_view(submission)
 
-        self._each(self.people, check_in)
+        with self.clock.held():  # however fast the clock, everyone gets checked in
+            self._each(self.people, check_in)
 
     def run_step(self, services: Services, session_id: int, position: int, step: Step) -> None:
         """`/next`, then what people do in that step, until it is over."""
         answer = self.command("/next", "")
         if answer:
-            self.transcript.line(f"  (only {FACILITATOR_NAME} sees) {answer}")
+            self.transcript.answer(FACILITATOR, "/next", answer)
         done = self._step_record(services, session_id, position)
+        if done is None and not isinstance(step, BreakoutStep):
+            raise RuntimeError(f"step {position + 1} was refused: {answer}")
         if done is None:
             # Refused (too few people for the rooms asked for): a facilitator moves on.
             self.transcript.line(f"  {FACILITATOR_NAME} skips it: /next skip")
@@ -392,35 +403,41 @@ class Rehearsal:
         return agenda.done.get(position) if agenda else None
 
     def vote(self, services: Services, poll_id: int) -> None:
-        """Everyone (nearly) clicks their choice; then the poll closes at its deadline."""
+        """Nearly everyone clicks their choice while the clock is held (at 300 times real speed
+        a minute lasts 0.2 s, less than forty people take to click); then the poll runs out
+        its time and closes at its deadline."""
         with services.db.read() as db:
             poll = poll_store.get_poll(db, poll_id=poll_id)
         assert poll is not None
-        message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
-        buttons = [
-            (block, button)
-            for block, button in _buttons(message)
-            if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
-        ]
-        voters = [p for p in self.people if cast_of.will_vote(self.rng)]
-        picks = {
-            p.user_id: cast_of.choose(p, len(buttons), self.rng, multi=poll.multi) for p in voters
-        }
-        lock = threading.Lock()
+        with self.clock.held():
+            message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
+            buttons = [
+                (block, button)
+                for block, button in _buttons(message)
+                if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
+            ]
+            voters = [p for p in self.people if cast_of.will_vote(self.rng)]
+            picks = {
+                p.user_id: cast_of.choose(p, len(buttons), self.rng, multi=poll.multi)
+                for p in voters
+            }
 
-        def vote(person: Person) -> None:
-            for index in picks[person.user_id]:
-                block, button = buttons[index]
-                status = self.click(person.user_id, message, button, block)
-                with lock:
-                    if status == 200:
-                        self.votes += 1
-                    else:
-                        self.refused_votes += 1
+            def vote(person: Person) -> None:
+                for index in picks[person.user_id]:
+                    block, button = buttons[index]
+                    self.click(person.user_id, message, button, block)
 
-        if buttons:
-            self._each(voters, vote)
-        self._until_done(services, lambda: _closed(services, poll_id), "the poll to close")
+            if buttons:
+                self._each(voters, vote)
+        self._until_done(
+            services, lambda: _closed(services, poll_id), "the poll to close", poll.closes_at
+        )
+        with services.db.read() as db:
+            closed = poll_store.get_poll(db, poll_id=poll_id)
+            counted = poll_store.tally(db, poll=closed).voters if closed else 0
+        self.votes += counted
+        self.clicked += len(voters) if buttons else 0
+        self.transcript.line(f"  {len(voters)} people clicked; {counted} votes counted")
 
     def sit_in_rooms(self, services: Services, round_id: int, prompt: str) -> None:
         """People talk in their rooms; one per room sends the report-back with quotes."""
@@ -455,16 +472,17 @@ class Rehearsal:
             view = self.opened_form(body["trigger_id"])
             if person is self.followed:
                 self.transcript.show_form(person.user_id, view)
-            summary, quotes = cast_of.report_back(self.rng, prompt)
+            # Rooms report at once: each draws from its own generator, so a seed replays them.
+            rng = random.Random(f"{self.seed}:{round_id}:{room.number}")
+            summary, quotes = cast_of.report_back(rng, prompt)
             values: dict[str, Any] = {
                 FIELD_SUMMARY: {INPUT_ACTION: payloads.plain_text_value(summary)},
                 FIELD_KEY_POINTS: {INPUT_ACTION: payloads.plain_text_value(None)},
                 FIELD_NEW_THEMES: {INPUT_ACTION: payloads.plain_text_value("Local presence")},
             }
             for index, quote in enumerate(quotes, start=1):
-                speaker = self.rng.choice(
-                    [self.by_id[u] for u in members[room.id] if u in self.by_id]
-                )
+                speaker = rng.choice([self.by_id[u] for u in members[room.id] if u in self.by_id])
+
                 values[quote_field("text", index)] = {
                     INPUT_ACTION: payloads.plain_text_value(quote)
                 }
@@ -489,7 +507,12 @@ class Rehearsal:
             self.sender.submit_view(submission)
 
         self._each(reporters, report)
-        self._until_done(services, lambda: _round(services, round_id).ended_at, "the round to end")
+        self._until_done(
+            services,
+            lambda: _round(services, round_id).ended_at,
+            "the round to end",
+            breakout.ends_at,
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -507,8 +530,13 @@ class Rehearsal:
         if seconds > 0:
             time.sleep(seconds)  # the simulated people waiting; the bot's deadlines are its own
 
-    def _until_done(self, services: Services, done: Callable[[], object], what: str) -> None:
-        wait_until(done, what)
+    def _until_done(
+        self, services: Services, done: Callable[[], object], what: str, deadline: datetime
+    ) -> None:
+        """Wait for a deadline's outcome: as long as the deadline is away in real time, and
+        then WAIT more (a rehearsal at --speed 1 runs in real time)."""
+        away = max(0.0, (deadline - self.clock.now()).total_seconds() / self.clock.speed)
+        wait_until(done, what, timeout=away + WAIT)
         services.outbox.wait_idle(timeout=WAIT)
 
     def _message_with(self, action_id: str) -> dict[str, Any] | None:
@@ -533,8 +561,20 @@ class Rehearsal:
         private = sum(self.transcript.private_counts.values())
         self.transcript.line(
             f"  ⏱ {what} · session clock {self.clock.now():%H:%M:%S} · {elapsed:.1f}s real · "
-            f"{self.votes} votes · {private} private replies to others"
+            f"{self.votes} votes counted · {private} private replies to others"
         )
+
+
+def _seeded(sheet: RunSheet, seed: int) -> RunSheet:
+    """The sheet with a seed for every round that has none, so a rehearsal's seed replays the
+    rooms too (a round in a real session gets a fresh one)."""
+    steps = [
+        step.model_copy(update={"seed": (seed + position) % (SEED_MAX + 1)})
+        if isinstance(step, BreakoutStep) and step.seed is None
+        else step
+        for position, step in enumerate(sheet.steps)
+    ]
+    return sheet.model_copy(update={"steps": steps})
 
 
 def _buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -582,32 +622,38 @@ def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
     from storage.report import SessionFilter
 
     check_options(options)
+    options = dataclasses.replace(options, db=options.db.expanduser())
     sheet = load_sheet(options.runsheet)
     database_url = prepare_database(options.db)
     rehearsal = Rehearsal(options, sheet, out)
     began = time.monotonic()
     with rehearsal.running(database_url) as services:
         RunSheetLibrary(services.db, rehearsal.clock).add(
-            sheet, options.runsheet.read_text(encoding="utf-8")
+            rehearsal.sheet, options.runsheet.read_text(encoding="utf-8")
         )
         session_id = rehearsal.run(services)
-    report_path = options.db.with_suffix(".html")
+    report = report_path(options.db)
     database = Database(database_url)
     try:
         write_report(
             database,
             SessionFilter(session_ids=(session_id,)),
-            report_path,
+            report,
             now=rehearsal.clock.now(),
             progress=lambda _stage: None,
         )
+    except OSError as error:
+        raise RehearsalError(
+            f"the rehearsal ran, but the report could not be written to {report}: "
+            f"{error.strerror or error}"
+        ) from None
     finally:
         database.dispose()
     return RehearsalResult(
         db=options.db,
-        report=report_path,
+        report=report,
         session_id=session_id,
         transcript=rehearsal.transcript,
         seconds=time.monotonic() - began,
-        counts={"votes": rehearsal.votes, "refused_votes": rehearsal.refused_votes},
+        counts={"votes": rehearsal.votes, "clicked": rehearsal.clicked},
     )

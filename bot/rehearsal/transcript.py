@@ -55,6 +55,16 @@ class Transcript:
         with self._lock:
             print(text, file=self.out, flush=True)
 
+    def answer(self, who: str, command: str, text: str) -> None:
+        """A command's private answer (the ack), as its sender sees it."""
+        lines = text.splitlines()
+        self.posts.append((f"answer:{who}", lines))
+        with self._lock:
+            print(f"\nOnly {self.names(who)} sees (the answer to {command})", file=self.out)
+            for line in lines:
+                print(f"{INDENT}{line}".rstrip(), file=self.out)
+            self.out.flush()
+
     def see(self, call: Call) -> None:
         """Print (or count) one call the bot made."""
         if call.failed or call.status != 200:

@@ -45,6 +45,9 @@ def read_runsheet_text(path: Path) -> str | SheetProblems:
     try:
         if path.is_dir():
             return SheetProblems(("is a folder, not a run sheet file",))
+        if path.exists() and not path.is_file():
+            # A device or a pipe: /dev/zero would be read for ever.
+            return SheetProblems(("is not a regular file, not a run sheet file",))
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return SheetProblems(
@@ -56,12 +59,13 @@ def read_runsheet_text(path: Path) -> str | SheetProblems:
     except OSError as error:
         return SheetProblems((f"cannot be read ({error.strerror or error})",))
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return SheetProblems(
             (f"line {line}: this is not UTF-8 text — save the file as UTF-8 and try again",)
         )
+    return text
 
 
 def read_runsheet_file(path: Path) -> RunSheet | SheetProblems:

@@ -42,6 +42,7 @@ from bot.rooms.requests import (
     MIN_TIME,
     PROMPT_MAX,
     ROOMS_MAX,
+    SEED_MAX,
     SIZE_MAX,
     BreakoutRequest,
 )
@@ -249,6 +250,7 @@ class BreakoutStep(_Model):
     size: int | None = None
     mode: str = "random"
     duration: RoundDuration = DEFAULT_TIME
+    seed: int | None = None  # as /breakout --seed: the same rooms for the same people
 
     @field_validator("breakout")
     @classmethod
@@ -267,6 +269,13 @@ class BreakoutStep(_Model):
     def _check_size(cls, value: int | None) -> int | None:
         if value is not None and not 2 <= value <= SIZE_MAX:
             raise ValueError(f"between 2 and {SIZE_MAX:,} people per room; this is {value:,}")
+        return value
+
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= SEED_MAX:
+            raise ValueError(f"a seed is a whole number from 0 to {SEED_MAX:,}; this is {value:,}")
         return value
 
     @field_validator("mode")
@@ -291,14 +300,14 @@ class BreakoutStep(_Model):
         return self.breakout
 
     def breakout_request(self) -> BreakoutRequest:
-        """The round as `/breakout` would open it (a fresh seed each time it runs)."""
+        """The round as `/breakout` would open it (a fresh seed each time, unless it has one)."""
         return BreakoutRequest(
             rooms=self.rooms,
             size=self.size,
             duration=self.duration,
             mode=parse_mode(self.mode),
             prompt=self.breakout,
-            seed=None,
+            seed=self.seed,
         )
 
     def summary(self) -> str:

@@ -123,6 +123,17 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
+def _storable(text: str) -> bool:
+    """Whether text can be stored and posted: valid UTF-8, no NUL characters."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class _Builder:
     def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
@@ -130,7 +141,14 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
+            value = _scalar(node)
+            if isinstance(value, str) and not _storable(value):
+                # "\0" or "\ud800" escapes: text no database column or Slack message holds.
+                self.problems.append(
+                    f"line {_line(node.start_mark)}: this text has a NUL character or a lone "
+                    "surrogate escape (like \\ud800); remove it"
+                )
+            return value
         if isinstance(node, yaml.SequenceNode):
             items = []
             for index, item in enumerate(node.value):

@@ -80,18 +80,12 @@ def render_controls(agenda: AgendaView) -> tuple[str, list[Block]]:
     if session.ended_at is None and step is not None:
         blocks.append(DividerBlock())
         blocks.append(section(f"*Next:* {esc(step.summary(), 500)}" + _next_detail(step)))
-        if agenda.round_running:
-            blocks.append(
-                context("A breakout round is running: `/breakout end` ends it, then Next.")
-            )
         value = f"{session.id}:{agenda.position}"
         blocks.append(
             ActionsBlock(
                 block_id=CONTROLS_BLOCK,
                 elements=[
-                    ButtonElement(
-                        text="Next ▶", action_id=NEXT_ACTION, value=value, style="primary"
-                    ),
+                    ButtonElement(text="Next", action_id=NEXT_ACTION, value=value, style="primary"),
                     ButtonElement(text="Skip", action_id=SKIP_ACTION, value=value),
                 ],
             )
@@ -116,12 +110,12 @@ def render_talk(agenda: AgendaView, position: int) -> tuple[str, list[Block]]:
     assert isinstance(step, TalkStep)
     by = f" — {esc(step.speaker, 80)}" if step.speaker else ""
     length = f" · {format_duration(step.duration)}" if step.duration else ""
-    text = f"Now: {step.title}"
+    text = f"Now: {esc(step.title, 200)}"
     blocks: list[Block] = [
         section(f":microphone: *Now:* {esc(step.title, 200)}{by}{length}"),
         context(f"Step {position + 1} of {len(agenda.steps)} of {esc(sheet_title(agenda), 160)}"),
     ]
-    return trim(text, 300), blocks
+    return text, blocks
 
 
 def render_step_run(run: StepRun) -> tuple[str, list[Block]]:

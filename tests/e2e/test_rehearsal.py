@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -62,7 +63,9 @@ def test_a_rehearsal_shows_the_session_and_its_report_has_the_same_figures(
     assert "&lt;" not in shown
     assert result.report.exists()
     assert result.report.suffix == ".html"
-    assert result.counts["votes"] > 0
+    # The clock is held while people click: every click is a counted vote, whatever the speed.
+    assert result.counts["votes"] == result.counts["clicked"]
+    assert result.counts["votes"] >= 4 * 10
 
     closed = _closed_polls(result.transcript.texts("#listening-rehearsal"))
     database = Database(f"sqlite:///{db}")
@@ -85,7 +88,17 @@ def test_a_rehearsal_shows_the_session_and_its_report_has_the_same_figures(
         assert poll.overall.n == n, question
         assert {share.label: share.count for share in poll.overall.shares} == counts, question
         compared += 1
-    assert compared >= 3, f"only {compared} polls recounted: {sorted(closed)}"
+    assert compared == len(report.polls) == 4, f"recounted {compared}: {sorted(closed)}"
+    assert sum(poll.overall.n for poll in report.polls) == result.counts["votes"]
+    # Both rounds ran, and every room sent its report-back (with quotes where people agreed).
+    with sqlite3.connect(db) as connection:
+        rooms = connection.execute("SELECT count(*) FROM breakout_room").fetchone()[0]
+        reported = connection.execute("SELECT count(DISTINCT room_id) FROM report_back").fetchone()[
+            0
+        ]
+        rounds = connection.execute("SELECT count(*) FROM breakout_round").fetchone()[0]
+    assert rounds == 2
+    assert reported == rooms > 0
     # Every poll of the run sheet ran with the run sheet's key.
     assert {poll.key for poll in report.polls} >= {"union-roots", "community-organising"}
 
@@ -146,6 +159,37 @@ def test_an_unwritable_database_is_refused(
     blocker.write_text("not a folder")
     assert main(["rehearse", str(EXAMPLE), "--db", str(blocker / "r.db")]) == 2
     assert "cannot write --db" in capsys.readouterr().err
+
+
+def test_a_database_set_up_but_without_sessions_is_never_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = tmp_path / "prod.db"
+    with sqlite3.connect(real) as connection:
+        connection.execute("CREATE TABLE listening_session (channel_id TEXT)")
+    before = real.read_bytes()
+    assert main(["rehearse", str(EXAMPLE), "--db", str(real)]) == 2
+    assert "not a rehearsal's" in capsys.readouterr().err
+    assert real.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["report.html", "notes.md"])
+def test_a_database_named_like_the_report_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    assert main(["rehearse", str(EXAMPLE), "--db", str(tmp_path / name)]) == 2
+    assert "would be overwritten by the report" in capsys.readouterr().err
+    assert not (tmp_path / name).exists()
+
+
+def test_a_database_that_is_not_a_regular_file_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "pipe.db"
+    os.mkfifo(pipe)
+    assert main(["rehearse", str(EXAMPLE), "--db", str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert pipe.is_fifo()
 
 
 def test_a_database_that_is_not_a_rehearsal_is_never_replaced(

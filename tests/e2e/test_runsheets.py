@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -138,6 +139,7 @@ def test_a_round_needs_people_and_blocks_next_while_it_runs(bot: RunningBot) -> 
     bot.command("/next", "skip")
     bot.command("/next", "skip")
     refused = ack_text(bot.command("/next", ""))  # nobody has checked in
+    assert "checked in" in refused
     assert _session(bot).runsheet_position == 2, refused
     for user in ("U0A1", "U0A2", "U0A3", "U0A4"):
         check_in(bot, user)
@@ -258,3 +260,14 @@ def test_ending_the_session_shows_the_controls_as_ended(bot: RunningBot) -> None
     controls = _controls(bot)
     assert "The session has ended" in all_text(controls["blocks"])
     assert _buttons(controls) == {}
+
+
+def test_facilitators_pressing_next_at_once_run_each_step_once(bot: RunningBot) -> None:
+    _start(bot)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda _: ack_text(bot.command("/next", "")), range(6)))
+    # The talk and the poll run; the round cannot (nobody checked in); nothing runs twice.
+    assert [(s.position, s.outcome) for s in _steps(bot)] == [(0, "done"), (1, "done")]
+    with bot.services.db.read() as db:
+        assert len(db.exec(select(Poll)).all()) == 1
+    assert _session(bot).runsheet_position == 2, answers

@@ -419,3 +419,19 @@ def test_any_text_is_a_sheet_or_problem_lines(text: str) -> None:
             assert "\n" not in line
     else:
         assert isinstance(result, RunSheet)
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\0"])
+def test_text_no_database_can_hold_is_refused_with_its_line(escape: str) -> None:
+    problems = load_runsheet(f'name: x\nsteps:\n  - note: "a{escape}b"\n')
+    assert isinstance(problems, SheetProblems)
+    assert problems.lines == (
+        "line 3: this text has a NUL character or a lone surrogate escape (like \\ud800); "
+        "remove it",
+    )
+
+
+def test_a_device_is_not_read() -> None:
+    problems = read_runsheet_file(Path("/dev/zero"))
+    assert isinstance(problems, SheetProblems)
+    assert problems.lines == ("is not a regular file, not a run sheet file",)
