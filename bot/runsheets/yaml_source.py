@@ -174,9 +174,37 @@ class _Builder:
         return mapping
 
 
+MAX_FLOW_DEPTH = 32  # a run sheet needs two or three; PyYAML is quadratic in deep nesting
+
+
+def _nesting_problems(text: str) -> list[str]:
+    """Refuse [ and { nested deeper than any run sheet needs, before PyYAML's pure-Python
+    parser spends minutes on them (10,000 "[" took half a minute)."""
+    depth, quote = 0, ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                if depth > MAX_FLOW_DEPTH:
+                    return [
+                        f"line {number}: lists or mappings nested more than "
+                        f"{MAX_FLOW_DEPTH} deep — a run sheet needs two or three"
+                    ]
+            elif char in "]}":
+                depth = max(0, depth - 1)
+        quote = ""  # a quoted flow scalar spanning lines is rare; stay conservative
+    return []
+
+
 def read_yaml(text: str) -> Located | list[str]:
     """The data in `text` with its lines, or the problems that stop it being read (each a line)."""
-    if problems := _tab_problems(text):
+    if problems := _tab_problems(text) or _nesting_problems(text):
         return problems
     try:
         # Events first: once composed, an alias is the very node its anchor named.

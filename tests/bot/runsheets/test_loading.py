@@ -435,3 +435,11 @@ def test_a_device_is_not_read() -> None:
     problems = read_runsheet_file(Path("/dev/zero"))
     assert isinstance(problems, SheetProblems)
     assert problems.lines == ("is not a regular file, not a run sheet file",)
+
+
+def test_deep_nesting_is_refused_before_parsing() -> None:
+    problems = load_runsheet("name: x\nsteps: " + "[" * 10_000 + "\n")
+    assert isinstance(problems, SheetProblems)
+    assert problems.lines == (
+        "line 2: lists or mappings nested more than 32 deep — a run sheet needs two or three",
+    )
