@@ -64,7 +64,7 @@ def test_a_rehearsal_shows_the_session_and_its_report_has_the_same_figures(
     assert result.report.exists()
     assert result.report.suffix == ".html"
     # The clock is held while people click: every click is a counted vote, whatever the speed.
-    assert result.counts["votes"] == result.counts["clicked"]
+    assert result.counts["votes"] == result.counts["clicked"], result.counts
     assert result.counts["votes"] >= 4 * 10
 
     closed = _closed_polls(result.transcript.texts("#listening-rehearsal"))
@@ -85,8 +85,9 @@ def test_a_rehearsal_shows_the_session_and_its_report_has_the_same_figures(
         if question not in closed:
             continue
         n, counts = closed[question]
-        assert poll.overall.n == n, question
-        assert {share.label: share.count for share in poll.overall.shares} == counts, question
+        assert poll.overall.n == n, (question, poll.overall, closed[question])
+        shares = {share.label: share.count for share in poll.overall.shares}
+        assert shares == counts, (question, shares, counts)
         compared += 1
     assert compared == len(report.polls) == 4, f"recounted {compared}: {sorted(closed)}"
     assert sum(poll.overall.n for poll in report.polls) == result.counts["votes"]
@@ -98,7 +99,7 @@ def test_a_rehearsal_shows_the_session_and_its_report_has_the_same_figures(
         ]
         rounds = connection.execute("SELECT count(*) FROM breakout_round").fetchone()[0]
     assert rounds == 2
-    assert reported == rooms > 0
+    assert reported == rooms > 0, (reported, rooms)
     # Every poll of the run sheet ran with the run sheet's key.
     assert {poll.key for poll in report.polls} >= {"union-roots", "community-organising"}
 
