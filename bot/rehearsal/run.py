@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,18 +23,27 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-import uvicorn
-
 from bot.bootstrap import create_app, create_services
 from bot.clock import ScaledClock
 from bot.config import isolated_settings
 from bot.rehearsal import people as cast_of
+from bot.rehearsal.options import (
+    CHANNEL,
+    RehearsalError,
+    RehearsalOptions,
+    check_options,
+    load_sheet,
+    prepare_database,
+    report_path,
+    seeded,
+)
 from bot.rehearsal.people import Person
 from bot.rehearsal.render import mrkdwn_to_text, render_message
+from bot.rehearsal.seen import breakout_round, message_button, message_buttons, poll_closed
+from bot.rehearsal.serving import WAIT, ServerThread, wait_until
 from bot.rehearsal.transcript import Transcript
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY, quote_field
-from bot.rooms.requests import SEED_MAX
-from bot.runsheets import RunSheet, SheetProblems, read_runsheet_file
+from bot.runsheets import RunSheet
 from bot.runsheets.library import RunSheetLibrary
 from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
 from bot.server import create_web_app
@@ -47,33 +55,14 @@ from bot.views.reports import INPUT_ACTION
 from bot.views.sessions import CONSENT_YES, DETAILS_ACTION
 from storage import polls as poll_store
 from storage import rooms as room_store
-from storage.db import Database, session_channels_in
+from storage.db import Database
 from storage.migrate import upgrade
 
-CHANNEL = "C0REHEARSAL"
 SUMMARY_CHANNEL = "C0SUMMARIES"
 FACILITATOR = "U0REHFACIL"
 FACILITATOR_NAME = "Sam F (facilitator)"
-PARTICIPANTS_RANGE = (1, 1000)
-SPEED_RANGE = (1.0, 3600.0)
 MAX_RATE_SCALE = 1000.0  # the most SLACK_RATE_SCALE accepts
-WAIT = 60.0  # real seconds any one thing may take before the rehearsal gives up
 SENDERS = 8  # simulated people acting at once
-
-
-class RehearsalError(Exception):
-    """Something the user can fix (a bad option, an unwritable database): one line, exit 2."""
-
-
-@dataclass(frozen=True)
-class RehearsalOptions:
-    """What `listening-bot rehearse` was asked for."""
-
-    runsheet: Path
-    participants: int = 40
-    speed: float = 300.0
-    db: Path = Path("rehearsal.db")
-    seed: int | None = None
 
 
 @dataclass
@@ -88,98 +77,6 @@ class RehearsalResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def check_options(options: RehearsalOptions) -> None:
-    """Refuse what the rehearsal cannot do, each with what is allowed."""
-    low, high = PARTICIPANTS_RANGE
-    if not low <= options.participants <= high:
-        raise RehearsalError(
-            f"--participants must be between {low} and {high:,}, not {options.participants}"
-        )
-    slow, fast = SPEED_RANGE
-    if not slow <= options.speed <= fast:
-        raise RehearsalError(
-            f"--speed must be between {slow:g} and {fast:g} (times faster than real time), "
-            f"not {options.speed:g}"
-        )
-
-
-def report_path(db: Path) -> Path:
-    """Where the tour report goes: next to the database, named after it."""
-    return db.with_suffix(".html")
-
-
-def prepare_database(path: Path) -> str:
-    """The rehearsal's database URL; an earlier rehearsal's file is replaced, anything else
-    is refused (a rehearsal never touches a real database)."""
-    if path.suffix.lower() in (".html", ".md"):
-        raise RehearsalError(
-            f"--db {path} would be overwritten by the report; give a name such as rehearsal.db"
-        )
-    if path.is_dir():
-        raise RehearsalError(f"--db {path} is a folder; give a file name such as rehearsal.db")
-    if report_path(path).is_dir():
-        raise RehearsalError(f"the report would go to {report_path(path)}, which is a folder")
-    if path.exists() or path.is_symlink():
-        if not path.is_file() or path.is_symlink():
-            raise RehearsalError(f"--db {path} is not a regular file; give another name")
-        if not _is_rehearsal(path):
-            raise RehearsalError(
-                f"--db {path} holds a database that is not a rehearsal's; choose another file"
-            )
-    try:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("ab"):
-            pass
-    except OSError as error:
-        raise RehearsalError(f"cannot write --db {path}: {error.strerror or error}") from None
-    return f"sqlite:///{path.resolve()}"
-
-
-def _is_rehearsal(path: Path) -> bool:
-    """Whether a file is empty, or a database with sessions that all ran in the rehearsal's
-    channel (one with none may be a real database that has only just been set up)."""
-    if path.stat().st_size == 0:
-        return True
-    return session_channels_in(path) == {CHANNEL}
-
-
-class _Server:
-    """uvicorn serving the bot on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="rehearsal-http", daemon=True)
-
-    def start(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + WAIT
-        while not (self.server.started and self.server.servers):
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RehearsalError("the bot's HTTP server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = WAIT) -> Any:
-    """Wait (polling every 10 ms) until `condition()` is truthy, and return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the rehearsal waited {timeout:g}s for {what}")
-        time.sleep(0.01)
-
-
 class Rehearsal:
     """One rehearsal: the stand-in, the bot, the people, and the script they follow."""
 
@@ -187,7 +84,7 @@ class Rehearsal:
         self.options = options
         self.seed = options.seed if options.seed is not None else random.randrange(2**32)
         self.rng = random.Random(self.seed)
-        self.sheet = _seeded(sheet, self.seed)
+        self.sheet = seeded(sheet, self.seed)
         self.people = cast_of.cast(options.participants, self.rng)
         self.by_id = {person.user_id: person for person in self.people}
         self.followed = self.people[0]
@@ -238,7 +135,7 @@ class Rehearsal:
         services = create_services(settings, db=database, clock=self.clock)
         app = create_app(services)
         services.start_background()
-        server = _Server(create_web_app(app, services))
+        server = ServerThread(create_web_app(app, services))
         unsubscribe = self.slack.subscribe(self.transcript.see)
         try:
             self.sender = SlackSender(server.start(), signing_secret)
@@ -253,16 +150,20 @@ class Rehearsal:
 
     # -- acting as Slack's users -------------------------------------------------------------
 
+    def _reply_address(self, user: str, message_ts: str | None = None) -> str:
+        """A response_url on the stand-in, tied to the person (as Slack gives each request)."""
+        return self.slack.response_url(
+            uuid.uuid4().hex, channel=CHANNEL, message_ts=message_ts, user=user
+        )
+
+    def _command_body(self, command: str, text: str, user: str) -> dict[str, str]:
+        return payloads.slash_command(
+            command, text, user_id=user, channel_id=CHANNEL, response_url=self._reply_address(user)
+        )
+
     def command(self, command: str, text: str, user: str = FACILITATOR) -> str:
         """Type a slash command; returns the text of its ephemeral answer."""
-        body = payloads.slash_command(
-            command,
-            text,
-            user_id=user,
-            channel_id=CHANNEL,
-            response_url=self.slack.response_url(uuid.uuid4().hex, channel=CHANNEL, user=user),
-        )
-        answer = self.sender.command(body)
+        answer = self.sender.command(self._command_body(command, text, user))
         if answer.status_code != 200:
             raise RuntimeError(f"{command} {text} was answered {answer.status_code}")
         if not answer.text:
@@ -271,8 +172,10 @@ class Rehearsal:
             return mrkdwn_to_text(answer.text, names=self.name_of)  # Bolt's ack(text=...)
         return "\n".join(render_message(answer.json(), names=self.name_of))
 
-    def click(self, user: str, message: dict[str, Any], button: dict[str, Any], block: str) -> int:
-        """Click a button of a channel message; the HTTP status."""
+    def click(
+        self, user: str, message: dict[str, Any], button: dict[str, Any], block: str
+    ) -> dict[str, Any]:
+        """Click a button of a channel message; the payload Slack sent for it."""
         body = payloads.block_action(
             user_id=user,
             channel_id=CHANNEL,
@@ -280,20 +183,35 @@ class Rehearsal:
             block_id=block,
             value=button.get("value"),
             message_ts=message["ts"],
-            response_url=self.slack.response_url(
-                uuid.uuid4().hex, channel=CHANNEL, message_ts=message["ts"], user=user
-            ),
+            response_url=self._reply_address(user, message["ts"]),
         )
-        return int(self.sender.action(body).status_code)
+        self.sender.action(body)
+        return body
 
-    def opened_form(self, trigger_id: str) -> dict[str, Any]:
-        """The form the bot opened for a click or a command with this trigger_id."""
+    def form_opened_by(self, user: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The form the bot opened for the click or command `body` (shown in the transcript
+        when it is the followed person's)."""
         call = self.slack.wait_for(
             "views.open",
             timeout=WAIT,
-            predicate=lambda c: c.args.get("trigger_id") == trigger_id,
+            predicate=lambda c: c.args.get("trigger_id") == body["trigger_id"],
         )[-1]
-        return dict(call.args["view"])
+        view = dict(call.args["view"])
+        if user == self.followed.user_id:
+            self.transcript.show_form(user, view)
+        return view
+
+    def submit_form(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> None:
+        """Submit a form the bot opened, filled in with `values`."""
+        self.sender.submit_view(
+            payloads.view_submission(
+                user_id=user,
+                view={**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"},
+                values=values,
+                private_metadata=view.get("private_metadata"),
+                callback_id=view.get("callback_id"),
+            )
+        )
 
     # -- the script --------------------------------------------------------------------------
 
@@ -332,25 +250,13 @@ class Rehearsal:
 
     def check_everyone_in(self, message: dict[str, Any]) -> None:
         """Everyone opens the check-in form from the session message and submits it."""
-        block, button = _button(message, DETAILS_ACTION)
+        block, button = message_button(message, DETAILS_ACTION)
         self.transcript.heading(f"{len(self.people)} people check in (Change details → form)")
 
         def check_in(person: Person) -> None:
-            body = payloads.block_action(
-                user_id=person.user_id,
-                channel_id=CHANNEL,
-                action_id=button["action_id"],
-                block_id=block,
-                value=button.get("value"),
-                message_ts=message["ts"],
-                response_url=self.slack.response_url(
-                    uuid.uuid4().hex, channel=CHANNEL, user=person.user_id
-                ),
+            view = self.form_opened_by(
+                person.user_id, self.click(person.user_id, message, button, block)
             )
-            self.sender.action(body)
-            view = self.opened_form(body["trigger_id"])
-            if person is self.followed:
-                self.transcript.show_form(person.user_id, view)
             values = {
                 "role": {"role": payloads.static_select_value(person.role, external=True)},
                 "place": {"place": payloads.plain_text_value(person.place)},
@@ -361,14 +267,7 @@ class Rehearsal:
                     )
                 },
             }
-            submission = payloads.view_submission(
-                user_id=person.user_id,
-                view={**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"},
-                values=values,
-                private_metadata=view.get("private_metadata"),
-                callback_id=view.get("callback_id"),
-            )
-            self.sender.submit_view(submission)
+            self.submit_form(person.user_id, view, values)
 
         with self.clock.held():  # however fast the clock, everyone gets checked in
             self._each(self.people, check_in)
@@ -413,7 +312,7 @@ class Rehearsal:
             message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
             buttons = [
                 (block, button)
-                for block, button in _buttons(message)
+                for block, button in message_buttons(message)
                 if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
             ]
             voters = [p for p in self.people if cast_of.will_vote(self.rng)]
@@ -430,7 +329,7 @@ class Rehearsal:
             if buttons:
                 self._each(voters, vote)
         self._until_done(
-            services, lambda: _closed(services, poll_id), "the poll to close", poll.closes_at
+            services, lambda: poll_closed(services, poll_id), "the poll to close", poll.closes_at
         )
         with services.db.read() as db:
             closed = poll_store.get_poll(db, poll_id=poll_id)
@@ -453,25 +352,15 @@ class Rehearsal:
             for ids in [[u for u in members.get(room.id, []) if u in self.by_id]]
             if ids
         ]
-        breakout = _round(services, round_id)
+        breakout = breakout_round(services, round_id)
         talk_until = breakout.started_at + (breakout.ends_at - breakout.started_at) * 0.6
         self._let_time_pass_until(talk_until)
 
         def report(item: tuple[Any, Person]) -> None:
             room, person = item
-            body = payloads.slash_command(
-                "/report",
-                "",
-                user_id=person.user_id,
-                channel_id=CHANNEL,
-                response_url=self.slack.response_url(
-                    uuid.uuid4().hex, channel=CHANNEL, user=person.user_id
-                ),
-            )
+            body = self._command_body("/report", "", person.user_id)
             self.sender.command(body)
-            view = self.opened_form(body["trigger_id"])
-            if person is self.followed:
-                self.transcript.show_form(person.user_id, view)
+            view = self.form_opened_by(person.user_id, body)
             # Rooms report at once: each draws from its own generator, so a seed replays them.
             rng = random.Random(f"{self.seed}:{round_id}:{room.number}")
             summary, quotes = cast_of.report_back(rng, prompt)
@@ -497,19 +386,12 @@ class Rehearsal:
                         [(QUOTE_CONSENT, "Agreed")] if speaker.consent else []
                     )
                 }
-            submission = payloads.view_submission(
-                user_id=person.user_id,
-                view={**view, "id": f"V{uuid.uuid4().hex[:10].upper()}"},
-                values=values,
-                private_metadata=view.get("private_metadata"),
-                callback_id=view.get("callback_id"),
-            )
-            self.sender.submit_view(submission)
+            self.submit_form(person.user_id, view, values)
 
         self._each(reporters, report)
         self._until_done(
             services,
-            lambda: _round(services, round_id).ended_at,
+            lambda: breakout_round(services, round_id).ended_at,
             "the round to end",
             breakout.ends_at,
         )
@@ -541,7 +423,7 @@ class Rehearsal:
 
     def _message_with(self, action_id: str) -> dict[str, Any] | None:
         for message in reversed(self.slack.messages(CHANNEL)):
-            if any(b.get("action_id") == action_id for _, b in _buttons(message)):
+            if any(b.get("action_id") == action_id for _, b in message_buttons(message)):
                 return message
         return None
 
@@ -563,57 +445,6 @@ class Rehearsal:
             f"  ⏱ {what} · session clock {self.clock.now():%H:%M:%S} · {elapsed:.1f}s real · "
             f"{self.votes} votes counted · {private} private replies to others"
         )
-
-
-def _seeded(sheet: RunSheet, seed: int) -> RunSheet:
-    """The sheet with a seed for every round that has none, so a rehearsal's seed replays the
-    rooms too (a round in a real session gets a fresh one)."""
-    steps = [
-        step.model_copy(update={"seed": (seed + position) % (SEED_MAX + 1)})
-        if isinstance(step, BreakoutStep) and step.seed is None
-        else step
-        for position, step in enumerate(sheet.steps)
-    ]
-    return sheet.model_copy(update={"steps": steps})
-
-
-def _buttons(message: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(block_id, button) for every button of a message's actions blocks."""
-    found = []
-    for block in message.get("blocks") or []:
-        if block.get("type") == "actions":
-            for element in block.get("elements") or []:
-                if element.get("type") == "button":
-                    found.append((str(block.get("block_id") or ""), element))
-    return found
-
-
-def _button(message: dict[str, Any], action_id: str) -> tuple[str, dict[str, Any]]:
-    for block, button in _buttons(message):
-        if button.get("action_id") == action_id:
-            return block, button
-    raise RuntimeError(f"no {action_id} button in the message")
-
-
-def _closed(services: Services, poll_id: int) -> bool:
-    with services.db.read() as db:
-        poll = poll_store.get_poll(db, poll_id=poll_id)
-    return poll is not None and poll.closed_at is not None
-
-
-def _round(services: Services, round_id: int) -> Any:
-    with services.db.read() as db:
-        found = room_store.get_round(db, round_id=round_id)
-    assert found is not None
-    return found
-
-
-def load_sheet(path: Path) -> RunSheet:
-    """The run sheet to rehearse, or one line per problem."""
-    sheet = read_runsheet_file(path)
-    if isinstance(sheet, SheetProblems):
-        raise RehearsalError("\n".join(f"{path}: {line}" for line in sheet.lines))
-    return sheet
 
 
 def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
