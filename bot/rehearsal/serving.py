@@ -1,4 +1,5 @@
-"""The rehearsal's bot served on a loopback port, and waiting for what it does."""
+"""A bot served on a loopback port in a thread (the rehearsal, and the end-to-end tests), and
+waiting for what it does."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -11,11 +10,11 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
 from bot.config import Settings, load_settings
+from bot.rehearsal.serving import ServerThread
 from bot.server import create_web_app
 from bot.services import Services
 from bot.standin import FakeSlack, SlackSender, payloads
@@ -52,36 +51,6 @@ def ack_text(response: requests.Response) -> str:
     """The text of an ephemeral ack."""
     assert response.status_code == 200, response.text
     return all_text(response.json())
-
-
-class ServerThread:
-    """uvicorn serving an ASGI app on a free loopback port, in a background thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self, timeout: float = 10.0) -> str:
-        """Start serving; returns the base URL once the socket is listening."""
-        started = threading.Event()
-        original = self.server.startup
-
-        async def startup(sockets: Any = None) -> None:
-            await original(sockets)
-            started.set()
-
-        self.server.startup = startup  # type: ignore[method-assign]
-        self.thread.start()
-        if not started.wait(timeout):
-            raise AssertionError("the bot's HTTP server did not start")
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread."""
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @dataclass
