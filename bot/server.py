@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.services import Services
-from bot.zoom_webhook import ZoomWebhook
+from bot.zoom.webhook import ZoomWebhook
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.parsing import CommandSpec, FlagSpec, Parsed, UsageError, parse, split_subcommand
-from bot.zoom import parse_meeting_id
+from bot.zoom.meetings import parse_meeting_id
 from storage.models import ATTRIBUTE_MAX, TITLE_MAX
 from storage.runsheets import NAME_MAX
 

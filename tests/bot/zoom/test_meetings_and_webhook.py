@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.clock import FixedClock
-from bot.zoom import parse_meeting_id
-from bot.zoom_webhook import ZoomWebhook, zoom_signature
+from bot.zoom.meetings import parse_meeting_id
+from bot.zoom.webhook import ZoomWebhook, zoom_signature
 
 
 @pytest.mark.parametrize(
