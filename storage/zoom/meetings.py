@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, Integer, String, Text, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from storage.models import ListeningSession, fk_column, utc_column
 
@@ -105,25 +105,27 @@ def meeting_of(db: Session, *, session_id: int) -> ZoomMeeting | None:
 def sessions_for_meeting(db: Session, *, meeting_id: str | None, uuid: str | None) -> list[int]:
     """Sessions, not ended, bound to this meeting id or instance uuid (newest first)."""
     query = (
-        select(ZoomMeeting.session_id)
-        .join(ListeningSession, ListeningSession.id == ZoomMeeting.session_id)  # type: ignore[arg-type]
-        .where(ListeningSession.ended_at.is_(None))  # type: ignore[union-attr]
-        .where(ZoomMeeting.problem.is_(None))  # type: ignore[union-attr]
+        select(col(ZoomMeeting.session_id))
+        .join(ListeningSession, col(ListeningSession.id) == col(ZoomMeeting.session_id))
+        .where(col(ListeningSession.ended_at).is_(None))
+        .where(col(ZoomMeeting.problem).is_(None))
     )
     conditions = []
     if uuid:
-        conditions.append(ZoomMeeting.uuid == uuid)
+        conditions.append(col(ZoomMeeting.uuid) == uuid)
     if meeting_id:
-        conditions.append(ZoomMeeting.meeting_id == meeting_id)
+        conditions.append(col(ZoomMeeting.meeting_id) == meeting_id)
     if not conditions:
         return []
-    query = query.where(or_(*conditions)).order_by(ZoomMeeting.session_id.desc())  # type: ignore[attr-defined]
+    query = query.where(or_(*conditions)).order_by(col(ZoomMeeting.session_id).desc())
     return [int(row) for row in db.execute(query).scalars()]
 
 
 def save_meeting(db: Session, *, session_id: int, **values: Any) -> None:
     """Update the session's meeting row with what Zoom said."""
-    db.execute(update(ZoomMeeting).where(ZoomMeeting.session_id == session_id).values(**values))  # type: ignore[arg-type]
+    db.execute(
+        update(ZoomMeeting).where(col(ZoomMeeting.session_id) == session_id).values(**values)
+    )
 
 
 def add_task(
@@ -157,8 +159,8 @@ def due_tasks(db: Session, *, now: datetime, limit: int = 20) -> list[DueTask]:
     """Tasks that may run now, oldest due first."""
     rows = db.execute(
         select(ZoomTask)
-        .where(ZoomTask.done_at.is_(None), ZoomTask.due_at <= now)  # type: ignore[union-attr,arg-type]
-        .order_by(ZoomTask.due_at, ZoomTask.id)  # type: ignore[arg-type]
+        .where(col(ZoomTask.done_at).is_(None), col(ZoomTask.due_at) <= now)
+        .order_by(col(ZoomTask.due_at), col(ZoomTask.id))
         .limit(limit)
     ).scalars()
     return [
@@ -178,7 +180,10 @@ def due_tasks(db: Session, *, now: datetime, limit: int = 20) -> list[DueTask]:
 def next_due(db: Session) -> datetime | None:
     """When the next unfinished task falls due."""
     return db.execute(
-        select(ZoomTask.due_at).where(ZoomTask.done_at.is_(None)).order_by(ZoomTask.due_at).limit(1)  # type: ignore[union-attr,arg-type]
+        select(col(ZoomTask.due_at))
+        .where(col(ZoomTask.done_at).is_(None))
+        .order_by(col(ZoomTask.due_at))
+        .limit(1)
     ).scalar()
 
 
@@ -186,7 +191,7 @@ def finish_task(db: Session, *, task_id: int, now: datetime, failed: str | None 
     """Mark a task done (or given up, saying why)."""
     db.execute(
         update(ZoomTask)
-        .where(ZoomTask.id == task_id)  # type: ignore[arg-type]
+        .where(col(ZoomTask.id) == task_id)
         .values(done_at=now, failed=failed[:ERROR_MAX] if failed else None)
     )
 
@@ -206,7 +211,7 @@ def retry_task(
         values["attempts"] = ZoomTask.attempts + 1
     if args is not None:
         values["args"] = json.dumps(dict(args), sort_keys=True)
-    db.execute(update(ZoomTask).where(ZoomTask.id == task_id).values(**values))  # type: ignore[arg-type]
+    db.execute(update(ZoomTask).where(col(ZoomTask.id) == task_id).values(**values))
 
 
 def unfinished_tasks(db: Session, *, session_id: int, kind: str | None = None) -> int:
@@ -215,16 +220,16 @@ def unfinished_tasks(db: Session, *, session_id: int, kind: str | None = None) -
         select(func.count())
         .select_from(ZoomTask)
         .where(
-            ZoomTask.session_id == session_id,
-            ZoomTask.done_at.is_(None),  # type: ignore[arg-type,union-attr]
+            col(ZoomTask.session_id) == session_id,
+            col(ZoomTask.done_at).is_(None),
         )
     )
     if kind is not None:
-        query = query.where(ZoomTask.kind == kind)  # type: ignore[arg-type]
+        query = query.where(col(ZoomTask.kind) == kind)
     return int(db.execute(query).scalar() or 0)
 
 
 def prune_tasks(db: Session, *, before: datetime) -> int:
     """Forget tasks finished before `before`."""
-    result = db.execute(delete(ZoomTask).where(ZoomTask.done_at < before))  # type: ignore[arg-type,operator]
+    result = db.execute(delete(ZoomTask).where(col(ZoomTask.done_at) < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
