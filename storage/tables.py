@@ -1,4 +1,4 @@
 """Imports every module that defines tables, so SQLModel.metadata holds them all."""
 
 from storage import models, outbox, polls, rooms, runsheets, zoom  # noqa: F401
-from storage.zoom import meetings  # noqa: F401
+from storage.zoom import meetings, people  # noqa: F401

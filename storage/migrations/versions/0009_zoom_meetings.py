@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create zoom_meeting and zoom_task."""
+    """Create the meeting, task, people, seen-event and Slack email tables."""
     op.create_table(
         "zoom_meeting",
         sa.Column(
@@ -65,9 +65,51 @@ def upgrade() -> None:
     op.create_index("ix_zoom_task_session_id", "zoom_task", ["session_id"])
     op.create_index("ix_zoom_task_due_at", "zoom_task", ["due_at"])
     op.create_index("ix_zoom_task_done_at", "zoom_task", ["done_at"])
+    op.create_table(
+        "zoom_person",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "session_id",
+            sa.Integer(),
+            sa.ForeignKey("listening_session.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("identity", sa.String(80), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("name", sa.String(200)),
+        sa.Column("email", sa.String(320)),
+        sa.Column("registrant_id", sa.String(64)),
+        sa.Column("joined_at", UTCDateTime()),
+        sa.Column("left_at", UTCDateTime()),
+        sa.Column("room_uuid", sa.String(64)),
+        sa.Column("room_joined_at", UTCDateTime()),
+        sa.Column("room_left_at", UTCDateTime()),
+        sa.Column("source", sa.String(16)),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.UniqueConstraint("session_id", "identity", name="uq_zoom_person_identity"),
+    )
+    op.create_index("ix_zoom_person_session_id", "zoom_person", ["session_id"])
+    op.create_index("ix_zoom_person_user_id", "zoom_person", ["user_id"])
+    op.create_index("ix_zoom_person_session_email", "zoom_person", ["session_id", "email"])
+    op.create_table(
+        "zoom_event_seen",
+        sa.Column("digest", sa.String(64), primary_key=True),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_zoom_event_seen_received_at", "zoom_event_seen", ["received_at"])
+    op.create_table(
+        "slack_email",
+        sa.Column("user_id", sa.String(32), primary_key=True),
+        sa.Column("email", sa.String(320)),
+        sa.Column("looked_up_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_slack_email_email", "slack_email", ["email"])
 
 
 def downgrade() -> None:
     """Drop them again."""
+    op.drop_table("slack_email")
+    op.drop_table("zoom_event_seen")
+    op.drop_table("zoom_person")
     op.drop_table("zoom_task")
     op.drop_table("zoom_meeting")
