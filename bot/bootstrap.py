@@ -26,9 +26,11 @@ from bot.slack.runsheets import register_runsheet_effects
 from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
+from bot.slack.zoom_rooms import register_zoom_room_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
+from bot.views.zoom_rooms import zoom_room_status_lines
 from handlers import register_all
 from storage.db import Database
 
@@ -85,6 +87,11 @@ def create_services(
     register_rooms_effects(services.outbox, client=services.client, rooms=rooms)
     services.on_session_end.append(rooms.end_for_session)
     services.status_lines.append(rooms.status_lines)
+    # Rounds on Zoom: the facilitator's CSV and list to paste; who is where while one runs.
+    register_zoom_room_effects(services.outbox, client=services.client, rooms=rooms)
+    services.status_lines.append(
+        lambda session: zoom_room_status_lines(rooms.zoom_room_status(session))
+    )
     services.recover.append(rooms.recover)
     services.on_check_in.append(rooms.join_late)
     # Queued with "has ended", after the hooks: it shows the polls just closed and the round ended.

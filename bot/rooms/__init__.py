@@ -6,7 +6,8 @@ Where each behaviour lives:
 - `timing`: when the warning and the reminder come, and the wake-ups' job ids.
 - `results`: what operations return (`RoundView`, `RoundStarted`, `ReportSaved`, ...).
 - `effects`: what rounds owe Slack, as outbox effects (kinds, keys, targets).
-- `service`: `RoomService`; its parts `reading`, `rounds`, `people` and `reports`.
+- `zoom_effects`: what rounds on Zoom owe the facilitator (the CSV, the list to paste).
+- `service`: `RoomService`; its parts `reading`, `zoom`, `rounds`, `people` and `reports`.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ from bot.rooms.results import (
     ReportSaved,
     RoomChange,
     RoomView,
+    RoomWhereabouts,
     RoundEnded,
     RoundStarted,
     RoundView,
+    ZoomNote,
+    ZoomRoomStatus,
+    room_name,
 )
 from bot.rooms.service import RoomService
 from bot.rooms.timing import (
@@ -72,6 +77,8 @@ from bot.rooms.timing import (
     warn_job_id,
     warning_time,
 )
+from bot.rooms.zoom import MEETING_STARTED, PREASSIGN_TASK, preassign_task_key
+from bot.rooms.zoom_effects import ZOOM_KINDS
 
 __all__ = [
     "BREAKOUT_SPEC",
@@ -87,9 +94,11 @@ __all__ = [
     "KEY_POINTS_MAX",
     "KINDS",
     "MAX_TIME",
+    "MEETING_STARTED",
     "MIN_TIME",
     "MOVE_SPEC",
     "NEW_THEMES_MAX",
+    "PREASSIGN_TASK",
     "PROMPT_MAX",
     "QUOTES_MAX",
     "QUOTE_MAX",
@@ -103,6 +112,7 @@ __all__ = [
     "THEMES_PER_REPORT",
     "THEME_MAX",
     "WARNING_BEFORE",
+    "ZOOM_KINDS",
     "BreakoutRequest",
     "CleanReport",
     "FormErrors",
@@ -115,15 +125,20 @@ __all__ = [
     "RoomChange",
     "RoomService",
     "RoomView",
+    "RoomWhereabouts",
     "RoundEnded",
     "RoundStarted",
     "RoundView",
+    "ZoomNote",
+    "ZoomRoomStatus",
     "end_job_id",
     "parse_breakout",
     "parse_breakout_text",
     "parse_move_text",
+    "preassign_task_key",
     "quote_field",
     "remind_job_id",
+    "room_name",
     "validate_report",
     "warn_job_id",
     "warning_time",

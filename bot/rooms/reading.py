@@ -18,6 +18,8 @@ from storage import rooms as store
 from storage.db import Database
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRound, ReportBack, RoomMember
+from storage.zoom import rooms as zoom_store
+from storage.zoom.people import is_zoom_only
 
 
 class RoomReading:
@@ -96,12 +98,20 @@ class RoomReading:
         by_room: dict[int, list[RoomMember]] = {}
         for member in members:
             by_room.setdefault(member.room_id, []).append(member)
+        zoom = zoom_store.plan_of(db, round_id=breakout.id)
+        # Zoom-only people have no Slack name: what Zoom calls them is shown instead.
+        zoom_only = any(is_zoom_only(member.user_id) for member in members)
+        names = (
+            zoom_store.zoom_names(db, session_id=breakout.session_id) if zoom or zoom_only else {}
+        )
         return RoundView(
             session=session,
             round=breakout,
             rooms=[
                 RoomView(room, by_room.get(room.id or 0, []), room.id in reported) for room in rooms
             ],
+            zoom=zoom,
+            names=names,
         )
 
     def _content(self, db: Session, report: ReportBack) -> ReportContent:

@@ -16,7 +16,6 @@ from bot.assignment import Mode, Person, assign_rooms, pair_history, rooms_for_s
 from bot.parsing import UsageError, format_duration
 from bot.results import Duplicate, Refusal, Within
 from bot.rooms import effects
-from bot.rooms.reading import RoomReading
 from bot.rooms.requests import BREAKOUT_SPEC, ROOMS_MAX, SEED_MAX, BreakoutRequest, usage_error
 from bot.rooms.results import RoundEnded, RoundStarted
 from bot.rooms.timing import (
@@ -26,15 +25,17 @@ from bot.rooms.timing import (
     warn_job_id,
     warning_time,
 )
+from bot.rooms.zoom import RoomZoom
 from bot.sessions import NO_SESSION
 from storage import outbox as outbox_store
 from storage import repository as repo
 from storage import rooms as store
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRound
+from storage.zoom.people import is_zoom_only
 
 
-class RoomRounds(RoomReading):
+class RoomRounds(RoomZoom):
     """Starting and ending rounds, and their timed events."""
 
     # -- starting ---------------------------------------------------------------------------
@@ -49,7 +50,8 @@ class RoomRounds(RoomReading):
         response_url: str | None = None,
         within: Within | None = None,
     ) -> RoundStarted | Refusal | UsageError | Duplicate:
-        """Assign everyone checked in to rooms and start the timer (facilitators only).
+        """Assign everyone checked in (or in the Zoom meeting) to rooms and start the timer
+        (facilitators only); in a session with a Zoom meeting, the round also goes to Zoom.
 
         The checks, the round and its room messages are one transaction; `response_url` is
         where the facilitator is told if Slack refuses the first room message; `within` is
@@ -82,7 +84,7 @@ class RoomRounds(RoomReading):
                         group=p.group_name,
                         facilitator=p.user_id in facilitators,
                     )
-                    for p in store.checked_in(db, session_id=session.id)
+                    for p in self._candidates(db, session.id)
                 ]
                 rooms = self._room_count(request, len(people))
                 if not isinstance(rooms, int):
@@ -110,6 +112,9 @@ class RoomRounds(RoomReading):
                 )
                 view = self._view(db, session, breakout)
                 assert breakout.id is not None
+                zoom = self._plan_zoom(db, view)
+                if zoom is not None:
+                    view = self._view(db, session, breakout)  # with its Zoom plan
                 if within is not None:
                     within(db, breakout.id)
                 outbox.queue_all(
@@ -125,7 +130,8 @@ class RoomRounds(RoomReading):
         except store.RoundRunning as error:
             return Refusal(self._already_running(error.existing))
         self._schedule(view.round)
-        return RoundStarted(view, self._mode_note(request.mode, people))
+        self._zoom_started(zoom)
+        return RoundStarted(view, self._mode_note(request.mode, people), zoom)
 
     def _room_count(self, request: BreakoutRequest, people: int) -> int | Refusal | UsageError:
         if people == 0:
@@ -199,8 +205,11 @@ class RoomRounds(RoomReading):
             members = [
                 m
                 for m in store.members_of(db, round_id=room.round_id)
-                # Who joined late or was moved in is told by their own notice.
-                if m.room_id == room_id and m.joined_how == "assigned"
+                # Who joined late or was moved in is told by their own notice; Zoom-only people
+                # have no Slack account to tell (the facilitator's list for Zoom's chat does).
+                if m.room_id == room_id
+                and m.joined_how == "assigned"
+                and not is_zoom_only(m.user_id)
             ]
             outbox.queue_all(
                 db,

@@ -1,8 +1,9 @@
 """The room service: breakout rules on top of the repository, in one object.
 
-Its parts live next to it by role: `reading`, `rounds` (start, room messages, timers, recovery),
-`people` (late arrivals, moves) and `reports` (report-backs). None of them posts: each decision
-queues what Slack must be shown in the transaction that commits it (see `bot.rooms.effects`).
+Its parts live next to it by role: `reading`, `zoom` (rounds in a Zoom meeting), `rounds` (start,
+room messages, timers, recovery), `people` (late arrivals, moves) and `reports` (report-backs).
+None of them posts: each decision queues what Slack must be shown in the transaction that commits
+it (see `bot.rooms.effects` and `bot.rooms.zoom_effects`).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from bot.views.rooms import (
     render_your_room,
 )
 from storage.outbox import Pending
+from storage.zoom.people import is_zoom_only
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,13 @@ class RoomPosts:
         return True
 
     def _tell(self, channel: str, user_id: str, text: str, progress: Progress) -> bool:
-        """Tell someone privately: ephemeral, or a direct message if that is refused."""
+        """Tell someone privately: ephemeral, or a direct message if that is refused.
+
+        Zoom-only people (in the round from the Zoom meeting) have no Slack account: nothing
+        is sent to them; the facilitator's list for Zoom's chat tells them their room.
+        """
+        if is_zoom_only(user_id):
+            return False
         if not progress.get(_DM_STEP):
             try:
                 self.client.chat_postEphemeral(channel=channel, user=user_id, text=text)
@@ -145,6 +152,8 @@ class RoomPosts:
         user = row.str_arg("user_id")
         if found is None or user is None or user not in found[1].user_ids:
             return False  # moved away since: their move notice tells them
+        if is_zoom_only(user):
+            return False  # nobody to tell in Slack
         view, room = found
         channel = view.session.channel_id
         text = render_your_room(view, room, user, self._link(channel, room))
@@ -194,8 +203,8 @@ class RoomPosts:
     def tell_member(self, row: Pending, progress: Progress) -> bool:
         """A late arrival or a moved person is told their room."""
         change = self._change(row)
-        if change is None:
-            return False
+        if change is None or is_zoom_only(change.user_id):
+            return False  # gone; or Zoom-only, with nobody to tell in Slack
         channel = change.view.session.channel_id
         text = render_joined_privately(change, self._link(channel, change.to_room))
         return self._tell(channel, change.user_id, text, progress)

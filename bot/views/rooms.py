@@ -5,7 +5,7 @@ The report-back form and the posted report-backs are in `bot.views.reports`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
@@ -21,6 +21,7 @@ from bot.rooms import (
     RoundView,
 )
 from bot.views.common import context, esc, mention, section, slack_date
+from bot.views.zoom_rooms import person, render_zoom_room_line, render_zoom_started
 
 REPORT_ACTION = "breakout_report"
 ROOM_ACTIONS_BLOCK = "breakout_room_actions"
@@ -29,10 +30,16 @@ MENTIONS_SHOWN = 100  # about 1,500 characters of mentions, well inside a sectio
 _TIME_UP = "Time's up — please send your report-back"
 
 
-def _people(user_ids: Sequence[str], facilitators: set[str] | None = None) -> str:
-    """Mentions for a member list, the tail folded into "and N more"."""
+def _people(
+    user_ids: Sequence[str],
+    facilitators: set[str] | None = None,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """Mentions for a member list (Zoom-only people by their Zoom name), the tail folded into
+    "and N more"."""
     shown = [
-        mention(user) + (" _(facilitator)_" if facilitators and user in facilitators else "")
+        person(user, names or {})
+        + (" _(facilitator)_" if facilitators and user in facilitators else "")
         for user in user_ids[:MENTIONS_SHOWN]
     ]
     if len(user_ids) > MENTIONS_SHOWN:
@@ -52,8 +59,8 @@ def _report_button(room: RoomView, text: str = "Report back") -> ActionsBlock:
 
 
 def room_name(room: RoomView) -> str:
-    """How a room is called: Room 3."""
-    return f"Room {room.number}"
+    """How a room is called: Room 3 (in Zoom too)."""
+    return room.name
 
 
 def render_room_message(view: RoundView, room: RoomView) -> tuple[str, list[Block]]:
@@ -67,11 +74,13 @@ def render_room_message(view: RoundView, room: RoomView) -> tuple[str, list[Bloc
     blocks: list[Block] = [
         section(
             f":door: *{room_name(room)}* · breakout round {breakout.number}\n"
-            f"{_people(room.user_ids, facilitators)}"
+            f"{_people(room.user_ids, facilitators, view.names)}"
         )
     ]
     if breakout.prompt:
         blocks.append(section(f"*Prompt:* {esc(breakout.prompt)}"))
+    if zoom_line := render_zoom_room_line(view, room):
+        blocks.append(section(zoom_line))
     length = format_duration(breakout.ends_at - breakout.started_at)
     if breakout.ended_at is None:
         timing = f"Ends {slack_date(breakout.ends_at, '{time}')} ({length} round)"
@@ -108,7 +117,10 @@ def render_round_started(started: RoundStarted) -> tuple[str, list[Block]]:
     ]
     if started.note:
         lines.append(f":information_source: {esc(started.note)}")
-    return text, [section("\n".join(lines))]
+    blocks: list[Block] = [section("\n".join(lines))]
+    if started.zoom is not None:
+        blocks.append(section(render_zoom_started(started.zoom)))
+    return text, blocks
 
 
 def render_your_room(view: RoundView, room: RoomView, user_id: str, link: str | None) -> str:
@@ -116,10 +128,12 @@ def render_your_room(view: RoundView, room: RoomView, user_id: str, link: str | 
     others = [user for user in room.user_ids if user != user_id]
     where = f"<{link}|{room_name(room)}'s thread>" if link else f"{room_name(room)}'s thread"
     prompt = f"\n*Prompt:* {esc(view.round.prompt)}" if view.round.prompt else ""
+    zoom_line = render_zoom_room_line(view, room)
+    zoom = f"\n{zoom_line}" if zoom_line else ""
     return (
         f":door: You're in *{room_name(room)}* for breakout round {view.round.number}, with "
-        f"{_people(others)}. Chat in {where} until "
-        f"{slack_date(view.round.ends_at, '{time}')}.{prompt}"
+        f"{_people(others, names=view.names)}. Chat in {where} until "
+        f"{slack_date(view.round.ends_at, '{time}')}.{prompt}{zoom}"
     )
 
 
@@ -181,14 +195,16 @@ def render_outside_thread(room: RoomView, text: str) -> str:
 
 def render_joined_in_thread(change: RoomChange) -> str:
     """The room's thread hears who joined."""
+    who = person(change.user_id, change.view.names)
     if change.from_room is None:
-        return f":wave: {mention(change.user_id)} joined this room (checked in late)."
-    return f":wave: {mention(change.user_id)} moved here from {room_name(change.from_room)}."
+        return f":wave: {who} joined this room (checked in late)."
+    return f":wave: {who} moved here from {room_name(change.from_room)}."
 
 
 def render_left_in_thread(change: RoomChange) -> str:
     """The old room's thread hears who moved away."""
-    return f":arrow_right: {mention(change.user_id)} moved to {room_name(change.to_room)}."
+    who = person(change.user_id, change.view.names)
+    return f":arrow_right: {who} moved to {room_name(change.to_room)}."
 
 
 def render_joined_privately(change: RoomChange, link: str | None) -> str:
@@ -200,16 +216,21 @@ def render_joined_privately(change: RoomChange, link: str | None) -> str:
     else:
         how = f"A breakout round is running, so you've joined *{room_name(room)}*"
     others = [user for user in room.user_ids if user != change.user_id]
+    zoom_line = render_zoom_room_line(change.view, room)
+    zoom = f"\n{zoom_line}" if zoom_line else ""
     return (
-        f":door: {how} (breakout round {change.view.round.number}), with {_people(others)}. "
-        f"Chat in {where} until {slack_date(change.view.round.ends_at, '{time}')}."
+        f":door: {how} (breakout round {change.view.round.number}), with "
+        f"{_people(others, names=change.view.names)}. Chat in {where} until "
+        f"{slack_date(change.view.round.ends_at, '{time}')}.{zoom}"
     )
 
 
 def render_moved(change: RoomChange) -> tuple[str, list[Block]]:
     """The facilitator's confirmation of a move."""
     origin = f" from {room_name(change.from_room)}" if change.from_room else ""
-    text = f"Moved {mention(change.user_id)}{origin} to {room_name(change.to_room)}."
+    text = (
+        f"Moved {person(change.user_id, change.view.names)}{origin} to {room_name(change.to_room)}."
+    )
     return text, [section(f":white_check_mark: {text}")]
 
 
