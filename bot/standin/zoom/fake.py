@@ -306,7 +306,8 @@ class FakeZoom(ZoomRoutes):
             else:
                 segments = [s for s in path.split("/") if s]
                 answer = self._route(verb, segments, query, payload)
-            self._calls.append(ZoomCall(verb, path, query, payload, answer.status, token))
+            call = ZoomCall(verb, path, query, payload, answer.status, token, self._monotonic())
+            self._calls.append(call)
         if delay is not None:
             self._stopping.wait(delay.seconds)
         return answer

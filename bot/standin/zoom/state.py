@@ -21,7 +21,8 @@ _ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
 
 @dataclass(frozen=True)
 class ZoomCall:
-    """One API call as the fake saw it: path relative to /v2 as sent (still encoded)."""
+    """One API call as the fake saw it: path relative to /v2 as sent (still encoded), and
+    when it came by the fake's monotonic clock."""
 
     method: str
     path: str
@@ -29,6 +30,7 @@ class ZoomCall:
     body: Any
     status: int
     token: str | None
+    at: float = 0.0
 
 
 @dataclass
