@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.standin.zoom import FakeZoom
+from bot.zoom.health import FAILURES_BEFORE_WARNING
 from tests.e2e.conftest import FACILITATOR, RunningBot, ack_text, all_text
 from tests.e2e.zoom_helpers import MEETING_ID, fake_zoom, zoom_idle, zoom_overrides  # noqa: F401
 from tests.harness.waiting import eventually
@@ -36,7 +37,7 @@ def _zoom_post(bot: RunningBot) -> str:
     [
         "https://us02web.zoom.us/j/81234567890?pwd=Xyz.1",
         "812 3456 7890",
-        "<https://labour.zoom.us/j/81234567890?pwd=abc|Join our meeting>",
+        "<https://labour.zoom.us/j/81234567890?pwd=abc>",
     ],
 )
 def test_the_meeting_is_looked_up_and_its_topic_and_start_shown(
@@ -78,31 +79,30 @@ def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
     bot: RunningBot, fake_zoom: FakeZoom
 ) -> None:
     fake_zoom.add_meeting(MEETING_ID, topic="Durham")
-    # Every try of two tasks' calls fails: the client's own retries, then the worker's.
-    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=503, times=100)
+    worker, health = bot.services.zoom_worker, bot.services.zoom_health
+    assert worker is not None and health is not None
+    worker.api.max_attempts = 1  # the client's own retries are tested in tests/bot/zoom
+    # The lookup fails twice (Zoom "keeps failing"), then Zoom answers again.
+    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=503, times=FAILURES_BEFORE_WARNING)
     _start(bot, MEETING_ID)
-    health = bot.services.zoom_health
-    assert health is not None
 
     def later(condition: bool) -> bool:
         # Past the worker's backoff: its thread tries again at its next look.
         bot.clock.advance(timedelta(minutes=1))
         return condition
 
-    eventually(lambda: later(health.down), timeout=60, what="Zoom marked down")
     eventually(
-        lambda: any("Zoom is not answering" in all_text(e) for e in bot.slack.ephemerals()),
-        timeout=15,
+        lambda: later(any("Zoom is not answering" in all_text(e) for e in bot.slack.ephemerals())),
+        timeout=30,
         what="the warning",
     )
-    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=503, times=0)  # heals
-    eventually(lambda: later(not health.down), timeout=60, what="Zoom back")
     eventually(
-        lambda: any("answering again" in all_text(e) for e in bot.slack.ephemerals()),
-        timeout=15,
+        lambda: later(any("answering again" in all_text(e) for e in bot.slack.ephemerals())),
+        timeout=30,
         what="the back notice",
     )
-    warnings = [e for e in bot.slack.ephemerals() if "Zoom is not answering" in all_text(e)]
-    assert [w.get("user") for w in warnings] == [FACILITATOR]
-    assert "Durham" in _zoom_post(bot)
+    told = [all_text(call.args) for call in bot.slack.private_replies(FACILITATOR)]
+    assert len([t for t in told if "Zoom is not answering" in t]) == 1
+    assert len([t for t in told if "answering again" in t]) == 1
+    assert "Durham" in _zoom_post(bot)  # the lookup went through once Zoom was back
 
