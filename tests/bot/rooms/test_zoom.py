@@ -59,9 +59,7 @@ def deadlines() -> Iterator[Deadlines]:
     scheduled.stop()
 
 
-def _service(
-    db: Database, clock: FixedClock, deadlines: Deadlines, **settings: Any
-) -> RoomService:
+def _service(db: Database, clock: FixedClock, deadlines: Deadlines, **settings: Any) -> RoomService:
     loaded = load_settings(env_file=None, **settings)
     return RoomService(db, loaded, clock, SessionService(db, loaded, clock), deadlines)
 

@@ -204,9 +204,7 @@ def _where(view: RoundView, number: int, **parts: object) -> RoomWhereabouts:
 
 
 def test_status_lines_say_who_is_where() -> None:
-    view = _view(
-        [["U1", "U2"], ["U3", "U4", "U5", "zoom:cara", "U6"]], names={"zoom:cara": "Cara"}
-    )
+    view = _view([["U1", "U2"], ["U3", "U4", "U5", "zoom:cara", "U6"]], names={"zoom:cara": "Cara"})
     status = ZoomRoomStatus(
         view,
         [

@@ -25,9 +25,7 @@ from bot.zoom.breakout import (
 
 
 def _rooms(*members: tuple[str, ...]) -> list[PlannedRoom]:
-    return [
-        PlannedRoom(number, f"Room {number}", users) for number, users in enumerate(members, 1)
-    ]
+    return [PlannedRoom(number, f"Room {number}", users) for number, users in enumerate(members, 1)]
 
 
 # -- matching Zoom rooms to planned rooms -------------------------------------------------------
