@@ -133,3 +133,4 @@ class ZoomMeetings:
     def down(self) -> bool:
         """Whether Zoom has kept failing lately."""
         return self.health is not None and self.health.down
+

@@ -68,10 +68,7 @@ def test_an_unknown_meeting_is_said_plainly_and_the_session_runs_in_slack(
 
 def test_a_meeting_the_account_cannot_see(bot: RunningBot, fake_zoom: FakeZoom) -> None:
     fake_zoom.fail(
-        "GET",
-        f"/meetings/{MEETING_ID}",
-        status=400,
-        body={"code": 200, "message": "No permission."},
+        "GET", f"/meetings/{MEETING_ID}", status=400, body={"code": 200, "message": "No permission."}
     )
     _start(bot, MEETING_ID)
     post = _zoom_post(bot)
@@ -108,3 +105,4 @@ def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
     assert len([t for t in told if "Zoom is not answering" in t]) == 1
     assert len([t for t in told if "answering again" in t]) == 1
     assert "Durham" in _zoom_post(bot)  # the lookup went through once Zoom was back
+

@@ -24,9 +24,9 @@ from bot.rooms import (
     RoomService,
     RoundStarted,
     preassign_task_key,
+    zoom_effects,
 )
 from bot.rooms import effects as kinds
-from bot.rooms import zoom_effects
 from bot.rooms.zoom import ROUND_ENDED
 from bot.scheduler import Deadlines
 from bot.sessions import SessionService

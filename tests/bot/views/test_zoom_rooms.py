@@ -3,8 +3,10 @@ Zoom-only people are named (never mentioned), and every message keeps within Sla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+
+from slack_sdk.models.blocks import Block
 
 from bot.rooms import RoomView, RoomWhereabouts, RoundStarted, RoundView, ZoomNote, ZoomRoomStatus
 from bot.standin import validate_blocks
@@ -71,8 +73,8 @@ def _view(
     return RoundView(session, breakout, views, zoom=plan, names=dict(names or {}))
 
 
-def _valid(blocks: list[object]) -> None:
-    assert validate_blocks(as_dicts(blocks)) == []  # type: ignore[arg-type]
+def _valid(blocks: Sequence[Block]) -> None:
+    assert validate_blocks(as_dicts(blocks)) == []
 
 
 # -- the facilitator's answer -------------------------------------------------------------------

@@ -47,9 +47,7 @@ def start_session(db: Database, clock: FixedClock, channel: str = "C1") -> int:
         return session.id
 
 
-def add(
-    db: Database, clock: FixedClock, session_id: int, key: str, kind: str = "k", **at: Any
-) -> None:
+def add(db: Database, clock: FixedClock, session_id: int, key: str, kind: str = "k", **at: Any) -> None:
     with db.transaction() as unit:
         store.add_task(unit, key=key, kind=kind, session_id=session_id, now=clock.now(), **at)
 
