@@ -83,7 +83,7 @@ def _valid(blocks: Sequence[Block]) -> None:
 def test_the_answer_says_the_round_is_the_meetings_pre_assignment() -> None:
     view = _view([["U1"], ["U2"], ["U3"]], how=PREASSIGN)
     note = ZoomNote(how=PREASSIGN, rooms=3, placed=2, unplaced={NO_EMAIL: 1}, written=True)
-    text, blocks = render_round_started(RoundStarted(view, zoom=note))
+    _, blocks = render_round_started(RoundStarted(view, zoom=note))
     _valid(blocks)
     zoom = str(blocks[-1].text.text)  # type: ignore[attr-defined]
     assert "the meeting has not started, so this round is its pre-assignment" in zoom
@@ -118,7 +118,7 @@ def test_the_answer_says_the_meeting_runs_and_how_to_open_the_rooms() -> None:
 
 def test_room_messages_and_notices_name_the_zoom_room() -> None:
     view = _view([["U1", "zoom:dan"], ["U2"]], names={"zoom:dan": "Dan <&> O'Neil"})
-    text, blocks = render_room_message(view, view.rooms[0])
+    _, blocks = render_room_message(view, view.rooms[0])
     _valid(blocks)
     shown = str(as_dicts(blocks))
     assert "join the breakout room *“Room 1”*" in shown
