@@ -28,13 +28,13 @@ from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.slack.zoom_meeting import register_zoom_meeting_effects
 from bot.summaries import SummaryService
+from bot.views.polls import poll_status_lines
+from bot.views.runsheets import agenda_status_lines
 from bot.views.zoom_meeting import zoom_status_lines
 from bot.zoom.api import zoom_api_from_settings
 from bot.zoom.health import ZoomHealth
 from bot.zoom.service import LOOKUP, ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
-from bot.views.polls import poll_status_lines
-from bot.views.runsheets import agenda_status_lines
 from handlers import register_all
 from storage.db import Database
 
@@ -129,9 +129,7 @@ def _wire_zoom(services: Services) -> None:
         health=services.zoom_health,
     )
     services.status_lines.append(
-        lambda session: zoom_status_lines(
-            meetings.meeting(session.id or 0), down=meetings.down()
-        )
+        lambda session: zoom_status_lines(meetings.meeting(session.id or 0), down=meetings.down())
     )
     worker = services.zoom_worker
     if worker is not None:
