@@ -24,7 +24,8 @@ def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:
 
 def _start(bot: RunningBot, zoom: str) -> None:
     response = bot.command("/session", f'start "Durham" --zoom {zoom}')
-    assert response.status_code == 200 and response.text == "", response.text
+    assert response.status_code == 200
+    assert response.text == "", response.text
 
 
 def _zoom_post(bot: RunningBot) -> str:
