@@ -133,4 +133,3 @@ class ZoomMeetings:
     def down(self) -> bool:
         """Whether Zoom has kept failing lately."""
         return self.health is not None and self.health.down
-

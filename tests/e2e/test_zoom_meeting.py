@@ -11,7 +11,7 @@ import pytest
 from bot.standin.zoom import FakeZoom
 from bot.zoom.health import FAILURES_BEFORE_WARNING
 from tests.e2e.conftest import FACILITATOR, RunningBot, ack_text, all_text
-from tests.e2e.zoom_helpers import MEETING_ID, fake_zoom, zoom_idle, zoom_overrides  # noqa: F401
+from tests.e2e.zoom_helpers import MEETING_ID, zoom_overrides
 from tests.harness.waiting import eventually
 
 STARTS = datetime(2026, 12, 2, 18, 30, tzinfo=UTC)
@@ -24,7 +24,8 @@ def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:
 
 def _start(bot: RunningBot, zoom: str) -> None:
     response = bot.command("/session", f'start "Durham" --zoom {zoom}')
-    assert response.status_code == 200 and response.text == "", response.text
+    assert response.status_code == 200
+    assert response.text == "", response.text
 
 
 def _zoom_post(bot: RunningBot) -> str:
@@ -52,7 +53,8 @@ def test_the_meeting_is_looked_up_and_its_topic_and_start_shown(
     [lookup] = [c for c in fake_zoom.calls if c.path.endswith(f"/meetings/{MEETING_ID}")]
     assert lookup.method == "GET"
     status = ack_text(bot.command("/session", "status"))
-    assert "Durham listening" in status and "not started yet" in status
+    assert "Durham listening" in status
+    assert "not started yet" in status
 
 
 def test_an_unknown_meeting_is_said_plainly_and_the_session_runs_in_slack(
@@ -60,19 +62,20 @@ def test_an_unknown_meeting_is_said_plainly_and_the_session_runs_in_slack(
 ) -> None:
     _start(bot, "81234567890")
     post = _zoom_post(bot)
-    assert "Zoom has no meeting 812 3456 7890" in post and "Slack only" in post
+    assert "Zoom has no meeting 812 3456 7890" in post
+    assert "Slack only" in post
     assert bot.services.sessions.get(1) is not None  # the session runs
     status = ack_text(bot.command("/session", "status"))
     assert "Slack only" in status
 
 
 def test_a_meeting_the_account_cannot_see(bot: RunningBot, fake_zoom: FakeZoom) -> None:
-    fake_zoom.fail(
-        "GET", f"/meetings/{MEETING_ID}", status=400, body={"code": 200, "message": "No permission."}
-    )
+    no_permission = {"code": 200, "message": "No permission."}
+    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=400, body=no_permission)
     _start(bot, MEETING_ID)
     post = _zoom_post(bot)
-    assert "cannot see meeting 812 3456 7890" in post and "No permission" in post
+    assert "cannot see meeting 812 3456 7890" in post
+    assert "No permission" in post
 
 
 def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
@@ -80,7 +83,8 @@ def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
 ) -> None:
     fake_zoom.add_meeting(MEETING_ID, topic="Durham")
     worker, health = bot.services.zoom_worker, bot.services.zoom_health
-    assert worker is not None and health is not None
+    assert worker is not None
+    assert health is not None
     worker.api.max_attempts = 1  # the client's own retries are tested in tests/bot/zoom
     # The lookup fails twice (Zoom "keeps failing"), then Zoom answers again.
     fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=503, times=FAILURES_BEFORE_WARNING)
@@ -105,4 +109,3 @@ def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
     assert len([t for t in told if "Zoom is not answering" in t]) == 1
     assert len([t for t in told if "answering again" in t]) == 1
     assert "Durham" in _zoom_post(bot)  # the lookup went through once Zoom was back
-
