@@ -20,7 +20,7 @@ from storage.models import Participant
 from storage.zoom.people import SlackEmail, ZoomPerson
 from tests.e2e.conftest import FACILITATOR, RunningBot, ack_text, all_text
 from tests.e2e.rooms_helpers import check_in, members, outbox_sent, people, rounds
-from tests.e2e.zoom_helpers import MEETING_ID, fake_zoom, zoom_idle, zoom_overrides  # noqa: F401
+from tests.e2e.zoom_helpers import MEETING_ID, zoom_idle, zoom_overrides
 from tests.harness.waiting import eventually
 
 DM = "D" + FACILITATOR[1:]  # the fake Slack's direct message channel with the facilitator
