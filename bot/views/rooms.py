@@ -260,4 +260,10 @@ def render_breakout_help() -> list[Block]:
             "Rooms avoid repeating pairs from earlier rounds. Each room reports back with "
             "`/report` or its *Report back* button."
         ),
+        context(
+            "With a Zoom meeting (`/session start … --zoom`), the people in the meeting are "
+            "placed too. Before the meeting starts, the rooms become its pre-assigned breakout "
+            "rooms (and you get Zoom's CSV); while it runs, Zoom cannot move people, so the "
+            "rooms are named for people to choose and you get the list to paste into Zoom's chat."
+        ),
     ]
