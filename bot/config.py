@@ -42,6 +42,8 @@ WHERE_TO_GET: dict[str, str] = {
     "ZOOM_OAUTH_URL": "leave it unset for https://zoom.us/oauth/token",
     "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
     "Subscriptions page",
+    "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
+    "the Zoom meeting)",
 }
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
     ZOOM_API_URL: str = "https://api.zoom.us/v2"
     ZOOM_OAUTH_URL: str = "https://zoom.us/oauth/token"
     ZOOM_WEBHOOK_SECRET_TOKEN: str | None = None
+    # Every poll of a session bound to a Zoom meeting also goes to the meeting unless launched
+    # with --slack-only; when false, only polls launched with --zoom do.
+    ZOOM_POLLS_DEFAULT: bool = False
 
     @field_validator("*", mode="before")
     @classmethod

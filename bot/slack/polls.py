@@ -154,11 +154,12 @@ class PollMessages:
 
     def _upload_chart(self, state: PollState, thread_ts: str) -> None:
         poll = state.poll
+        combined = state.combined
         chart = bar_chart_png(
             poll.question,
             state.options,
-            state.tally.counts,
-            total=state.tally.voters,
+            combined.counts,
+            total=combined.voters,
             percents=state.percents(),
             note=chart_note(state),
         )
