@@ -26,9 +26,15 @@ from bot.slack.runsheets import register_runsheet_effects
 from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
+from bot.slack.zoom_meeting import register_zoom_meeting_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
+from bot.views.zoom_meeting import zoom_status_lines
+from bot.zoom.api import zoom_api_from_settings
+from bot.zoom.health import ZoomHealth
+from bot.zoom.service import LOOKUP, ZoomMeetings
+from bot.zoom.tasks import ZoomWorker
 from handlers import register_all
 from storage.db import Database
 
@@ -56,6 +62,16 @@ def create_services(
     )
     # One budget of Slack's rate limits for every call the process makes.
     budgets = Budgets(scale=settings.SLACK_RATE_SCALE)
+    # Zoom is optional: without credentials there is no API, no worker, and sessions started
+    # with --zoom are told they run in Slack only.
+    zoom_api = zoom_api_from_settings(settings)
+    zoom_health = ZoomHealth(database, real_clock) if zoom_api is not None else None
+    zoom_meetings = ZoomMeetings(database, real_clock, api=zoom_api, health=zoom_health)
+    zoom_worker = (
+        ZoomWorker(database, real_clock, zoom_api, zoom_health)
+        if zoom_api is not None and zoom_health is not None
+        else None
+    )
     services = Services(
         settings=settings,
         db=database,
@@ -70,6 +86,9 @@ def create_services(
         ending=SessionEnding(sessions),
         checking_in=CheckingIn(sessions),
         agenda=agenda,
+        zoom_meetings=zoom_meetings,
+        zoom_worker=zoom_worker,
+        zoom_health=zoom_health,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(
@@ -94,7 +113,27 @@ def create_services(
     sessions.on_start.append(agenda.queue_start)
     services.on_session_end.append(agenda.refresh_controls)
     services.agenda_lines = lambda session: agenda_status_lines(agenda.view(session))
+    _wire_zoom(services)
     return services
+
+
+def _wire_zoom(services: Services) -> None:
+    """The Zoom parts: the meeting binding and lookup, their posts, status and the worker."""
+    meetings = services.zoom_meetings
+    services.sessions.on_start.append(meetings.bind)
+    register_zoom_meeting_effects(
+        services.outbox,
+        client=services.client,
+        sessions=services.sessions,
+        meetings=meetings,
+        health=services.zoom_health,
+    )
+    services.status_lines.append(
+        lambda session: zoom_status_lines(meetings.meeting(session.id or 0), down=meetings.down())
+    )
+    worker = services.zoom_worker
+    if worker is not None:
+        worker.register(LOOKUP, meetings.look_up)
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:

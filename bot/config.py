@@ -40,11 +40,16 @@ WHERE_TO_GET: dict[str, str] = {
     "page",
     "ZOOM_API_URL": "leave it unset for https://api.zoom.us/v2",
     "ZOOM_OAUTH_URL": "leave it unset for https://zoom.us/oauth/token",
+    "ZOOM_PLAN": "set it to your Zoom account's plan (Admin → Account Management → "
+    "Account Profile); Education and Enterprise count as business",
+    "ZOOM_TIMEOUT_SECONDS": "leave it unset for 10 (seconds the bot waits for one Zoom answer)",
     "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
     "Subscriptions page",
     "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
     "the Zoom meeting)",
 }
+
+ZOOM_PLANS = ("free", "pro", "business")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -89,6 +94,9 @@ class Settings(BaseSettings):
     # Every poll of a session bound to a Zoom meeting also goes to the meeting unless launched
     # with --slack-only; when false, only polls launched with --zoom do.
     ZOOM_POLLS_DEFAULT: bool = False
+    # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
+    ZOOM_PLAN: str = "pro"
+    ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -123,6 +131,14 @@ class Settings(BaseSettings):
     @classmethod
     def _zoom_url(cls, value: str) -> str:
         return _check_url(value).rstrip("/")
+
+    @field_validator("ZOOM_PLAN")
+    @classmethod
+    def _zoom_plan(cls, value: str) -> str:
+        plan = value.lower()
+        if plan not in ZOOM_PLANS:
+            raise ValueError(f"must be free, pro or business, not {value!r}")
+        return plan
 
     @field_validator("DATABASE_URL")
     @classmethod
