@@ -27,6 +27,7 @@ from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.slack.zoom_meeting import register_zoom_meeting_effects
+from bot.slack.zoom_polls import register_zoom_poll_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
@@ -35,6 +36,8 @@ from bot.zoom.api import zoom_api_from_settings
 from bot.zoom.health import ZoomHealth
 from bot.zoom.service import LOOKUP, ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
+from bot.zoom_polls.service import ZoomPolls
+from bot.zoom_polls.tasks import ZoomPollTasks
 from handlers import register_all
 from storage.db import Database
 
@@ -134,6 +137,28 @@ def _wire_zoom(services: Services) -> None:
     worker = services.zoom_worker
     if worker is not None:
         worker.register(LOOKUP, meetings.look_up)
+    _wire_zoom_polls(services)
+
+
+def _wire_zoom_polls(services: Services) -> None:
+    """Polls on Zoom: the launch check, their posts, the fetch of answers at the end, the tasks."""
+    worker = services.zoom_worker
+    zoom_polls = ZoomPolls(
+        services.db,
+        services.clock,
+        connected=worker is not None,
+        by_default=services.settings.ZOOM_POLLS_DEFAULT,
+    )
+    services.zoom_polls = zoom_polls
+    services.polls.launch_checks.append(zoom_polls.check_launch)
+    register_zoom_poll_effects(
+        services.outbox, client=services.client, polls=services.polls, zoom_polls=zoom_polls
+    )
+    # After the polls' own hook: the polls are closed by then.
+    services.on_session_end.append(zoom_polls.on_session_end)
+    if worker is not None:
+        for kind, handler in ZoomPollTasks(services.db, services.clock).handlers().items():
+            worker.register(kind, handler)
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:

@@ -56,14 +56,15 @@ class ZoomPollMessages:
     def results(self, row: Pending, progress: Progress) -> bool:
         """The closed poll's message shown again with Zoom's answers, then the thread told."""
         state = self.polls.state(row.int_arg("poll_id"))
-        if state is None or state.zoom is None or not state.poll.message_ts:
+        ts = state.poll.message_ts if state is not None else None
+        if state is None or state.zoom is None or not ts:
             return False
         poll = state.poll
         if state.closed and not progress.get(STEP_MESSAGE):
             text, blocks = render_poll_message(state)
             try:
                 self.client.chat_update(
-                    channel=poll.channel_id, ts=poll.message_ts, text=text, blocks=as_dicts(blocks)
+                    channel=poll.channel_id, ts=ts, text=text, blocks=as_dicts(blocks)
                 )
             except SlackApiError as error:
                 if is_transient(error) or error.response.get("error") not in _GONE:
@@ -72,7 +73,7 @@ class ZoomPollMessages:
         if not progress.get(STEP_THREAD):
             self.client.chat_postMessage(
                 channel=poll.channel_id,
-                thread_ts=poll.message_ts,
+                thread_ts=ts,
                 text=render_zoom_answers_added(state),
             )
             progress.done(STEP_THREAD)

@@ -396,7 +396,7 @@ def render_poll_help() -> list[Block]:
             "report (otherwise made from the question's words)"
         ),
         section(
-            "*Zoom* (in a session started with `--zoom <meeting>`)\n"
+            "*Zoom* (in a session started with `--zoom &lt;meeting&gt;`)\n"
             "• `--zoom` — also creates the poll in the Zoom meeting, for people who are not in "
             "Slack; the poll's thread says when it is there, and the host or a co-host "
             "launches it from Zoom's *Polls* menu. Zoom takes a question of up to "

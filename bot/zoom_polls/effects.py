@@ -8,8 +8,6 @@ them with it.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from bot.outbox import PUBLIC, Effect
 from bot.polls.effects import poll_keys, poll_target
 
@@ -22,10 +20,9 @@ REFUSED = "refused"  # Zoom would not create it; the Slack poll carries on
 NOT_ADDED = "not_added"  # ZOOM_POLLS_DEFAULT, but Zoom cannot carry this poll
 NO_ANSWERS = "no_answers"  # no Zoom answers came within 2 hours of the meeting
 RESULTS_REFUSED = "results_refused"  # Zoom would not give the answers
-NoteKind = Literal["created", "refused", "not_added", "no_answers", "results_refused"]
 
 
-def zoom_poll_note(poll_id: int, what: NoteKind) -> Effect:
+def zoom_poll_note(poll_id: int, what: str) -> Effect:
     """Say something about the poll's Zoom side in its thread (each kind once per poll)."""
     return Effect(
         key=f"{poll_keys(poll_id)}zoom:{what}",

@@ -106,13 +106,13 @@ def match_answer(answer: str, options: Sequence[str], *, multi: bool) -> Matched
             candidate = pieces[start] + "".join(
                 separators[k] + pieces[k + 1] for k in range(start, end - 1)
             )
-            index = lookup.get(normalise(candidate))
-            if index is not None:
+            found = lookup.get(normalise(candidate))
+            if found is not None:
                 if normalise(pending):
                     unmatched.append(_tidy(pending))
                 pending = ""
-                if index not in chosen:
-                    chosen.append(index)
+                if found not in chosen:
+                    chosen.append(found)
                 start = end
                 break
         else:

@@ -41,8 +41,8 @@ NO_CREDENTIALS = (
 )
 NO_MEETING = (
     "This session has no Zoom meeting, so `--zoom` cannot add the poll to one. Start the "
-    'session with `/session start "<title>" --zoom <meeting id or join URL>`, or launch the '
-    f"poll without `--zoom`. {NOTHING_POSTED}"
+    'session with `/session start "&lt;title&gt;" --zoom &lt;meeting id or join URL&gt;`, '
+    f"or launch the poll without `--zoom`. {NOTHING_POSTED}"
 )
 
 

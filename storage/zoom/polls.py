@@ -272,7 +272,7 @@ def named_zoom_answers(db: Session, *, poll_ids: Sequence[int]) -> list[tuple[in
         )
         .order_by(col(ZoomAnswer.poll_id), col(ZoomAnswer.user_id), col(ZoomAnswer.option_index))
     ).all()
-    return [(int(p), str(u), int(i)) for p, u, i in rows]
+    return [(int(p), str(u), int(i or 0)) for p, u, i in rows]
 
 
 def poll_voters(db: Session, *, poll_id: int) -> set[str]:
