@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
+from bot.report.export import session_document
 from bot.report.tour import write_report
 from bot.standin.zoom import FakeZoom
 from storage.report import SessionFilter
 from storage.zoom.people import SlackEmail
-from storage.zoom.polls import ZoomPoll
+from storage.zoom.polls import ZoomAnswer, ZoomPoll
 from tests.e2e.conftest import CHANNEL, PARTICIPANT, RunningBot, ack_text, all_text
 from tests.e2e.test_polls import _launch, _message, _poll, _vote
 from tests.e2e.zoom_helpers import MEETING_ID, zoom_idle, zoom_overrides
@@ -207,6 +209,14 @@ def test_zoom_answers_published_late_are_merged_counted_once_and_shown_everywher
     assert "| Slack | 2 | 50% (1) | 50% (1) |" in report
     assert "| Zoom | 2 | 100% (2) | 0% (0) |" in report
 
+    # The session's export: both together, each source apart, Zoom's named answers.
+    document = session_document(bot.services.db, _poll(bot).session_id)
+    [exported] = document["polls"]
+    assert exported["n"] == 4
+    assert [(s["source"], s["n"]) for s in exported["by_source"]] == [("slack", 2), ("zoom", 2)]
+    assert sorted(v["option"] for v in exported["zoom_votes"]) == ["Agree", "Agree"]
+    assert all(v["user_id"].startswith("zoom:") for v in exported["zoom_votes"])
+
     # No more fetching: everything is in.
     bot.clock.advance(timedelta(minutes=10))
     bot.services.zoom_worker.wake()
@@ -263,3 +273,32 @@ def test_polls_without_zoom_change_nothing(bot: RunningBot, fake_zoom: FakeZoom)
     assert bot.command("/session", "end").text == ""
     zoom_idle(bot)
     assert not any("/past_meetings/" in c.path for c in fake_zoom.calls)
+
+
+def test_an_anonymous_poll_is_anonymous_in_zoom_and_merges_as_counts_only(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    _start(bot, fake_zoom)
+    message = _launch(bot, POLL + " --anonymous --zoom", session=False)
+    zoom_idle(bot)
+    [created] = fake_zoom.polls(MEETING_ID)
+    assert created["anonymous"] is True
+    _vote(bot, message, 1)
+    bot.slack.wait_for_private_replies(PARTICIPANT)
+    assert bot.command("/poll", "close").text == ""
+    assert bot.command("/session", "end").text == ""
+    eventually(lambda: _poll(bot).announced_at is not None, timeout=10, what="final results")
+    fake_zoom.set_past_polls(
+        MEETING_ID,
+        [_respondent("Anonymous", "", "Agree", created["id"]) for _ in range(3)],
+    )
+    zoom_idle(bot)
+    assert bot.services.zoom_worker is not None
+    bot.clock.advance(timedelta(minutes=2))
+    bot.services.zoom_worker.wake()
+    zoom_idle(bot)
+    with bot.services.db.read() as db:
+        stored = db.exec(select(ZoomAnswer)).all()
+    assert [(a.user_id, a.option_index, a.count) for a in stored] == [(None, 0, 3)]
+    shown = all_text(_message(bot, message["ts"])["blocks"])
+    assert "*4* answered: *1* in Slack, *3* in Zoom" in shown
