@@ -45,9 +45,18 @@ logger = logging.getLogger(__name__)
 
 
 def create_services(
-    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    socket_mode: bool = False,
 ) -> Services:
-    """Build the services once for the whole process."""
+    """Build the services once for the whole process.
+
+    Args:
+        socket_mode: the app runs over Socket Mode (no public URL, so no Zoom webhooks: the
+            live meeting's participants are polled instead).
+    """
     database = db or Database(settings.DATABASE_URL)
     real_clock = clock or SystemClock()
     deadlines = Deadlines(clock=real_clock)
@@ -92,6 +101,7 @@ def create_services(
         zoom_meetings=zoom_meetings,
         zoom_worker=zoom_worker,
         zoom_health=zoom_health,
+        socket_mode=socket_mode,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(

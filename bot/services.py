@@ -53,6 +53,7 @@ class Services:
     zoom_health: ZoomHealth | None = None
     # Polls on Zoom: the launch check and the end hooks (`on_meeting_ended` for the webhooks).
     zoom_polls: ZoomPolls | None = None
+    socket_mode: bool = False  # no webhooks reach the bot: Zoom presence comes from polling
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)
     agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`
