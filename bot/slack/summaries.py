@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.charts import bar_chart_png
-from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, is_transient, is_uneditable
 from bot.slack.sender import OutboxSender
 from bot.summaries import (
     SUMMARY_EDIT,
@@ -32,8 +32,6 @@ from storage.outbox import Pending
 logger = logging.getLogger(__name__)
 
 CHARTS_PER_UPLOAD = 10  # files_upload_v2 takes at most ten files at once
-# A message Slack no longer lets us edit.
-_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 
 Chart = dict[str, object]
 
@@ -110,7 +108,7 @@ class SlackSummaryPoster:
         try:
             self.client.chat_update(channel=channel, ts=ts, text=text, blocks=as_dicts(blocks))
         except SlackApiError as error:
-            if is_transient(error) or error.response.get("error") not in _GONE:
+            if not is_uneditable(error):
                 raise
 
     def channels(self, summary: SessionSummary) -> list[str]:

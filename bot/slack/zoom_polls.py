@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.polls import PollService
-from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, is_uneditable
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts
 from bot.views.polls import render_poll_message
@@ -17,8 +17,6 @@ from bot.zoom_polls.effects import ZOOM_POLL_NOTE, ZOOM_POLL_RESULTS
 from bot.zoom_polls.service import ZoomPolls
 from storage.outbox import Pending
 
-# A message Slack no longer lets us edit: the thread still gets the news.
-_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 STEP_MESSAGE, STEP_THREAD = "message", "thread"
 
 
@@ -67,7 +65,7 @@ class ZoomPollMessages:
                     channel=poll.channel_id, ts=ts, text=text, blocks=as_dicts(blocks)
                 )
             except SlackApiError as error:
-                if is_transient(error) or error.response.get("error") not in _GONE:
+                if not is_uneditable(error):  # gone: the thread still gets the news
                     raise
             progress.done(STEP_MESSAGE)
         if not progress.get(STEP_THREAD):
