@@ -28,6 +28,7 @@ from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.slack.zoom_meeting import register_zoom_meeting_effects
+from bot.slack.zoom_polls import register_zoom_poll_effects
 from bot.slack.zoom_rooms import register_zoom_room_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
@@ -38,6 +39,8 @@ from bot.zoom.api import zoom_api_from_settings
 from bot.zoom.health import ZoomHealth
 from bot.zoom.service import LOOKUP, ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
+from bot.zoom_polls.service import ZoomPolls
+from bot.zoom_polls.tasks import ZoomPollTasks
 from handlers import register_all
 from storage.db import Database
 
@@ -117,11 +120,6 @@ def create_services(
     register_rooms_effects(services.outbox, client=services.client, rooms=rooms)
     services.on_session_end.append(rooms.end_for_session)
     services.status_lines.append(rooms.status_lines)
-    # Rounds on Zoom: the facilitator's CSV and list to paste; who is where while one runs.
-    register_zoom_room_effects(services.outbox, client=services.client, rooms=rooms)
-    services.status_lines.append(
-        lambda session: zoom_room_status_lines(rooms.zoom_room_status(session))
-    )
     services.recover.append(rooms.recover)
     services.on_check_in.append(rooms.join_late)
     # Queued with "has ended", after the hooks: it shows the polls just closed and the round ended.
@@ -152,9 +150,44 @@ def _wire_zoom(services: Services) -> None:
     worker = services.zoom_worker
     if worker is not None:
         worker.register(LOOKUP, meetings.look_up)
+    _wire_zoom_polls(services)
+    _wire_zoom_rooms(services)
+
+
+def _wire_zoom_polls(services: Services) -> None:
+    """Polls on Zoom: the launch check, their posts, the fetch of answers at the end, the tasks."""
+    worker = services.zoom_worker
+    zoom_polls = ZoomPolls(
+        services.db,
+        services.clock,
+        connected=worker is not None,
+        by_default=services.settings.ZOOM_POLLS_DEFAULT,
+    )
+    services.zoom_polls = zoom_polls
+    services.polls.launch_checks.append(zoom_polls.check_launch)
+    register_zoom_poll_effects(
+        services.outbox, client=services.client, polls=services.polls, zoom_polls=zoom_polls
+    )
+    # After the polls' own hook: the polls are closed by then.
+    services.on_session_end.append(zoom_polls.on_session_end)
+    if worker is not None:
+        for kind, handler in ZoomPollTasks(services.db, services.clock).handlers().items():
+            worker.register(kind, handler)
+
+
+def _wire_zoom_rooms(services: Services) -> None:
+    """Breakout rounds on Zoom: the facilitator's CSV and list to paste, who is where in
+    `/session status`, and the pre-assignment task."""
+    rooms = services.rooms
+    register_zoom_room_effects(services.outbox, client=services.client, rooms=rooms)
+    services.status_lines.append(
+        lambda session: zoom_room_status_lines(rooms.zoom_room_status(session))
+    )
+    worker = services.zoom_worker
+    if worker is not None:
         # A round started before its meeting becomes the meeting's pre-assignment.
-        worker.register(PREASSIGN_TASK, preassign_handler(services.rooms))
-        services.rooms.zoom_wake = worker.wake
+        worker.register(PREASSIGN_TASK, preassign_handler(rooms))
+        rooms.zoom_wake = worker.wake
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:

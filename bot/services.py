@@ -22,6 +22,7 @@ from bot.summaries import SummaryService
 from bot.zoom.health import ZoomHealth
 from bot.zoom.service import ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
+from bot.zoom_polls.service import ZoomPolls
 from storage.db import Database
 from storage.models import ListeningSession
 
@@ -50,6 +51,8 @@ class Services:
     # The one thread calling Zoom, and Zoom's health; None without Zoom credentials.
     zoom_worker: ZoomWorker | None = None
     zoom_health: ZoomHealth | None = None
+    # Polls on Zoom: the launch check and the end hooks (`on_meeting_ended` for the webhooks).
+    zoom_polls: ZoomPolls | None = None
     socket_mode: bool = False  # no webhooks reach the bot: Zoom presence comes from polling
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)

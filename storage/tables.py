@@ -2,4 +2,5 @@
 
 from storage import models, outbox, polls, rooms, runsheets, zoom  # noqa: F401
 from storage.zoom import meetings, people  # noqa: F401
+from storage.zoom import polls as zoom_polls  # noqa: F401
 from storage.zoom import rooms as zoom_rooms  # noqa: F401
