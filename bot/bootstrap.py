@@ -26,9 +26,13 @@ from bot.slack.runsheets import register_runsheet_effects
 from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
+from bot.slack.zoom_people import register_zoom_people_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
+from bot.views.zoom import presence_status_lines
+from bot.zoom.presence import ZoomPresence
+from bot.zoom.webhook import ZoomWebhook
 from handlers import register_all
 from storage.db import Database
 
@@ -94,7 +98,26 @@ def create_services(
     sessions.on_start.append(agenda.queue_start)
     services.on_session_end.append(agenda.refresh_controls)
     services.agenda_lines = lambda session: agenda_status_lines(agenda.view(session))
+    _wire_zoom_presence(services)
     return services
+
+
+def _wire_zoom_presence(services: Services) -> None:
+    """Zoom presence: the webhook events it handles, Slack emails looked up through the outbox,
+    Slack check-ins matched to Zoom people, its `/session status` lines, its housekeeping."""
+    presence = ZoomPresence(services.db, services.clock, services.settings)
+    webhook = ZoomWebhook(services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock)
+    presence.register(webhook)
+    services.zoom_webhook = webhook
+    services.presence = presence
+    register_zoom_people_effects(services.outbox, client=services.client, presence=presence)
+    services.on_check_in.append(
+        lambda checked: presence.checked_in(
+            checked.participant.session_id, checked.participant.user_id
+        )
+    )
+    services.status_lines.append(lambda session: presence_status_lines(presence.counts(session)))
+    services.deadlines.every("prune-zoom-events", presence.prune_seen, minutes=30)
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:

@@ -42,6 +42,14 @@ WHERE_TO_GET: dict[str, str] = {
     "ZOOM_OAUTH_URL": "leave it unset for https://zoom.us/oauth/token",
     "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
     "Subscriptions page",
+    "ZOOM_ROLE_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "role (default Role)",
+    "ZOOM_PLACE_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "place (default Place)",
+    "ZOOM_GROUP_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "group (default Group)",
+    "ZOOM_METRICS_SECONDS": "leave it unset for 30 (seconds between live participant checks in "
+    "Socket Mode, 10 to 600)",
 }
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -84,6 +92,12 @@ class Settings(BaseSettings):
     ZOOM_API_URL: str = "https://api.zoom.us/v2"
     ZOOM_OAUTH_URL: str = "https://zoom.us/oauth/token"
     ZOOM_WEBHOOK_SECRET_TOKEN: str | None = None
+    # Registration questions whose answers are a registrant's check-in (compared case-blind).
+    ZOOM_ROLE_QUESTION: str = "Role"
+    ZOOM_PLACE_QUESTION: str = "Place"
+    ZOOM_GROUP_QUESTION: str = "Group"
+    # Socket Mode has no webhooks: live participants are polled this often (a Heavy API call).
+    ZOOM_METRICS_SECONDS: int = Field(default=30, ge=10, le=600)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -19,6 +19,8 @@ from bot.scheduler import Deadlines
 from bot.sessions import CheckingIn, CheckInHook, EndHook, EndReport, SessionEnding, SessionService
 from bot.slack.sender import OutboxSender
 from bot.summaries import SummaryService
+from bot.zoom.presence import ZoomPresence
+from bot.zoom.webhook import ZoomWebhook
 from storage.db import Database
 from storage.models import ListeningSession
 
@@ -48,6 +50,9 @@ class Services:
     agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`
     # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
     recover: list[Callable[[], None]] = field(default_factory=list)
+    # Zoom: the webhook endpoint's checks and event handlers, and who is in the meeting.
+    zoom_webhook: ZoomWebhook | None = None
+    presence: ZoomPresence | None = None
 
     @property
     def on_session_end(self) -> list[EndHook]:
