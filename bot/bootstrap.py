@@ -26,12 +26,19 @@ from bot.slack.runsheets import register_runsheet_effects
 from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
+from bot.slack.zoom_meeting import register_zoom_meeting_effects
 from bot.slack.zoom_people import register_zoom_people_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
 from bot.views.zoom import presence_status_lines
+from bot.views.zoom_meeting import zoom_status_lines
+from bot.zoom.api import zoom_api_from_settings
+from bot.zoom.health import ZoomHealth
 from bot.zoom.presence import ZoomPresence
+from bot.zoom.presence_tasks import PresenceTasks
+from bot.zoom.service import LOOKUP, ZoomMeetings
+from bot.zoom.tasks import ZoomWorker
 from bot.zoom.webhook import ZoomWebhook
 from handlers import register_all
 from storage.db import Database
@@ -60,6 +67,16 @@ def create_services(
     )
     # One budget of Slack's rate limits for every call the process makes.
     budgets = Budgets(scale=settings.SLACK_RATE_SCALE)
+    # Zoom is optional: without credentials there is no API, no worker, and sessions started
+    # with --zoom are told they run in Slack only.
+    zoom_api = zoom_api_from_settings(settings)
+    zoom_health = ZoomHealth(database, real_clock) if zoom_api is not None else None
+    zoom_meetings = ZoomMeetings(database, real_clock, api=zoom_api, health=zoom_health)
+    zoom_worker = (
+        ZoomWorker(database, real_clock, zoom_api, zoom_health)
+        if zoom_api is not None and zoom_health is not None
+        else None
+    )
     services = Services(
         settings=settings,
         db=database,
@@ -74,6 +91,9 @@ def create_services(
         ending=SessionEnding(sessions),
         checking_in=CheckingIn(sessions),
         agenda=agenda,
+        zoom_meetings=zoom_meetings,
+        zoom_worker=zoom_worker,
+        zoom_health=zoom_health,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(
@@ -98,8 +118,28 @@ def create_services(
     sessions.on_start.append(agenda.queue_start)
     services.on_session_end.append(agenda.refresh_controls)
     services.agenda_lines = lambda session: agenda_status_lines(agenda.view(session))
+    _wire_zoom(services)
     _wire_zoom_presence(services)
     return services
+
+
+def _wire_zoom(services: Services) -> None:
+    """The Zoom parts: the meeting binding and lookup, their posts, status and the worker."""
+    meetings = services.zoom_meetings
+    services.sessions.on_start.append(meetings.bind)
+    register_zoom_meeting_effects(
+        services.outbox,
+        client=services.client,
+        sessions=services.sessions,
+        meetings=meetings,
+        health=services.zoom_health,
+    )
+    services.status_lines.append(
+        lambda session: zoom_status_lines(meetings.meeting(session.id or 0), down=meetings.down())
+    )
+    worker = services.zoom_worker
+    if worker is not None:
+        worker.register(LOOKUP, meetings.look_up)
 
 
 def _wire_zoom_presence(services: Services) -> None:
@@ -118,6 +158,9 @@ def _wire_zoom_presence(services: Services) -> None:
     )
     services.status_lines.append(lambda session: presence_status_lines(presence.counts(session)))
     services.deadlines.every("prune-zoom-events", presence.prune_seen, minutes=30)
+    services.zoom_meetings.on_bound.append(presence.meeting_bound)
+    if services.zoom_worker is not None:
+        PresenceTasks(services.db, services.clock, services.settings).register(services.zoom_worker)
 
 
 def create_app(services: Services, *, socket_mode: bool = False) -> App:
@@ -128,6 +171,9 @@ def create_app(services: Services, *, socket_mode: bool = False) -> App:
         socket_mode: no signing secret is needed in Socket Mode (Slack's WebSocket is trusted).
     """
     settings = services.settings
+    if services.presence is not None:
+        # No webhook reaches a Socket Mode bot: it polls Zoom's live participants instead.
+        services.presence.live_metrics = socket_mode
     app = App(
         client=services.client,
         signing_secret=None if socket_mode else settings.SLACK_SIGNING_SECRET,

@@ -98,3 +98,9 @@ class ScaledClock:
 def wall_time(clock: Clock, moment: datetime) -> datetime:
     """The real moment at which `clock` reads `moment` (the same moment unless it runs faster)."""
     return clock.wall_time(moment) if isinstance(clock, ScaledClock) else moment
+
+
+def real_seconds_until(clock: Clock, moment: datetime) -> float:
+    """How many real seconds until `clock` reads `moment` (negative once it has passed)."""
+    delta = moment - clock.now()
+    return clock.real_seconds(delta) if isinstance(clock, ScaledClock) else delta.total_seconds()

@@ -40,6 +40,9 @@ WHERE_TO_GET: dict[str, str] = {
     "page",
     "ZOOM_API_URL": "leave it unset for https://api.zoom.us/v2",
     "ZOOM_OAUTH_URL": "leave it unset for https://zoom.us/oauth/token",
+    "ZOOM_PLAN": "set it to your Zoom account's plan (Admin → Account Management → "
+    "Account Profile); Education and Enterprise count as business",
+    "ZOOM_TIMEOUT_SECONDS": "leave it unset for 10 (seconds the bot waits for one Zoom answer)",
     "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
     "Subscriptions page",
     "ZOOM_ROLE_QUESTION": "name the Zoom registration question whose answer is a registrant's "
@@ -51,6 +54,8 @@ WHERE_TO_GET: dict[str, str] = {
     "ZOOM_METRICS_SECONDS": "leave it unset for 30 (seconds between live participant checks in "
     "Socket Mode, 10 to 600)",
 }
+
+ZOOM_PLANS = ("free", "pro", "business")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -92,6 +97,9 @@ class Settings(BaseSettings):
     ZOOM_API_URL: str = "https://api.zoom.us/v2"
     ZOOM_OAUTH_URL: str = "https://zoom.us/oauth/token"
     ZOOM_WEBHOOK_SECRET_TOKEN: str | None = None
+    # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
+    ZOOM_PLAN: str = "pro"
+    ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
     # Registration questions whose answers are a registrant's check-in (compared case-blind).
     ZOOM_ROLE_QUESTION: str = "Role"
     ZOOM_PLACE_QUESTION: str = "Place"
@@ -132,6 +140,14 @@ class Settings(BaseSettings):
     @classmethod
     def _zoom_url(cls, value: str) -> str:
         return _check_url(value).rstrip("/")
+
+    @field_validator("ZOOM_PLAN")
+    @classmethod
+    def _zoom_plan(cls, value: str) -> str:
+        plan = value.lower()
+        if plan not in ZOOM_PLANS:
+            raise ValueError(f"must be free, pro or business, not {value!r}")
+        return plan
 
     @field_validator("DATABASE_URL")
     @classmethod

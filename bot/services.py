@@ -19,7 +19,10 @@ from bot.scheduler import Deadlines
 from bot.sessions import CheckingIn, CheckInHook, EndHook, EndReport, SessionEnding, SessionService
 from bot.slack.sender import OutboxSender
 from bot.summaries import SummaryService
+from bot.zoom.health import ZoomHealth
 from bot.zoom.presence import ZoomPresence
+from bot.zoom.service import ZoomMeetings
+from bot.zoom.tasks import ZoomWorker
 from bot.zoom.webhook import ZoomWebhook
 from storage.db import Database
 from storage.models import ListeningSession
@@ -45,6 +48,10 @@ class Services:
     ending: SessionEnding
     checking_in: CheckingIn
     agenda: Agenda  # run sheets: `/next`, the controls
+    zoom_meetings: ZoomMeetings  # sessions' Zoom meetings (works Slack-only without credentials)
+    # The one thread calling Zoom, and Zoom's health; None without Zoom credentials.
+    zoom_worker: ZoomWorker | None = None
+    zoom_health: ZoomHealth | None = None
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)
     agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`
@@ -82,9 +89,13 @@ class Services:
         self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
         self.deadlines.start()
         self.outbox.start()
+        if self.zoom_worker is not None:
+            self.zoom_worker.start()
 
     def stop_background(self) -> None:
         """Stop waking deadlines, send what can be sent in a few seconds, close the database."""
         self.deadlines.stop()
+        if self.zoom_worker is not None:
+            self.zoom_worker.stop()
         self.outbox.stop()
         self.db.dispose()

@@ -88,6 +88,7 @@ class Database:
         # Reads need no write lock; on SQLite they must not queue behind writers.
         self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
         self._on_queued: list[Callable[[Sequence[Pending], bool], None]] = []
+        self._on_flag: list[tuple[str, Callable[[], None]]] = []
         # SQLite has one writer. Its busy handler lets a waiting writer sleep and poll, so under
         # a burst of votes the group-commit writer, which takes the lock again at once, could
         # starve the others for seconds; waiting on one lock in this process takes turns instead.
@@ -99,6 +100,11 @@ class Database:
         """Call `callback(rows, changed)` after every commit that queued outbox rows (`rows`) or
         changed others (`changed`): the sender learns of them at once."""
         self._on_queued.append(callback)
+
+    def on_flag(self, flag: str, callback: Callable[[], None]) -> None:
+        """Call `callback()` after every commit whose session set `session.info[flag]` (a Zoom
+        task was queued: the Zoom worker looks at once)."""
+        self._on_flag.append((flag, callback))
 
     @property
     def is_sqlite(self) -> bool:
@@ -115,6 +121,9 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            for flag, flagged in self._on_flag:
+                if session.info.pop(flag, False):
+                    flagged()
             queued: list[Pending] = session.info.pop(QUEUED, [])
             changed = bool(session.info.pop(CHANGED, False))
             if queued or changed:

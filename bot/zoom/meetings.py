@@ -19,3 +19,13 @@ def parse_meeting_id(text: str) -> str | None:
         return digits
     match = _MEETING_URL.match(text)
     return match.group(1) if match else None
+
+
+def format_meeting_id(meeting_id: str) -> str:
+    """A meeting id as Zoom shows it: 812 3456 7890 (11 digits), 123 456 7890 (10), 123 456 789."""
+    digits = meeting_id
+    if len(digits) == 11:
+        return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if len(digits) in (9, 10):
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return digits

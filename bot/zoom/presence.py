@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.outbox import queue
 from bot.zoom import presence_effects as effects
+from bot.zoom.service import parse_zoom_time
 from bot.zoom.sightings import (
     JOINED,
     JOINED_ROOM,
@@ -37,7 +38,6 @@ from bot.zoom.sightings import (
     event_time,
     meeting_ref,
     participant_sighting,
-    zoom_time,
 )
 from bot.zoom.webhook import ZoomWebhook
 from storage import repository as repo
@@ -115,6 +115,8 @@ class ZoomPresence:
         )
         # Run after a meeting.ended is committed, each isolated (fetching poll results, ...).
         self.on_meeting_ended: list[MeetingEndedHook] = []
+        # Socket Mode: no webhook reaches the bot, so live participants are polled instead.
+        self.live_metrics = False
 
     def register(self, webhook: ZoomWebhook) -> None:
         """Handle the six presence events of `webhook`."""
@@ -122,6 +124,16 @@ class ZoomPresence:
         webhook.on(MEETING_ENDED, self.meeting_ended)
         for event in (JOINED, LEFT, JOINED_ROOM, LEFT_ROOM):
             webhook.on(event, self.participant_event)
+
+    def meeting_bound(self, db: Session, meeting: ZoomMeeting) -> None:
+        """The lookup found the session's meeting (in its transaction): fetch the registrants
+        and the Slack people's emails, and in Socket Mode start polling live participants."""
+        if not self.zoom_enabled:
+            return
+        now = self.clock.now()
+        queue_registrants(db, meeting.session_id, now)
+        if self.live_metrics:
+            queue_metrics(db, meeting.session_id, now)
 
     # -- webhook events --------------------------------------------------------------------
 
@@ -131,7 +143,7 @@ class ZoomPresence:
         ref = meeting_ref(obj)
         if ref.meeting_id is None:
             return
-        started = zoom_time(obj.get("start_time")) or event_time(envelope) or received_at
+        started = parse_zoom_time(obj.get("start_time")) or event_time(envelope) or received_at
         with self.db.transaction() as db:
             sessions = meeting_store.sessions_for_meeting(db, meeting_id=ref.meeting_id, uuid=None)
             if not sessions or not self._first_time(db, envelope, received_at):
@@ -149,7 +161,7 @@ class ZoomPresence:
     def meeting_ended(self, envelope: dict[str, Any], received_at: datetime) -> None:
         """Note the end; everyone still in leaves at it; then run `on_meeting_ended`."""
         obj = event_object(envelope)
-        ended = zoom_time(obj.get("end_time")) or event_time(envelope) or received_at
+        ended = parse_zoom_time(obj.get("end_time")) or event_time(envelope) or received_at
         with self.db.transaction() as db:
             sessions = self._sessions(db, obj)
             if not sessions or not self._first_time(db, envelope, received_at):

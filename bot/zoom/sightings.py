@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.zoom.service import parse_zoom_time
 from storage.models import ATTRIBUTE_MAX
 from storage.zoom.people import normalize_email
 from storage.zoom.presence import Answers, Sighting
@@ -60,18 +61,6 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def zoom_time(value: Any) -> datetime | None:
-    """A Zoom time ("2026-11-21T18:04:05Z") as an aware UTC datetime; None if blank or bad."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def event_time(envelope: Mapping[str, Any]) -> datetime | None:
@@ -149,7 +138,9 @@ def participant_sighting(envelope: Mapping[str, Any]) -> Sighting | None:
         return None
     joined = event in _JOIN_EVENTS
     # The event's own time; event_ts only when Zoom left the time out.
-    at = zoom_time(person.get("join_time" if joined else "leave_time")) or event_time(envelope)
+    at = parse_zoom_time(person.get("join_time" if joined else "leave_time")) or event_time(
+        envelope
+    )
     if at is None:
         return None
     return Sighting(
@@ -169,7 +160,7 @@ def metrics_sighting(row: Mapping[str, Any]) -> Sighting | None:
     if _text(row.get("status")) == WAITING_ROOM:
         return None
     identity = _identity(row, main_user_id=None if row.get("bo_mtg_id") else row.get("user_id"))
-    joined = zoom_time(row.get("join_time"))
+    joined = parse_zoom_time(row.get("join_time"))
     if identity is None or joined is None:
         return None
     return Sighting(
@@ -179,7 +170,7 @@ def metrics_sighting(row: Mapping[str, Any]) -> Sighting | None:
         registrant_id=_text(row.get("registrant_id")),
         room_uuid=_text(row.get("bo_mtg_id")),
         joined_at=joined,
-        left_at=zoom_time(row.get("leave_time")),
+        left_at=parse_zoom_time(row.get("leave_time")),
     )
 
 

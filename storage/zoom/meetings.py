@@ -25,6 +25,7 @@ TOPIC_MAX = 300  # Zoom allows 200 characters; kept whole with room to spare
 TASK_KEY_MAX = 200
 TASK_KIND_MAX = 40
 ERROR_MAX = 300
+TASK_QUEUED = "zoom_task_queued"  # set on a unit of work that queued a task (Database.on_flag)
 
 
 class ZoomMeeting(SQLModel, table=True):
@@ -152,6 +153,7 @@ def add_task(
     insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
     statement = insert(ZoomTask).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = db.execute(statement)
+    db.info[TASK_QUEUED] = True
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -233,3 +235,14 @@ def prune_tasks(db: Session, *, before: datetime) -> int:
     """Forget tasks finished before `before`."""
     result = db.execute(delete(ZoomTask).where(col(ZoomTask.done_at) < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def running_zoom_meetings(db: Session) -> list[ZoomMeeting]:
+    """The meetings of sessions still running that are bound to Zoom without a problem."""
+    query = (
+        select(ZoomMeeting)
+        .join(ListeningSession, col(ListeningSession.id) == col(ZoomMeeting.session_id))
+        .where(col(ListeningSession.ended_at).is_(None))
+        .where(col(ZoomMeeting.problem).is_(None))
+    )
+    return list(db.execute(query).scalars())

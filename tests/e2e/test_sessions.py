@@ -460,3 +460,14 @@ def _confirmation(bot: RunningBot) -> outbox.OutboxRow:
     with bot.services.db.read() as db:
         [row] = [r for r in outbox.rows(db) if r.kind == "session.checked_in"]
     return row
+
+
+def test_without_zoom_credentials_a_zoom_session_says_it_runs_in_slack_only(
+    bot: RunningBot,
+) -> None:
+    _start(bot, 'start "Durham" --zoom 81234567890')
+    eventually(lambda: len(bot.slack.messages(CHANNEL)) >= 2, what="the Zoom line")
+    post = all_text(bot.slack.messages(CHANNEL)[1])
+    assert "Zoom is not connected" in post and "ZOOM_CLIENT_ID" in post
+    status = ack_text(bot.command("/session", "status"))
+    assert "Slack only" in status

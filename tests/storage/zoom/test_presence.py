@@ -43,8 +43,23 @@ def _apply(db: Database, session_id: int, *sightings: Sighting, source: str = FR
     return user_id
 
 
-def _join(identity: str, minutes: float, room: str | None = None, **who: str) -> Sighting:
-    return Sighting(identity=identity, room_uuid=room, joined_at=T0 + _at(minutes), **who)
+def _join(
+    identity: str,
+    minutes: float,
+    room: str | None = None,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    registrant_id: str | None = None,
+) -> Sighting:
+    return Sighting(
+        identity=identity,
+        name=name,
+        email=email,
+        registrant_id=registrant_id,
+        room_uuid=room,
+        joined_at=T0 + _at(minutes),
+    )
 
 
 def _leave(identity: str, minutes: float, room: str | None = None) -> Sighting:

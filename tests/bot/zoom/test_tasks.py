@@ -1,0 +1,184 @@
+"""The Zoom worker: due tasks run once in order, repeat, retry on outages, give up on refusals;
+Zoom's health warns each Zoom session's facilitators once per outage."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+
+from bot.clock import FixedClock
+from bot.zoom.api import ZoomApi, ZoomNotFound, ZoomUnavailable
+from bot.zoom.health import FAILURES_BEFORE_WARNING, ZOOM_BACK, ZOOM_DOWN, ZoomHealth
+from bot.zoom.tasks import BACKOFF, Again, GiveUp, ZoomWorker
+from storage import repository as repo
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.outbox import OutboxRow
+from storage.zoom import meetings as store
+from storage.zoom.meetings import DueTask, ZoomTask
+
+API = cast(ZoomApi, object())  # the handlers below never call Zoom
+
+
+@pytest.fixture
+def db(sqlite_database: Database) -> Database:
+    upgrade(sqlite_database.engine)
+    return sqlite_database
+
+
+def start_session(db: Database, clock: FixedClock, channel: str = "C1") -> int:
+    with db.transaction() as unit:
+        session = repo.create_session(
+            unit,
+            channel_id=channel,
+            title="Tour",
+            area=None,
+            group_type=None,
+            zoom_meeting_id="81234567890",
+            started_by="U1",
+            now=clock.now(),
+        )
+        assert session.id is not None
+        store.bind_meeting(unit, session_id=session.id, meeting_id="81234567890")
+        return session.id
+
+
+def add(db: Database, clock: FixedClock, session_id: int, key: str, kind: str = "k", **at: Any) -> None:
+    with db.transaction() as unit:
+        store.add_task(unit, key=key, kind=kind, session_id=session_id, now=clock.now(), **at)
+
+
+def tasks(db: Database) -> dict[str, ZoomTask]:
+    with db.read() as unit:
+        return {row.key: row for row in unit.query(ZoomTask).all()}
+
+
+def outbox_kinds(db: Database) -> list[str]:
+    with db.read() as unit:
+        return [row.key for row in unit.query(OutboxRow).order_by(OutboxRow.id).all()]
+
+
+def test_due_tasks_run_once_in_order_and_later_ones_wait(db: Database, clock: FixedClock) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+    ran: list[str] = []
+    worker.register("k", lambda api, task: ran.append(task.key))
+    add(db, clock, session_id, "a")
+    add(db, clock, session_id, "b")
+    add(db, clock, session_id, "a")  # the same key again: nothing new
+    add(db, clock, session_id, "later", due_at=clock.now() + timedelta(minutes=2))
+    assert worker.run_due() == 2
+    assert ran == ["a", "b"]
+    assert worker.run_due() == 0
+    clock.advance(timedelta(minutes=2))
+    worker.run_due()
+    assert ran == ["a", "b", "later"]
+    assert all(row.done_at is not None and row.failed is None for row in tasks(db).values())
+
+
+def test_again_repeats_with_new_args_and_give_up_records_why(
+    db: Database, clock: FixedClock
+) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+    seen: list[int] = []
+
+    def repeat(api: ZoomApi, task: DueTask) -> Again | GiveUp | None:
+        turn = int(task.args.get("turn", 0))
+        seen.append(turn)
+        if turn == 2:
+            return GiveUp("enough")
+        return Again(at=clock.now() + timedelta(minutes=2), args={"turn": turn + 1})
+
+    worker.register("k", repeat)
+    add(db, clock, session_id, "r")
+    for _ in range(4):
+        worker.run_due()
+        clock.advance(timedelta(minutes=2))
+    assert seen == [0, 1, 2]
+    row = tasks(db)["r"]
+    assert row.failed == "enough"
+    assert row.attempts == 0  # repeating is not failing
+
+
+def test_an_outage_is_retried_with_backoff_and_warned_once_then_back_once(
+    db: Database, clock: FixedClock
+) -> None:
+    session_id = start_session(db, clock)
+    health = ZoomHealth(db, clock)
+    worker = ZoomWorker(db, clock, API, health)
+    answers = ["down"] * (FAILURES_BEFORE_WARNING + 1) + ["up"]
+
+    def flaky(api: ZoomApi, task: DueTask) -> None:
+        if answers.pop(0) == "down":
+            raise ZoomUnavailable("Zoom answered HTTP 503", status=503)
+
+    worker.register("k", flaky)
+    add(db, clock, session_id, "f")
+    for attempt in range(FAILURES_BEFORE_WARNING + 1):
+        assert worker.run_due() == 1
+        row = tasks(db)["f"]
+        assert row.done_at is None and row.attempts == attempt + 1
+        assert row.due_at == clock.now() + BACKOFF[attempt]
+        assert worker.run_due() == 0  # not before its backoff
+        clock.advance(BACKOFF[attempt])
+    assert health.down
+    assert outbox_kinds(db) == [f"zoom:{session_id}:down:1"]
+    worker.run_due()
+    assert not health.down and tasks(db)["f"].done_at is not None
+    assert outbox_kinds(db) == [f"zoom:{session_id}:down:1", f"zoom:{session_id}:back:1"]
+    with db.read() as unit:
+        kinds = [row.kind for row in unit.query(OutboxRow).order_by(OutboxRow.id).all()]
+    assert kinds == [ZOOM_DOWN, ZOOM_BACK]
+
+
+def test_a_refusal_fails_the_task_for_good_without_an_outage(
+    db: Database, clock: FixedClock
+) -> None:
+    session_id = start_session(db, clock)
+    health = ZoomHealth(db, clock)
+    worker = ZoomWorker(db, clock, API, health)
+
+    def missing(api: ZoomApi, task: DueTask) -> None:
+        raise ZoomNotFound("Meeting does not exist: 81234567890.", status=404, code=3001)
+
+    worker.register("k", missing)
+    add(db, clock, session_id, "m")
+    worker.run_due()
+    row = tasks(db)["m"]
+    assert row.done_at is not None and "does not exist" in (row.failed or "")
+    assert not health.down and outbox_kinds(db) == []
+
+
+def test_a_bug_is_retried_a_few_times_then_given_up(db: Database, clock: FixedClock) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+
+    def broken(api: ZoomApi, task: DueTask) -> None:
+        raise KeyError("topic")
+
+    worker.register("k", broken)
+    add(db, clock, session_id, "b")
+    for _ in range(10):
+        worker.run_due()
+        clock.advance(BACKOFF[-1])
+    row = tasks(db)["b"]
+    assert row.done_at is not None and "KeyError" in (row.failed or "")
+
+
+def test_the_thread_is_woken_by_a_commit_and_goes_idle(db: Database, clock: FixedClock) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+    done = threading.Event()
+    worker.register("k", lambda api, task: done.set())
+    worker.start()
+    try:
+        add(db, clock, session_id, "w")
+        assert done.wait(5)
+        assert worker.wait_idle(5)
+    finally:
+        worker.stop()
+    assert tasks(db)["w"].done_at is not None
