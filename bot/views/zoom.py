@@ -21,14 +21,14 @@ def presence_status_lines(counts: PresenceCounts | None) -> list[str]:
     if counts.source is not None:
         rooms = f" ({counts.in_rooms} in breakout rooms)" if counts.in_rooms else ""
         source = _SOURCES.get(counts.source, counts.source)
-        zoom = f"Zoom: *{counts.in_zoom}* in the meeting now{rooms} — from {source}"
+        zoom = f"*Zoom presence:* {counts.in_zoom} in the meeting now{rooms} — from {source}."
     elif counts.metrics_refused:
-        zoom = f"Zoom: presence unknown — {NO_LIVE_PRESENCE}"
+        zoom = f"*Zoom presence:* unknown — {NO_LIVE_PRESENCE}."
     else:
-        zoom = "Zoom: nobody seen in the meeting yet (no presence from Zoom so far)"
+        zoom = "*Zoom presence:* none yet — nobody seen in the meeting so far."
     people = (
-        f"People: *{counts.slack_checked_in}* checked in on Slack, *{counts.matched}* of them "
-        f"also in Zoom (matched by email); *{counts.zoom_only}* Zoom-only"
+        f"*People:* {counts.slack_checked_in} checked in on Slack, {counts.matched} of them "
+        f"also in Zoom (matched by email); {counts.zoom_only} Zoom-only."
     )
     return [zoom, people]
 

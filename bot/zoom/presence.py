@@ -201,6 +201,9 @@ class ZoomPresence:
                     source=people_store.FROM_WEBHOOKS,
                     now=received_at,
                 )
+                if meeting.ended_at is not None:
+                    # Delivered after the end (a retry): whoever it brings in left at the end.
+                    presence_store.leave_all(db, session_id=session_id, at=meeting.ended_at)
 
     def _sessions(self, db: Session, obj: Mapping[str, Any]) -> list[tuple[int, ZoomMeeting]]:
         """The running sessions an event's meeting is theirs: bound to its id or uuid, and not
@@ -233,11 +236,13 @@ class ZoomPresence:
         its look-up (only in sessions with a Zoom meeting)."""
         if people_store.is_zoom_only(user_id):
             return
-        now = self.clock.now()
-        with self.db.transaction() as db:
+        # Most sessions have no Zoom meeting: a read, not the writer's lock, tells them apart.
+        with self.db.read() as db:
             meeting = meeting_store.meeting_of(db, session_id=session_id)
             if meeting is None or meeting.problem:
                 return
+        now = self.clock.now()
+        with self.db.transaction() as db:
             email = people_store.slack_email(db, user_id=user_id)
             if email:
                 presence_store.link_email(

@@ -46,7 +46,9 @@ def start_session(db: Database, clock: FixedClock, channel: str = "C1") -> int:
         return session.id
 
 
-def add(db: Database, clock: FixedClock, session_id: int, key: str, kind: str = "k", **at: Any) -> None:
+def add(
+    db: Database, clock: FixedClock, session_id: int, key: str, kind: str = "k", **at: Any
+) -> None:
     with db.transaction() as unit:
         store.add_task(unit, key=key, kind=kind, session_id=session_id, now=clock.now(), **at)
 
@@ -121,14 +123,16 @@ def test_an_outage_is_retried_with_backoff_and_warned_once_then_back_once(
     for attempt in range(FAILURES_BEFORE_WARNING + 1):
         assert worker.run_due() == 1
         row = tasks(db)["f"]
-        assert row.done_at is None and row.attempts == attempt + 1
+        assert row.done_at is None
+        assert row.attempts == attempt + 1
         assert row.due_at == clock.now() + BACKOFF[attempt]
         assert worker.run_due() == 0  # not before its backoff
         clock.advance(BACKOFF[attempt])
     assert health.down
     assert outbox_kinds(db) == [f"zoom:{session_id}:down:1"]
     worker.run_due()
-    assert not health.down and tasks(db)["f"].done_at is not None
+    assert not health.down
+    assert tasks(db)["f"].done_at is not None
     assert outbox_kinds(db) == [f"zoom:{session_id}:down:1", f"zoom:{session_id}:back:1"]
     with db.read() as unit:
         kinds = [row.kind for row in unit.query(OutboxRow).order_by(OutboxRow.id).all()]
@@ -149,8 +153,10 @@ def test_a_refusal_fails_the_task_for_good_without_an_outage(
     add(db, clock, session_id, "m")
     worker.run_due()
     row = tasks(db)["m"]
-    assert row.done_at is not None and "does not exist" in (row.failed or "")
-    assert not health.down and outbox_kinds(db) == []
+    assert row.done_at is not None
+    assert "does not exist" in (row.failed or "")
+    assert not health.down
+    assert outbox_kinds(db) == []
 
 
 def test_a_bug_is_retried_a_few_times_then_given_up(db: Database, clock: FixedClock) -> None:
@@ -166,7 +172,8 @@ def test_a_bug_is_retried_a_few_times_then_given_up(db: Database, clock: FixedCl
         worker.run_due()
         clock.advance(BACKOFF[-1])
     row = tasks(db)["b"]
-    assert row.done_at is not None and "KeyError" in (row.failed or "")
+    assert row.done_at is not None
+    assert "KeyError" in (row.failed or "")
 
 
 def test_the_thread_is_woken_by_a_commit_and_goes_idle(db: Database, clock: FixedClock) -> None:

@@ -1,0 +1,239 @@
+"""Who is in the Zoom meeting, and where, through the real app over HTTP: signed Zoom webhooks
+change `/session status`; bad, old, replayed, foreign and malformed webhooks change nothing;
+Slack people are matched to Zoom people by the email users.info gives; 300 people joining."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.standin.zoom import FakeZoom, ZoomWebhookSender
+from bot.standin.zoom.state import iso
+from bot.standin.zoom.webhooks import webhook_body
+from storage.zoom.people import ZoomEventSeen, ZoomPerson
+from tests.e2e.conftest import PARTICIPANT, RunningBot, ack_text
+from tests.e2e.rooms_helpers import check_in_via_slack, outbox_sent
+from tests.e2e.zoom_helpers import (  # noqa: F401
+    MEETING_ID,
+    WEBHOOK_SECRET,
+    fake_zoom,
+    zoom_idle,
+    zoom_overrides,
+)
+from tests.harness.waiting import eventually
+
+
+@pytest.fixture
+def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:  # noqa: F811
+    return zoom_overrides(fake_zoom)
+
+
+@pytest.fixture
+def meeting(bot: RunningBot, fake_zoom: FakeZoom) -> dict[str, Any]:  # noqa: F811
+    """A session running with a Zoom meeting that has started (looked up, and announced)."""
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham listening")
+    fake_zoom.start_meeting(MEETING_ID)
+    response = bot.command("/session", f'start "Durham" --zoom {MEETING_ID}')
+    assert response.status_code == 200
+    assert response.text == ""
+    zoom_idle(bot)
+    found = fake_zoom.meeting(MEETING_ID)
+    assert webhooks(bot).meeting_started(found, start_time=bot.clock.now()).status_code == 200
+    zoom_idle(bot)
+    return found
+
+
+def webhooks(bot: RunningBot) -> ZoomWebhookSender:
+    """Zoom's webhook requests, signed at the bot's (fixed) time."""
+    return ZoomWebhookSender(
+        bot.url + "/zoom/webhook", WEBHOOK_SECRET, wall_clock=lambda: bot.clock.now().timestamp()
+    )
+
+
+def status(bot: RunningBot) -> str:
+    return ack_text(bot.command("/session", "status"))
+
+
+def zoom_line(bot: RunningBot) -> str:
+    [line] = [part for part in status(bot).split("\\n") if "*Zoom presence:* " in part]
+    return line
+
+
+def people_line(bot: RunningBot) -> str:
+    [line] = [part for part in status(bot).split("\\n") if "*People:* " in part]
+    return line
+
+
+def zoom_rows(bot: RunningBot) -> int:
+    with bot.services.db.read() as db:
+        return len(db.exec(select(ZoomPerson)).all())
+
+
+def test_joins_leaves_and_breakout_rooms_show_in_session_status(
+    bot: RunningBot, meeting: dict[str, Any]
+) -> None:
+    zoom, t = webhooks(bot), bot.clock.now()
+    assert "none yet — nobody seen" in zoom_line(bot)
+    for who in ("ada", "bob", "cat"):
+        assert (
+            zoom.participant_joined(meeting, f"uuid-{who}", who.title(), "", t).status_code == 200
+        )
+    assert ":* 3 in the meeting now — from Zoom's webhooks" in zoom_line(bot)
+    moved = t + timedelta(minutes=3)
+    zoom.participant_left(meeting, "uuid-ada", "Ada", "", moved, leave_reason="to breakout room")
+    zoom.participant_joined_breakout_room(meeting, "room-1==", "uuid-ada", "Ada", "", moved)
+    zoom.participant_joined_breakout_room(meeting, "room-2==", "uuid-bob", "Bob", "", moved)
+    assert ":* 3 in the meeting now (2 in breakout rooms)" in zoom_line(bot)
+    back = t + timedelta(minutes=20)
+    zoom.participant_left_breakout_room(meeting, "room-1==", "uuid-ada", "Ada", "", back)
+    zoom.participant_joined(meeting, "uuid-ada", "Ada", "", back)
+    zoom.participant_left(meeting, "uuid-cat", "Cat", "", back)
+    assert ":* 2 in the meeting now (1 in breakout rooms)" in zoom_line(bot)
+    # Guests, with no ids or emails, are Zoom-only participants, checked in by being there.
+    assert "; 3 Zoom-only" in people_line(bot)
+
+
+def test_a_slack_person_is_matched_by_the_email_slack_gives(
+    bot: RunningBot, meeting: dict[str, Any]
+) -> None:
+    zoom, t = webhooks(bot), bot.clock.now()
+    # The fake Slack's users.info gives <handle>@example.com; Zoom's case differs.
+    email = f"{PARTICIPANT.lower()}@Example.COM"
+    zoom.participant_joined(meeting, "uuid-part", "Part One", email.upper(), t)
+    assert ":* 0 checked in on Slack, 0 of them also in Zoom (matched by email); 1 Zoom-only" in (
+        people_line(bot)
+    )
+    check_in_via_slack(bot, PARTICIPANT)
+    [lookup] = bot.slack.wait_for("users.info")
+    assert lookup.args["user"] == PARTICIPANT
+    outbox_sent(bot)
+    eventually(
+        lambda: (
+            ":* 1 checked in on Slack, 1 of them also in Zoom (matched by email); 0 Zoom-only"
+            in people_line(bot)
+        ),
+        what="the match",
+    )
+    assert ":* 1 in the meeting now" in zoom_line(bot)
+
+
+def test_a_bad_or_old_signature_is_refused_and_changes_nothing(
+    bot: RunningBot, meeting: dict[str, Any]
+) -> None:
+    good = webhooks(bot)
+    wrong = ZoomWebhookSender(
+        bot.url + "/zoom/webhook", "not-the-secret", wall_clock=lambda: bot.clock.now().timestamp()
+    )
+    t = bot.clock.now()
+    assert wrong.participant_joined(meeting, "uuid-ada", "Ada", "", t).status_code == 401
+    old = ZoomWebhookSender(
+        bot.url + "/zoom/webhook",
+        WEBHOOK_SECRET,
+        wall_clock=lambda: bot.clock.now().timestamp() - 600,
+    )
+    assert old.participant_joined(meeting, "uuid-ada", "Ada", "", t).status_code == 401
+    assert zoom_rows(bot) == 0
+    assert good.participant_joined(meeting, "uuid-ada", "Ada", "", t).status_code == 200
+    assert zoom_rows(bot) == 1
+
+
+def test_a_replayed_webhook_changes_nothing(bot: RunningBot, meeting: dict[str, Any]) -> None:
+    zoom, t = webhooks(bot), bot.clock.now()
+    body = webhook_body(
+        "meeting.participant_left",
+        {**_object(meeting), "participant": _person("uuid-ada", leave_time=iso(t))},
+        event_ts_ms=int(t.timestamp() * 1000),
+    )
+    join = webhook_body(
+        "meeting.participant_joined",
+        {
+            **_object(meeting),
+            "participant": _person("uuid-ada", join_time=iso(t - timedelta(minutes=9))),
+        },
+        event_ts_ms=int(t.timestamp() * 1000) - 1,
+    )
+    stamp = int(t.timestamp())
+    assert zoom.post(join, timestamp=stamp).status_code == 200
+    assert zoom.post(body, timestamp=stamp).status_code == 200
+    assert "none yet" not in zoom_line(bot)
+    assert ":* 0 in the meeting now" in zoom_line(bot)
+    with bot.services.db.read() as db:
+        seen = len(db.exec(select(ZoomEventSeen)).all())
+    # Zoom's retry (or an attacker replaying a captured request, freshly signed): the same body.
+    bot.clock.advance(timedelta(minutes=25))
+    assert zoom.post(join, timestamp=int(bot.clock.now().timestamp())).status_code == 200
+    assert ":* 0 in the meeting now" in zoom_line(bot)
+    with bot.services.db.read() as db:
+        assert len(db.exec(select(ZoomEventSeen)).all()) == seen
+
+
+def test_a_webhook_for_a_meeting_no_session_uses_is_ignored(
+    bot: RunningBot, meeting: dict[str, Any]
+) -> None:
+    other = {**meeting, "id": 99988877766, "uuid": "someone-elses=="}
+    zoom = webhooks(bot)
+    assert (
+        zoom.participant_joined(other, "uuid-x", "X", "x@example.org", bot.clock.now()).status_code
+        == 200
+    )
+    assert zoom.meeting_started(other).status_code == 200
+    assert zoom_rows(bot) == 0
+    assert "none yet — nobody seen" in zoom_line(bot)
+
+
+def test_malformed_json_is_refused(bot: RunningBot, meeting: dict[str, Any]) -> None:
+    zoom = webhooks(bot)
+    stamp = int(bot.clock.now().timestamp())
+    assert (
+        zoom.post(b'{"event": "meeting.participant_joined", ', timestamp=stamp).status_code == 400
+    )
+    assert zoom.post(b'"just a string"', timestamp=stamp).status_code == 400
+    # An event whose object is not what Zoom sends: answered, and nothing recorded.
+    odd = json.dumps({"event": "meeting.participant_joined", "payload": {"object": [1]}}).encode()
+    assert zoom.post(odd, timestamp=stamp).status_code == 200
+    assert zoom_rows(bot) == 0
+
+
+def test_300_participants_joining_are_all_counted(bot: RunningBot, meeting: dict[str, Any]) -> None:
+    zoom, t = webhooks(bot), bot.clock.now()
+
+    def join(number: int) -> tuple[int, float]:
+        started = time.monotonic()
+        answer = zoom.participant_joined(
+            meeting, f"uuid-{number}", f"Person {number}", f"p{number}@example.org", t
+        )
+        return answer.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(join, range(300)))
+    assert {code for code, _ in answers} == {200}
+    # Zoom wants an answer within 3 seconds.
+    assert max(seconds for _, seconds in answers) < 3.0
+    assert ":* 300 in the meeting now" in zoom_line(bot)
+    assert "; 300 Zoom-only" in people_line(bot)
+
+
+def _object(meeting: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(meeting["id"]), "uuid": meeting["uuid"], "topic": meeting["topic"]}
+
+
+def _person(uuid: str, **times: str) -> dict[str, Any]:
+    return {
+        "user_id": "16000001",
+        "user_name": "Ada",
+        "participant_uuid": uuid,
+        "email": "",
+        **times,
+    }
+
+
+def test_the_endpoint_answers_zoom_url_validation(bot: RunningBot, meeting: dict[str, Any]) -> None:
+    answer = webhooks(bot).url_validation("qgg8vlvZRS6UYooatFL8Aw")
+    assert answer.status_code == 200
+    assert answer.json()["plainToken"] == "qgg8vlvZRS6UYooatFL8Aw"
