@@ -47,9 +47,18 @@ logger = logging.getLogger(__name__)
 
 
 def create_services(
-    settings: Settings, *, db: Database | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    socket_mode: bool = False,
 ) -> Services:
-    """Build the services once for the whole process."""
+    """Build the services once for the whole process.
+
+    Args:
+        socket_mode: the app runs over Socket Mode (no public URL, so no Zoom webhooks: the
+            live meeting's participants are polled instead).
+    """
     database = db or Database(settings.DATABASE_URL)
     real_clock = clock or SystemClock()
     deadlines = Deadlines(clock=real_clock)
@@ -94,6 +103,7 @@ def create_services(
         zoom_meetings=zoom_meetings,
         zoom_worker=zoom_worker,
         zoom_health=zoom_health,
+        socket_mode=socket_mode,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(
@@ -145,7 +155,10 @@ def _wire_zoom(services: Services) -> None:
 def _wire_zoom_presence(services: Services) -> None:
     """Zoom presence: the webhook events it handles, Slack emails looked up through the outbox,
     Slack check-ins matched to Zoom people, its `/session status` lines, its housekeeping."""
-    presence = ZoomPresence(services.db, services.clock, services.settings)
+    # No webhook reaches a Socket Mode bot: it polls Zoom's live participants instead.
+    presence = ZoomPresence(
+        services.db, services.clock, services.settings, live_metrics=services.socket_mode
+    )
     webhook = ZoomWebhook(services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock)
     presence.register(webhook)
     services.zoom_webhook = webhook
@@ -171,9 +184,6 @@ def create_app(services: Services, *, socket_mode: bool = False) -> App:
         socket_mode: no signing secret is needed in Socket Mode (Slack's WebSocket is trusted).
     """
     settings = services.settings
-    if services.presence is not None:
-        # No webhook reaches a Socket Mode bot: it polls Zoom's live participants instead.
-        services.presence.live_metrics = socket_mode
     app = App(
         client=services.client,
         signing_secret=None if socket_mode else settings.SLACK_SIGNING_SECRET,

@@ -157,7 +157,7 @@ def _run(settings: Settings) -> None:
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     _upgrade_database(settings)
-    services = create_services(settings)
+    services = create_services(settings, socket_mode=True)
     app = create_app(services, socket_mode=True)
     services.start_background()
     handler = SocketModeHandler(app, settings.SLACK_APP_TOKEN)

@@ -52,6 +52,7 @@ class Services:
     # The one thread calling Zoom, and Zoom's health; None without Zoom credentials.
     zoom_worker: ZoomWorker | None = None
     zoom_health: ZoomHealth | None = None
+    socket_mode: bool = False  # no webhooks reach the bot: Zoom presence comes from polling
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)
     agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`

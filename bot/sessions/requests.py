@@ -157,8 +157,16 @@ def parse_start(parsed: Parsed) -> StartRequest | UsageError:
 
 def parse_start_text(text: str) -> StartRequest | UsageError:
     """Parse the text after `/session start`."""
-    parsed = parse(START_SPEC, text)
+    parsed = parse(START_SPEC, _quote_spaced_meeting_id(text))
     return parsed if isinstance(parsed, UsageError) else parse_start(parsed)
+
+
+# A meeting ID typed as Zoom shows it, "812 3456 7890", is one value, quoted or not.
+_SPACED_MEETING_ID = re.compile(r"((?:--|—|–)zoom\s+)(\d{3,4}(?:[ -]\d{3,4}){1,3})(?=\s|$)")
+
+
+def _quote_spaced_meeting_id(text: str) -> str:
+    return _SPACED_MEETING_ID.sub(lambda m: f'{m.group(1)}"{m.group(2)}"', text)
 
 
 def clean_answer(value: str | None, limit: int) -> str | None:

@@ -104,6 +104,19 @@ class _Handler(BaseHTTPRequestHandler):
         """Serve POST Web API, upload and response_url calls."""
         self._serve()
 
+    # Zoom's REST API also updates and deletes (meetings, polls); Slack's never sends these.
+    def do_PATCH(self) -> None:
+        """Serve PATCH calls."""
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        """Serve DELETE calls."""
+        self._serve()
+
+    def do_PUT(self) -> None:
+        """Serve PUT calls (answered like any unknown path)."""
+        self._serve()
+
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""

@@ -16,14 +16,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
 from zoomus.components.base import BaseComponent
 
-from bot.zoom.budget import PLAN_RATES, Budget, Category
+from bot.zoom.budget import PLAN_RATES, Budget, Category, advised_wait
 from bot.zoom.errors import (
     ZoomError,
     ZoomForbidden,
@@ -59,7 +58,6 @@ TOKEN_REFUSED = (
     "Zoom refused a freshly issued access token: check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET "
     "belong to the Server-to-Server OAuth app of ZOOM_ACCOUNT_ID, and that the app is activated"
 )
-_EPOCH_THRESHOLD = 100_000_000  # an X-RateLimit-Reset above this is epoch seconds, not a delay
 
 
 def encode_meeting(meeting_id_or_uuid: str) -> str:
@@ -280,7 +278,7 @@ class ZoomApi:
     ) -> float | None:
         """The wait Zoom's headers ask for (None: none asked); raise if it is beyond max_wait."""
         now = self._wall_clock()
-        delay = _header_delay(response.headers, now)
+        delay = advised_wait(response.headers, now)
         if delay is None and _is_daily_limit(response, answer):
             # A daily 429 may come without a time (zoom-api-notes §4): Zoom resets at 00:00 UTC.
             today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0)
@@ -372,40 +370,6 @@ def _bearer_sent(response: requests.Response) -> str | None:
     """The token a request carried: the one Zoom refused, whatever another thread set since."""
     header = str(response.request.headers.get("Authorization", "")) if response.request else ""
     return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
-
-
-def _header_delay(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait from Retry-After (seconds or a date) or X-RateLimit-Reset."""
-    retry_after = (headers.get("Retry-After") or "").strip()
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            pass
-        when = _parse_date(retry_after)
-        if when is not None:
-            return max(0.0, when.timestamp() - now)
-    reset = (headers.get("X-RateLimit-Reset") or "").strip()
-    if reset:
-        try:
-            value = float(reset)
-        except ValueError:
-            when = _parse_date(reset)
-            return None if when is None else max(0.0, when.timestamp() - now)
-        return max(0.0, value - now if value > _EPOCH_THRESHOLD else value)
-    return None
-
-
-def _parse_date(text: str) -> datetime | None:
-    """An HTTP date (RFC 1123) or an ISO-8601 date such as 2020-05-31T00:00:00Z, in UTC."""
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        try:
-            when = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _is_daily_limit(response: requests.Response, answer: Any) -> bool:

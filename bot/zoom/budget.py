@@ -4,7 +4,8 @@ Zoom limits each account (all its apps together) per second in three categories 
 ("Rate limits", developers.zoom.us/docs/api/rate-limits/): Free 4/2/1, Pro 30/20/10 and
 Business+ 80/60/40 calls a second for Light/Medium/Heavy. Every call takes a slot first: a
 sliding window that never lets more than the rate start within any one second, so that in normal
-operation Zoom has no reason to answer 429. Daily limits are not planned for; their 429s are.
+operation Zoom has no reason to answer 429. Daily limits are not planned for; their 429s are,
+and `advised_wait` reads how long such an answer asks the client to wait.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
+
+_EPOCH_THRESHOLD = 100_000_000  # an X-RateLimit-Reset above this is epoch seconds
 
 
 class Category(StrEnum):
@@ -111,3 +116,41 @@ class Budget:
         """The busiest second so far as a share of the per-second budget, per category (0..1)."""
         with self._lock:
             return {str(cat): window.peak for cat, window in self._windows.items()}
+
+
+def advised_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds a 429/5xx answer asks to wait (None: it does not say), `now` in epoch seconds.
+
+    Retry-After in seconds or as a date (Zoom's daily limits send ISO-8601, others RFC 1123);
+    X-RateLimit-Reset, which no Zoom source confirms, in seconds or epoch seconds.
+    """
+    retry_after = (headers.get("Retry-After") or "").strip()
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+        when = _parse_date(retry_after)
+        if when is not None:
+            return max(0.0, when.timestamp() - now)
+    reset = (headers.get("X-RateLimit-Reset") or "").strip()
+    if reset:
+        try:
+            value = float(reset)
+        except ValueError:
+            when = _parse_date(reset)
+            return None if when is None else max(0.0, when.timestamp() - now)
+        return max(0.0, value - now if value > _EPOCH_THRESHOLD else value)
+    return None
+
+
+def _parse_date(text: str) -> datetime | None:
+    """An HTTP date (RFC 1123) or an ISO-8601 date such as 2020-05-31T00:00:00Z, in UTC."""
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -102,9 +102,12 @@ class ZoomPresence:
         db: the database.
         clock: the bot's clock.
         settings: ZOOM_*_QUESTION (registration questions), whether Zoom's API is configured.
+        live_metrics: poll Zoom's live participants (Socket Mode: no webhook reaches the bot).
     """
 
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, settings: Settings, *, live_metrics: bool = False
+    ) -> None:
         self.db = db
         self.clock = clock
         self.zoom_enabled = settings.zoom_enabled
@@ -115,8 +118,7 @@ class ZoomPresence:
         )
         # Run after a meeting.ended is committed, each isolated (fetching poll results, ...).
         self.on_meeting_ended: list[MeetingEndedHook] = []
-        # Socket Mode: no webhook reaches the bot, so live participants are polled instead.
-        self.live_metrics = False
+        self.live_metrics = live_metrics
 
     def register(self, webhook: ZoomWebhook) -> None:
         """Handle the six presence events of `webhook`."""

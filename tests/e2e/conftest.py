@@ -18,6 +18,7 @@ from bot.rehearsal.serving import ServerThread
 from bot.server import create_web_app
 from bot.services import Services
 from bot.standin import FakeSlack, SlackSender, payloads
+from bot.standin.zoom import FakeZoom
 from storage.migrate import upgrade
 from tests.harness.slack_limits import RATE_LIMITS, RATE_SCALE
 
@@ -165,6 +166,13 @@ def fake_slack() -> Iterator[FakeSlack]:
 def slack(fake_slack: FakeSlack) -> FakeSlack:
     """The same fake Slack, by its short name (process-level tests)."""
     return fake_slack
+
+
+@pytest.fixture
+def fake_zoom() -> Iterator[FakeZoom]:
+    """A fake Zoom API and OAuth endpoint on loopback (see tests/e2e/zoom_helpers.py)."""
+    with FakeZoom() as zoom:
+        yield zoom
 
 
 @pytest.fixture

@@ -468,6 +468,7 @@ def test_without_zoom_credentials_a_zoom_session_says_it_runs_in_slack_only(
     _start(bot, 'start "Durham" --zoom 81234567890')
     eventually(lambda: len(bot.slack.messages(CHANNEL)) >= 2, what="the Zoom line")
     post = all_text(bot.slack.messages(CHANNEL)[1])
-    assert "Zoom is not connected" in post and "ZOOM_CLIENT_ID" in post
+    assert "Zoom is not connected" in post
+    assert "ZOOM_CLIENT_ID" in post
     status = ack_text(bot.command("/session", "status"))
     assert "Slack only" in status

@@ -19,23 +19,17 @@ from bot.standin.zoom.webhooks import webhook_body
 from storage.zoom.people import ZoomEventSeen, ZoomPerson
 from tests.e2e.conftest import PARTICIPANT, RunningBot, ack_text
 from tests.e2e.rooms_helpers import check_in_via_slack, outbox_sent
-from tests.e2e.zoom_helpers import (  # noqa: F401
-    MEETING_ID,
-    WEBHOOK_SECRET,
-    fake_zoom,
-    zoom_idle,
-    zoom_overrides,
-)
+from tests.e2e.zoom_helpers import MEETING_ID, WEBHOOK_SECRET, zoom_idle, zoom_overrides
 from tests.harness.waiting import eventually
 
 
 @pytest.fixture
-def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:  # noqa: F811
+def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:
     return zoom_overrides(fake_zoom)
 
 
 @pytest.fixture
-def meeting(bot: RunningBot, fake_zoom: FakeZoom) -> dict[str, Any]:  # noqa: F811
+def meeting(bot: RunningBot, fake_zoom: FakeZoom) -> dict[str, Any]:
     """A session running with a Zoom meeting that has started (looked up, and announced)."""
     fake_zoom.add_meeting(MEETING_ID, topic="Durham listening")
     fake_zoom.start_meeting(MEETING_ID)

@@ -1,28 +1,19 @@
 """The real bot with Zoom connected to a fake Zoom on loopback (and the fake Slack).
 
-A test module uses it by overriding `settings_overrides` with `zoom_overrides(fake_zoom)`;
+A test module uses it by overriding `settings_overrides` with `zoom_overrides(fake_zoom)`
+(the `fake_zoom` fixture is in conftest.py);
 `zoom_webhooks(bot)` sends signed webhooks to the bot as Zoom does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from tests.e2e.conftest import RunningBot
 
 WEBHOOK_SECRET = "zoom-webhook-secret-for-tests"
 MEETING_ID = "81234567890"
-
-
-@pytest.fixture
-def fake_zoom() -> Iterator[FakeZoom]:
-    """A fake Zoom API and OAuth endpoint on loopback."""
-    with FakeZoom() as zoom:
-        yield zoom
 
 
 def zoom_overrides(zoom: FakeZoom, **more: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import isolated_settings
+from bot.config import ConfigError, isolated_settings, load_settings
 from bot.standin.zoom import FakeZoom
 from bot.zoom.api import (
     Category,
@@ -522,3 +522,25 @@ def test_the_client_from_settings_talks_to_the_configured_zoom(zoom: FakeZoom) -
     assert api.timeout == 2.5
     assert zoom.token_requests == 0
     assert get_meeting(api)["topic"] == "Stoke branch"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("ZOOM_PLAN", "gold", "ZOOM_PLAN must be free, pro or business, not 'gold'"),
+        ("ZOOM_TIMEOUT_SECONDS", "0", "ZOOM_TIMEOUT_SECONDS Input should be greater than 0"),
+    ],
+)
+def test_bad_zoom_plan_or_timeout_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env_file=None)
+    assert str(raised.value).startswith(problem)
+    assert raised.value.variable == variable
+
+
+def test_zoom_plan_and_timeout_default_to_pro_and_ten_seconds() -> None:
+    settings = isolated_settings()
+    assert (settings.ZOOM_PLAN, settings.ZOOM_TIMEOUT_SECONDS) == ("pro", 10.0)

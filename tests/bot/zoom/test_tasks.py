@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any, cast
 
 import pytest
+from sqlmodel import col, select
 
 from bot.clock import FixedClock
 from bot.zoom.api import ZoomApi, ZoomNotFound, ZoomUnavailable
@@ -55,12 +56,12 @@ def add(
 
 def tasks(db: Database) -> dict[str, ZoomTask]:
     with db.read() as unit:
-        return {row.key: row for row in unit.query(ZoomTask).all()}
+        return {row.key: row for row in unit.exec(select(ZoomTask)).all()}
 
 
 def outbox_kinds(db: Database) -> list[str]:
     with db.read() as unit:
-        return [row.key for row in unit.query(OutboxRow).order_by(OutboxRow.id).all()]
+        return [row.key for row in unit.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all()]
 
 
 def test_due_tasks_run_once_in_order_and_later_ones_wait(db: Database, clock: FixedClock) -> None:
@@ -135,7 +136,7 @@ def test_an_outage_is_retried_with_backoff_and_warned_once_then_back_once(
     assert tasks(db)["f"].done_at is not None
     assert outbox_kinds(db) == [f"zoom:{session_id}:down:1", f"zoom:{session_id}:back:1"]
     with db.read() as unit:
-        kinds = [row.kind for row in unit.query(OutboxRow).order_by(OutboxRow.id).all()]
+        kinds = [row.kind for row in unit.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all()]
     assert kinds == [ZOOM_DOWN, ZOOM_BACK]
 
 
