@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.zoom.service import parse_zoom_time
@@ -163,6 +163,11 @@ def metrics_sighting(row: Mapping[str, Any]) -> Sighting | None:
     joined = parse_zoom_time(row.get("join_time"))
     if identity is None or joined is None:
         return None
+    left = parse_zoom_time(row.get("leave_time"))
+    if left is not None and left <= joined:
+        # One row is one stay, so its leave follows its join even within Zoom's second (a
+        # tie between separate events reads as a rejoin).
+        left = joined + timedelta(microseconds=1)
     return Sighting(
         identity=identity,
         name=_text(row.get("user_name")),
@@ -170,7 +175,7 @@ def metrics_sighting(row: Mapping[str, Any]) -> Sighting | None:
         registrant_id=_text(row.get("registrant_id")),
         room_uuid=_text(row.get("bo_mtg_id")),
         joined_at=joined,
-        left_at=parse_zoom_time(row.get("leave_time")),
+        left_at=left,
     )
 
 

@@ -415,7 +415,9 @@ def leave_all(
     query = select(ZoomPerson).where(col(ZoomPerson.session_id) == session_id)
     if source is not None:
         query = query.where(col(ZoomPerson.source) == source)
-    people = {person.identity: person for person in db.exec(query.with_for_update()).all()}
+    # Locked in id order, so two of these (an end, a live snapshot) never wait in a circle.
+    locked = db.exec(query.order_by(col(ZoomPerson.id)).with_for_update()).all()
+    people = {person.identity: person for person in locked}
     visits = db.exec(
         select(ZoomRoomVisit)
         .where(col(ZoomRoomVisit.session_id) == session_id)

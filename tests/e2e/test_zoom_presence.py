@@ -6,18 +6,33 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from bot.bootstrap import create_app, create_services
+from bot.clock import FixedClock
+from bot.rehearsal.serving import ServerThread
+from bot.server import create_web_app
+from bot.standin import FakeSlack
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from bot.standin.zoom.state import iso
 from bot.standin.zoom.webhooks import webhook_body
+from storage.migrate import upgrade
 from storage.zoom.people import ZoomEventSeen, ZoomPerson
-from tests.e2e.conftest import PARTICIPANT, RunningBot, ack_text
+from tests.e2e.conftest import (
+    FACILITATOR,
+    PARTICIPANT,
+    ClickSender,
+    RunningBot,
+    ack_text,
+    bot_settings,
+)
 from tests.e2e.rooms_helpers import check_in_via_slack, outbox_sent
 from tests.e2e.zoom_helpers import MEETING_ID, WEBHOOK_SECRET, zoom_idle, zoom_overrides
 from tests.harness.waiting import eventually
@@ -231,3 +246,119 @@ def test_the_endpoint_answers_zoom_url_validation(bot: RunningBot, meeting: dict
     answer = webhooks(bot).url_validation("qgg8vlvZRS6UYooatFL8Aw")
     assert answer.status_code == 200
     assert answer.json()["plainToken"] == "qgg8vlvZRS6UYooatFL8Aw"
+
+
+@pytest.fixture
+def socket_mode_bot(
+    fake_slack: FakeSlack, sqlite_url: str, clock: FixedClock, settings_overrides: dict[str, Any]
+) -> Iterator[RunningBot]:
+    """The real app built for Socket Mode (no webhook reaches it: it polls Zoom's live
+    participants), its slash commands still sent over loopback HTTP."""
+    settings = bot_settings(fake_slack, sqlite_url, **settings_overrides)
+    services = create_services(settings, clock=clock, socket_mode=True)
+    upgrade(services.db.engine)
+    app = create_app(services)
+    services.start_background()
+    server = ServerThread(create_web_app(app, services))
+    url = server.start()
+    try:
+        yield RunningBot(
+            url=url,
+            slack=fake_slack,
+            sender=ClickSender(url, fake_slack),
+            services=services,
+            clock=clock,
+        )
+    finally:
+        server.stop()
+        services.stop_background()
+
+
+def live(
+    who: str, joined: datetime, *, room: str = "", left: datetime | None = None
+) -> dict[str, Any]:
+    """A row of GET /metrics/meetings/{id}/participants?type=live."""
+    return {
+        "id": "",
+        "user_id": str(zlib.crc32(f"{who}/{room}".encode())),
+        "participant_uuid": f"uuid-{who}",
+        "user_name": who.title(),
+        "email": "",
+        "join_time": iso(joined),
+        "leave_time": iso(left) if left else "",
+        "status": "in_meeting",
+        "bo_mtg_id": room,
+    }
+
+
+def test_in_socket_mode_live_participants_are_polled_while_the_session_runs(
+    socket_mode_bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    bot, t = socket_mode_bot, socket_mode_bot.clock.now()
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham")
+    fake_zoom.set_live_participants(
+        MEETING_ID, [live("ada", t), live("bob", t), live("bob", t, room="room==")]
+    )
+    assert bot.command("/session", f'start "Durham" --zoom {MEETING_ID}').text == ""
+    zoom_idle(bot)
+    assert ":* 2 in the meeting now (1 in breakout rooms) — from Zoom's live participant list" in (
+        zoom_line(bot)
+    )
+    # ZOOM_METRICS_SECONDS later: Ada has left, Bob is back in the main room.
+    gone = t + timedelta(seconds=20)
+    fake_zoom.set_live_participants(MEETING_ID, [live("ada", t, left=gone), live("bob", t)])
+    bot.clock.advance(timedelta(seconds=30))
+    zoom_idle(bot)
+    assert ":* 1 in the meeting now — from Zoom's live participant list" in zoom_line(bot)
+    polls = len([c for c in fake_zoom.calls if "/metrics/" in c.path])
+    assert bot.command("/session", "end").status_code == 200
+    bot.clock.advance(timedelta(seconds=30))
+    zoom_idle(bot)
+    bot.clock.advance(timedelta(seconds=30))
+    zoom_idle(bot)
+    assert len([c for c in fake_zoom.calls if "/metrics/" in c.path]) == polls
+
+
+def test_in_socket_mode_below_business_the_facilitator_is_told_once(
+    socket_mode_bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    bot = socket_mode_bot
+    fake_zoom.plan = "pro"
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham")
+    assert bot.command("/session", f'start "Durham" --zoom {MEETING_ID}').text == ""
+    zoom_idle(bot)
+    bot.clock.advance(timedelta(minutes=5))
+    zoom_idle(bot)
+    told = [m for m in bot.slack.calls_to("chat.postMessage") if m.args["channel"] == FACILITATOR]
+    assert len(told) == 1
+    assert "Zoom Business" in told[0].args["text"]
+    assert "presence:* unknown — live participants need a Zoom Business plan" in zoom_line(bot)
+
+
+def test_registrants_answers_are_their_check_in_in_every_breakdown(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham", registration=True)
+    fake_zoom.set_registrants(
+        MEETING_ID,
+        [
+            {
+                "id": f"reg-{n}",
+                "email": f"member{n}@example.org",
+                "first_name": f"Member {n}",
+                "custom_questions": [
+                    {"title": "Role", "value": "Trade union member"},
+                    {"title": "place", "value": "Stoke on Trent"},
+                ],
+            }
+            for n in range(3)
+        ],
+    )
+    assert bot.command("/session", f'start "Durham" --zoom {MEETING_ID}').text == ""
+    zoom_idle(bot)
+    shown = status(bot)
+    assert "Trade union member" in shown
+    assert "; 3 Zoom-only" in people_line(bot)
+    assert [
+        c.query.get("page_size") for c in fake_zoom.calls if c.path.endswith("/registrants")
+    ] == ["300"]

@@ -128,6 +128,12 @@ def test_live_metrics_rows_give_room_and_both_times() -> None:
     assert gone.room_uuid is None
     assert gone.left_at is not None
     assert metrics_sighting({**row, "status": "in_waiting_room"}) is None
+    # A stay that ended within the second it began has ended.
+    brief = metrics_sighting({**row, "leave_time": row["join_time"]})
+    assert brief is not None
+    assert brief.left_at is not None
+    assert brief.joined_at is not None
+    assert brief.left_at > brief.joined_at
 
 
 def test_registrants_answers_are_read_by_question_name_case_blind() -> None:
