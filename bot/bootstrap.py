@@ -28,6 +28,7 @@ from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.slack.zoom_meeting import register_zoom_meeting_effects
 from bot.slack.zoom_people import register_zoom_people_effects
+from bot.slack.zoom_polls import register_zoom_poll_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
@@ -40,6 +41,8 @@ from bot.zoom.presence_tasks import PresenceTasks
 from bot.zoom.service import LOOKUP, ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
 from bot.zoom.webhook import ZoomWebhook
+from bot.zoom_polls.service import ZoomPolls
+from bot.zoom_polls.tasks import ZoomPollTasks
 from handlers import register_all
 from storage.db import Database
 
@@ -150,6 +153,28 @@ def _wire_zoom(services: Services) -> None:
     worker = services.zoom_worker
     if worker is not None:
         worker.register(LOOKUP, meetings.look_up)
+    _wire_zoom_polls(services)
+
+
+def _wire_zoom_polls(services: Services) -> None:
+    """Polls on Zoom: the launch check, their posts, the fetch of answers at the end, the tasks."""
+    worker = services.zoom_worker
+    zoom_polls = ZoomPolls(
+        services.db,
+        services.clock,
+        connected=worker is not None,
+        by_default=services.settings.ZOOM_POLLS_DEFAULT,
+    )
+    services.zoom_polls = zoom_polls
+    services.polls.launch_checks.append(zoom_polls.check_launch)
+    register_zoom_poll_effects(
+        services.outbox, client=services.client, polls=services.polls, zoom_polls=zoom_polls
+    )
+    # After the polls' own hook: the polls are closed by then.
+    services.on_session_end.append(zoom_polls.on_session_end)
+    if worker is not None:
+        for kind, handler in ZoomPollTasks(services.db, services.clock).handlers().items():
+            worker.register(kind, handler)
 
 
 def _wire_zoom_presence(services: Services) -> None:
@@ -172,6 +197,9 @@ def _wire_zoom_presence(services: Services) -> None:
     services.status_lines.append(lambda session: presence_status_lines(presence.counts(session)))
     services.deadlines.every("prune-zoom-events", presence.prune_seen, minutes=30)
     services.zoom_meetings.on_bound.append(presence.meeting_bound)
+    if services.zoom_polls is not None:
+        # Zoom's answers to the session's polls are fetched once the meeting has ended.
+        presence.on_meeting_ended.append(services.zoom_polls.on_meeting_ended)
     if services.zoom_worker is not None:
         PresenceTasks(services.db, services.clock, services.settings).register(services.zoom_worker)
 

@@ -53,6 +53,8 @@ WHERE_TO_GET: dict[str, str] = {
     "group (default Group)",
     "ZOOM_METRICS_SECONDS": "leave it unset for 30 (seconds between live participant checks in "
     "Socket Mode, 10 to 600)",
+    "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
+    "the Zoom meeting)",
 }
 
 ZOOM_PLANS = ("free", "pro", "business")
@@ -97,6 +99,9 @@ class Settings(BaseSettings):
     ZOOM_API_URL: str = "https://api.zoom.us/v2"
     ZOOM_OAUTH_URL: str = "https://zoom.us/oauth/token"
     ZOOM_WEBHOOK_SECRET_TOKEN: str | None = None
+    # Every poll of a session bound to a Zoom meeting also goes to the meeting unless launched
+    # with --slack-only; when false, only polls launched with --zoom do.
+    ZOOM_POLLS_DEFAULT: bool = False
     # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
     ZOOM_PLAN: str = "pro"
     ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)

@@ -20,7 +20,7 @@ SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/poll",
         "Launch a timed poll, or close the newest one",
         '"<question>" "<option>" "<option>" … [--time 2m] [--multi] [--anonymous] '
-        "[--hide-results] [--key <id>] | close | help",
+        "[--hide-results] [--key <id>] [--zoom] | close | help",
     ),
     (
         "/breakout",

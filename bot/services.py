@@ -24,6 +24,7 @@ from bot.zoom.presence import ZoomPresence
 from bot.zoom.service import ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
 from bot.zoom.webhook import ZoomWebhook
+from bot.zoom_polls.service import ZoomPolls
 from storage.db import Database
 from storage.models import ListeningSession
 
@@ -52,6 +53,8 @@ class Services:
     # The one thread calling Zoom, and Zoom's health; None without Zoom credentials.
     zoom_worker: ZoomWorker | None = None
     zoom_health: ZoomHealth | None = None
+    # Polls on Zoom: the launch check and the end hooks (`on_meeting_ended` for the webhooks).
+    zoom_polls: ZoomPolls | None = None
     socket_mode: bool = False  # no webhooks reach the bot: Zoom presence comes from polling
     # Lines for `/session status` "Running now" (open polls, the current round, ...).
     status_lines: list[StatusLine] = field(default_factory=list)

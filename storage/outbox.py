@@ -370,6 +370,15 @@ def save_progress(db: Session, *, row_id: int, progress: Mapping[str, Any]) -> N
     )
 
 
+def progress_of(db: Session, *, key: str) -> dict[str, Any] | None:
+    """The steps a row has done so far (what it posted where), by key; None if no such row."""
+    row = db.exec(select(OutboxRow).where(col(OutboxRow.key) == key)).first()
+    if row is None:
+        return None
+    loaded = json.loads(row.progress) if row.progress else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
 def delete_rows(db: Session, *, ids: Sequence[int]) -> None:
     """Delete rows outright (an anonymous vote's confirmation leaves no trace once sent)."""
     if ids:

@@ -2,3 +2,4 @@
 
 from storage import models, outbox, polls, rooms, runsheets, zoom  # noqa: F401
 from storage.zoom import meetings, people  # noqa: F401
+from storage.zoom import polls as zoom_polls  # noqa: F401

@@ -21,6 +21,7 @@ from storage import repository as repo
 from storage.db import Database
 from storage.models import ListeningSession
 from storage.polls import Poll
+from storage.zoom import polls as zoom_store
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,11 @@ class PollReading:
             if poll is None:
                 return None
             tally = store.tally(db, poll=poll)
+            zoom = zoom_store.zoom_tally(db, poll_id=poll_id, option_count=poll.option_count)
         fixed = self._fixed_of(poll_id)
         if fixed is None:  # deleted since the read above
             return None
-        return PollState(poll, fixed.options, tally)
+        return PollState(poll, fixed.options, tally, zoom)
 
     def open_states(self, session: ListeningSession) -> list[PollState]:
         """The session's open polls with their tallies (for `/session status`)."""

@@ -32,7 +32,7 @@ DERIVED_KEY_MAX = 60
 
 POLL_USAGE = (
     '/poll "<question>" "<option>" "<option>" … [--time 2m] [--multi] [--anonymous] '
-    "[--hide-results] [--key <id>]"
+    "[--hide-results] [--key <id>] [--zoom | --slack-only]"
 )
 POLL_EXAMPLE = (
     '/poll "Should the party back the strike?" "Yes" "No" "Not sure" --time 2m --key strike-support'
@@ -47,6 +47,8 @@ POLL_SPEC = CommandSpec(
         FlagSpec("anonymous", "bool"),
         FlagSpec("hide-results", "bool"),
         FlagSpec("key", "str", metavar="<id>", max_length=KEY_MAX),
+        FlagSpec("zoom", "bool"),
+        FlagSpec("slack-only", "bool"),
     ),
     positional_names=("question", "option"),
     min_positionals=1 + MIN_OPTIONS,
@@ -67,6 +69,9 @@ class PollRequest:
     anonymous: bool = False
     hide_results: bool = False
     key: str = ""
+    # Also in the session's Zoom meeting: True (`--zoom`), False (`--slack-only`), or None: as
+    # the setting ZOOM_POLLS_DEFAULT says for a session bound to a Zoom meeting.
+    zoom: bool | None = None
 
 
 def slug(text: str) -> str:
@@ -153,6 +158,9 @@ def _request_from(parsed: Parsed) -> PollRequest | UsageError:
     options = tuple(clean_option(option) for option in raw_options)
     if problem := check_question(question) or check_options(options):
         return fail(problem)
+    zoom, slack_only = parsed.bool_flag("zoom"), parsed.bool_flag("slack-only")
+    if zoom and slack_only:
+        return fail("Use --zoom or --slack-only, not both.")
     given_key = parsed.str_flag("key")
     key = derive_key(question)
     if given_key is not None:
@@ -168,6 +176,7 @@ def _request_from(parsed: Parsed) -> PollRequest | UsageError:
         anonymous=parsed.bool_flag("anonymous"),
         hide_results=parsed.bool_flag("hide-results"),
         key=key,
+        zoom=True if zoom else False if slack_only else None,
     )
 
 

@@ -12,6 +12,7 @@ from bot.report.percent import whole_percentages
 from bot.results import Duplicate, Refusal
 from storage import polls as store
 from storage.polls import Poll, Tally
+from storage.zoom.polls import ZoomTally
 
 # What a refused request is told.
 UNKNOWN_POLL = "That poll no longer exists, so nothing was recorded."
@@ -29,11 +30,15 @@ def bar_cells(count: int, voters: int, width: int = 10) -> int:
 
 @dataclass(frozen=True)
 class PollState:
-    """A poll with its options and current tally: everything its message shows."""
+    """A poll with its options and current tally: everything its message shows.
+
+    `tally` is Slack's; `zoom` the answers merged from the Zoom meeting (None: none merged).
+    """
 
     poll: Poll
     options: tuple[str, ...]
     tally: Tally
+    zoom: ZoomTally | None = None
 
     @property
     def id(self) -> int:
@@ -46,11 +51,24 @@ class PollState:
         """Whether the poll has closed."""
         return self.poll.closed_at is not None
 
-    def percents(self) -> list[int]:
-        """Whole percentages of the voters per option."""
-        return whole_percentages(
-            self.tally.counts, self.tally.voters, exclusive=not self.poll.multi
+    @property
+    def combined(self) -> Tally:
+        """Slack's and Zoom's answers together (Slack's alone when none came from Zoom)."""
+        if self.zoom is None:
+            return self.tally
+        return Tally(
+            tuple(a + b for a, b in zip(self.tally.counts, self.zoom.counts, strict=True)),
+            self.tally.voters + self.zoom.voters,
         )
+
+    def percents(self) -> list[int]:
+        """Whole percentages of everyone who answered (both sources), per option."""
+        combined = self.combined
+        return whole_percentages(combined.counts, combined.voters, exclusive=not self.poll.multi)
+
+    def source_percents(self, tally: Tally | ZoomTally) -> list[int]:
+        """Whole percentages of one source's answers, per option."""
+        return whole_percentages(tally.counts, tally.voters, exclusive=not self.poll.multi)
 
 
 @dataclass(frozen=True)

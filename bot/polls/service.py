@@ -7,6 +7,10 @@ next to it by role: `reading`, `voting`, `closing`, `showing`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlmodel import Session
+
 from bot.clock import Clock
 from bot.concurrency import BatchWriter
 from bot.outbox import queue
@@ -24,7 +28,13 @@ from storage import outbox
 from storage import polls as store
 from storage import repository as repo
 from storage.db import Database
+from storage.models import ListeningSession
 from storage.polls import Tally
+
+# Another feature's rules for a launch, checked in its transaction before anything is written
+# (Zoom: can the meeting carry this poll?): a Refusal stops the launch; a `Within` is run with
+# the new poll's id once its message is queued (what it queues comes after the message).
+LaunchCheck = Callable[[Session, ListeningSession, PollRequest], Refusal | Within | None]
 
 
 class PollService(PollVoting, PollClosing):
@@ -39,6 +49,7 @@ class PollService(PollVoting, PollClosing):
         self.deadlines = deadlines
         self._fixed = {}
         self.writer = BatchWriter(db, self._apply_vote)
+        self.launch_checks: list[LaunchCheck] = []
 
     def launch(
         self,
@@ -73,6 +84,13 @@ class PollService(PollVoting, PollClosing):
                 if isinstance(session, Refusal):
                     return session
                 assert session.id is not None
+                then: list[Within] = []
+                for check in self.launch_checks:
+                    checked = check(db, session, request)
+                    if isinstance(checked, Refusal):
+                        return checked
+                    if checked is not None:
+                        then.append(checked)
                 repo.record_delivery(db, key=delivery_key, now=now)
                 poll = store.create_poll(
                     db,
@@ -96,6 +114,8 @@ class PollService(PollVoting, PollClosing):
                     poll_post(poll.id, launched_by=user_id, response_url=response_url),
                     now=now,
                 )
+                for step in then:
+                    step(db, poll.id)
                 # Before the commit, so that a refused post (which cancels it) cannot come
                 # first. A job left by a rolled-back launch finds no poll, or a later one
                 # with this id and its own deadline, and closes nothing.

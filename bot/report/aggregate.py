@@ -20,6 +20,7 @@ from bot.report.model import (
     Theme,
     TourAttendance,
     TourReport,
+    VoteRow,
 )
 from bot.report.percent import whole_percentages
 from bot.report.themes import group_by_similarity
@@ -80,14 +81,27 @@ def _option_labels(polls: Sequence[PollRow]) -> tuple[list[str], dict[int, list[
     return labels, mapping
 
 
+SLACK, ZOOM = "Slack", "Zoom"
+
+
+def _choices(rows: Iterable[VoteRow]) -> dict[int, dict[str, list[int]]]:
+    """Each poll's choices per person."""
+    chosen: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for vote in rows:
+        chosen[vote.poll_id][vote.user_id].append(vote.option_index)
+    return chosen
+
+
 def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
-    """One aggregate per poll key, in the order keys were first asked."""
+    """One aggregate per poll key, in the order keys were first asked; Slack's and Zoom's
+    answers together, and apart in `by_source` when some came from Zoom."""
     sessions = {session.id: session for session in data.sessions}
     people = {(person.session_id, person.user_id): person for person in data.people}
-    votes: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for vote in data.votes:
-        votes[vote.poll_id][vote.user_id].append(vote.option_index)
-    anonymous = {tally.poll_id: tally for tally in data.anonymous}
+    votes = {SLACK: _choices(data.votes), ZOOM: _choices(data.zoom_votes)}
+    totals = {
+        SLACK: {tally.poll_id: tally for tally in data.anonymous},
+        ZOOM: {tally.poll_id: tally for tally in data.zoom_anonymous},
+    }
     by_key: dict[str, list[PollRow]] = defaultdict(list)
     shown = (poll for poll in data.polls if not poll.hidden)
     for poll in sorted(shown, key=lambda p: (sessions[p.session_id].started_at, p.id)):
@@ -102,36 +116,51 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
         groups: dict[str, _Tally] = defaultdict(partial(_Tally, width))
         roles: dict[str, _Tally] = defaultdict(partial(_Tally, width))
         per_session: dict[int, _Tally] = defaultdict(partial(_Tally, width))
+        per_source = {SLACK: _Tally(width), ZOOM: _Tally(width)}
+        from_zoom = False
         anonymous_answers = 0
         for poll in polls:
             index = mapping[poll.id]
             session = sessions[poll.session_id]
-            if poll.anonymous:
-                totals = anonymous.get(poll.id)
-                if totals is None:
+            for source, source_tally in per_source.items():
+                if poll.anonymous:
+                    answers = totals[source].get(poll.id)
+                    if answers is None:
+                        continue
+                    from_zoom = from_zoom or source == ZOOM
+                    merged = [0] * width
+                    for option, count in enumerate(answers.counts):
+                        merged[index[option]] += count
+                    for tally in (overall, per_session[session.id], source_tally):
+                        tally.add_totals(answers.voters, merged)
+                    anonymous_answers += answers.voters
                     continue
-                merged = [0] * width
-                for option, count in enumerate(totals.counts):
-                    merged[index[option]] += count
-                overall.add_totals(totals.voters, merged)
-                per_session[session.id].add_totals(totals.voters, merged)
-                anonymous_answers += totals.voters
-                continue
-            # Count identical (choice, group, role) combinations first: a tour has hundreds of
-            # thousands of votes but few distinct combinations, so the tallies see each once.
-            combos: Counter[tuple[tuple[int, ...], str, str]] = Counter()
-            for user_id, chosen in votes.get(poll.id, {}).items():
-                person = people.get((poll.session_id, user_id))
-                group = (person.group_name if person else None) or session.group_type or NOT_GIVEN
-                role = (person.role if person else None) or NOT_GIVEN
-                picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
-                combos[(picked, group, role)] += 1
-            for (picked, group, role), times in combos.items():
-                options = [index[i] for i in picked if 0 <= i < len(index)]
-                if not options:
-                    continue
-                for tally in (overall, per_session[session.id], groups[group], roles[role]):
-                    tally.add(options, times)
+                chosen_by = votes[source].get(poll.id, {})
+                from_zoom = from_zoom or (source == ZOOM and bool(chosen_by))
+                # Count identical (choice, group, role) combinations first: a tour has hundreds
+                # of thousands of votes but few distinct combinations, so the tallies see each
+                # once.
+                combos: Counter[tuple[tuple[int, ...], str, str]] = Counter()
+                for user_id, chosen in chosen_by.items():
+                    person = people.get((poll.session_id, user_id))
+                    group = (
+                        (person.group_name if person else None) or session.group_type or NOT_GIVEN
+                    )
+                    role = (person.role if person else None) or NOT_GIVEN
+                    picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
+                    combos[(picked, group, role)] += 1
+                for (picked, group, role), times in combos.items():
+                    options = [index[i] for i in picked if 0 <= i < len(index)]
+                    if not options:
+                        continue
+                    for tally in (
+                        overall,
+                        per_session[session.id],
+                        groups[group],
+                        roles[role],
+                        source_tally,
+                    ):
+                        tally.add(options, times)
         aggregates.append(
             PollAggregate(
                 key=key,
@@ -145,15 +174,26 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
                     for sid, tally in per_session.items()
                 ),
                 anonymous_answers=anonymous_answers,
+                by_source=tuple(
+                    tally.result(source, labels, multi=multi)
+                    for source, tally in per_source.items()
+                )
+                if from_zoom
+                else (),
             )
         )
     return aggregates
 
 
+def poll_aggregates(data: ReportInput) -> dict[int, PollAggregate]:
+    """Each poll's own aggregate, by poll id (not merged across sessions by key)."""
+    separate = replace(data, polls=[replace(poll, key=str(poll.id)) for poll in data.polls])
+    return {int(aggregate.key): aggregate for aggregate in aggregate_polls(separate)}
+
+
 def poll_results(data: ReportInput) -> dict[int, Result]:
     """Each poll's own overall result, by poll id (not merged across sessions by key)."""
-    separate = replace(data, polls=[replace(poll, key=str(poll.id)) for poll in data.polls])
-    return {int(aggregate.key): aggregate.overall for aggregate in aggregate_polls(separate)}
+    return {poll_id: aggregate.overall for poll_id, aggregate in poll_aggregates(data).items()}
 
 
 def _slices(tallies: dict[str, _Tally], labels: Sequence[str], multi: bool) -> tuple[Result, ...]:

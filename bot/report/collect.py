@@ -14,6 +14,7 @@ from bot.report.model import (
 from storage import report as queries
 from storage.db import Database
 from storage.report import RoomReport, SessionFilter
+from storage.zoom import polls as zoom_queries
 
 
 def latest_reports(rooms: list[RoomReport]) -> list[RoomReport]:
@@ -33,6 +34,12 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
         named = [poll.id for poll in polls if not poll.anonymous and poll.id is not None]
         votes = queries.named_votes(s, poll_ids=named)
         voters = queries.voter_counts(s, poll_ids=poll_ids)
+        zoom_votes = zoom_queries.named_zoom_answers(s, poll_ids=named)
+        zoom_totals = zoom_queries.zoom_tallies(
+            s,
+            poll_ids=[poll.id for poll in polls if poll.anonymous and poll.id is not None],
+            option_counts={poll.id: poll.option_count for poll in polls if poll.id is not None},
+        )
         reported = latest_reports(
             queries.rooms_with_reports(s, session_ids=ids, with_members=False)
         )
@@ -71,7 +78,13 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
                     counts=tuple(option.anonymous_count for option in poll_options),
                 )
             )
+        zoom = zoom_totals.get(poll.id)
+        if poll.anonymous and zoom is not None:
+            data.zoom_anonymous.append(
+                AnonymousTally(poll_id=poll.id, voters=zoom.voters, counts=zoom.counts)
+            )
     data.votes = [VoteRow._make(vote) for vote in votes]
+    data.zoom_votes = [VoteRow._make(vote) for vote in zoom_votes]
     for room in reported:
         latest = room.versions[-1]
         tags = tuple(themes.get(latest.id or 0, ()))

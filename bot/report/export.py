@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.report.aggregate import attribution, poll_results
+from bot.report.aggregate import attribution, poll_aggregates
 from bot.report.collect import collect
 from bot.report.render import md_escape
 from storage import report as queries
@@ -41,17 +41,18 @@ def session_document(db: Database, session_id: int) -> dict[str, Any]:
         version_ids = [v.id for room in rooms for v in room.versions if v.id is not None]
         quotes = queries.quotes_of(s, report_ids=version_ids)
         themes = queries.themes_of(s, report_ids=version_ids)
-    results = poll_results(data)
-    votes_by_poll: dict[int, list[dict[str, Any]]] = {}
+    aggregates = poll_aggregates(data)
     options = {poll.id: poll.options for poll in data.polls}
-    for vote in data.votes:
-        option = options[vote.poll_id][vote.option_index]
-        votes_by_poll.setdefault(vote.poll_id, []).append(
-            {"user_id": vote.user_id, "option": option}
-        )
+    votes_by_poll: dict[int, list[dict[str, Any]]] = {}
+    zoom_votes_by_poll: dict[int, list[dict[str, Any]]] = {}
+    for rows, by_poll in ((data.votes, votes_by_poll), (data.zoom_votes, zoom_votes_by_poll)):
+        for vote in rows:
+            option = options[vote.poll_id][vote.option_index]
+            by_poll.setdefault(vote.poll_id, []).append({"user_id": vote.user_id, "option": option})
     polls = []
     for poll in data.polls:
-        single = results[poll.id]
+        aggregate = aggregates[poll.id]
+        single = aggregate.overall
         polls.append(
             {
                 "id": poll.id,
@@ -66,6 +67,20 @@ def session_document(db: Database, session_id: int) -> dict[str, Any]:
                 ],
                 # Anonymous polls have no votes to list: who voted and what was chosen are apart.
                 "votes": [] if poll.anonymous else votes_by_poll.get(poll.id, []),
+                # With answers from the Zoom meeting: each source apart (n and options above
+                # are both together), and Zoom's named answers by participant id.
+                "by_source": [
+                    {
+                        "source": result.name.lower(),
+                        "n": result.n,
+                        "options": [
+                            {"text": share.label, "count": share.count, "percent": share.percent}
+                            for share in result.shares
+                        ],
+                    }
+                    for result in aggregate.by_source
+                ],
+                "zoom_votes": [] if poll.anonymous else zoom_votes_by_poll.get(poll.id, []),
             }
         )
     withheld = 0
@@ -186,8 +201,13 @@ def write_csv(document: dict[str, Any], folder: Path) -> list[Path]:
             ],
         ),
         "votes.csv": (
-            ["poll_id", "user_id", "option"],
-            [[p["id"], v["user_id"], v["option"]] for p in document["polls"] for v in p["votes"]],
+            ["poll_id", "user_id", "option", "source"],
+            [
+                [p["id"], v["user_id"], v["option"], source]
+                for p in document["polls"]
+                for source, key in (("slack", "votes"), ("zoom", "zoom_votes"))
+                for v in p[key]
+            ],
         ),
         "rooms.csv": (
             ["round", "room", "user_id"],
@@ -267,6 +287,14 @@ def render_session_markdown(document: dict[str, Any]) -> str:
             lines.append(
                 f"- {md_escape(option['text'])}: {option['percent']}% ({option['count']:,})"
             )
+        if poll["by_source"]:
+            lines += ["", "By source (someone who answered in both counts once, in Slack):", ""]
+            for source in poll["by_source"]:
+                shares = ", ".join(
+                    f"{md_escape(o['text'])} {o['percent']}% ({o['count']:,})"
+                    for o in source["options"]
+                )
+                lines.append(f"- {source['source'].capitalize()}, n = {source['n']:,}: {shares}")
     lines += ["", "## Breakout rooms"]
     for round_ in document["rounds"]:
         lines += ["", f"### Round {round_['number']}"]

@@ -85,6 +85,10 @@ class ReportInput:
     votes: list[VoteRow] = field(default_factory=list)
     anonymous: list[AnonymousTally] = field(default_factory=list)
     quotes: list[QuoteRow] = field(default_factory=list)
+    # Answers merged from Zoom meetings: named polls' by the respondent's participant id (the
+    # matched person's, so they break down by their check-in), anonymous polls' as totals.
+    zoom_votes: list[VoteRow] = field(default_factory=list)
+    zoom_anonymous: list[AnonymousTally] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class PollAggregate:
     by_session: tuple[tuple[SessionRow, Result], ...]
     # Answers from anonymous polls count in `overall` and `by_session` but cannot be broken down.
     anonymous_answers: int
+    # Slack's and Zoom's answers apart ("Slack", "Zoom"), when some came from Zoom; `overall`
+    # is both together, a person who answered in both counted once (their Slack vote).
+    by_source: tuple[Result, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ TRANSIENT_ERRORS = frozenset(
 )
 
 
+# Slack's answers to chat.update for a message it no longer lets us edit (deleted, too old).
+UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+
 NOT_LOADED = object()  # `Progress.loaded` when the kind has no `load`, or it failed
 
 
@@ -119,6 +123,11 @@ def is_transient(error: SlackApiError) -> bool:
     status = getattr(error.response, "status_code", 200)
     code = str(error.response.get("error") or "")
     return status == 429 or status >= 500 or code in TRANSIENT_ERRORS
+
+
+def is_uneditable(error: SlackApiError) -> bool:
+    """Whether Slack refused an edit for good because the message cannot be edited any more."""
+    return not is_transient(error) and str(error.response.get("error") or "") in UNEDITABLE
 
 
 NEVER = Kind(send=lambda row, progress: False)  # stands in for a kind nobody registered

@@ -29,7 +29,7 @@ from bot.polls import (
     VoteRecorded,
 )
 from bot.polls.effects import chosen_indexes
-from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress
+from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, is_uneditable
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted, trim
@@ -44,8 +44,6 @@ from storage.outbox import Pending
 logger = logging.getLogger(__name__)
 
 Blocks = list[dict[str, object]]
-# A message Slack no longer lets us edit: post the results as a new message instead.
-_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 # The steps of the final results, saved as they are done so a retry does not repeat them.
 STEP_MESSAGE, STEP_CHART = "message", "chart"
 
@@ -143,7 +141,8 @@ class PollMessages:
                 )
                 return poll.message_ts
             except SlackApiError as error:
-                if error.response.get("error") not in _GONE:
+                # A message Slack no longer lets us edit: the results are posted anew.
+                if not is_uneditable(error):
                     raise
         posted = self.client.chat_postMessage(
             channel=poll.channel_id, text=text, blocks=as_dicts(blocks)
@@ -154,11 +153,12 @@ class PollMessages:
 
     def _upload_chart(self, state: PollState, thread_ts: str) -> None:
         poll = state.poll
+        combined = state.combined
         chart = bar_chart_png(
             poll.question,
             state.options,
-            state.tally.counts,
-            total=state.tally.voters,
+            combined.counts,
+            total=combined.voters,
             percents=state.percents(),
             note=chart_note(state),
         )

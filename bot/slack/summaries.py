@@ -13,11 +13,18 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
 from bot.charts import bar_chart_png
-from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, is_transient, is_uneditable
 from bot.slack.sender import OutboxSender
-from bot.summaries import SUMMARY_FINAL, SUMMARY_INTERIM, SessionSummary, SummaryService
+from bot.summaries import (
+    SUMMARY_EDIT,
+    SUMMARY_FINAL,
+    SUMMARY_INTERIM,
+    SessionSummary,
+    SummaryService,
+)
 from bot.views.common import as_dicts
 from bot.views.summary import render_summary
 from storage.outbox import Pending
@@ -40,6 +47,7 @@ def register_summary_effects(
     poster = SlackSummaryPoster(client, summaries, summary_channel)
     sender.register(SUMMARY_FINAL, Kind(send=poster.send_final, refused=poster.given_up))
     sender.register(SUMMARY_INTERIM, Kind(send=poster.send_interim))
+    sender.register(SUMMARY_EDIT, Kind(send=poster.send_edit))
 
 
 class SlackSummaryPoster:
@@ -70,6 +78,38 @@ class SlackSummaryPoster:
         """A running session's summary as it is now."""
         summary = self.summaries.build(row.int_arg("session_id"), interim=True)
         return summary is not None and self.post(summary, progress)
+
+    def send_edit(self, row: Pending, progress: Progress) -> bool:
+        """Show the final summary again as it is now, in place: each message it posted is
+        edited; a part that did not exist before is posted after them. Charts stay as posted."""
+        session_id = row.int_arg("session_id")
+        posted = self.summaries.final_progress(session_id)
+        summary = self.summaries.build(session_id, interim=False)
+        if summary is None:
+            return False
+        messages = render_summary(summary)
+        sent = False
+        for channel in self.channels(summary):
+            earlier = [str(ts) for ts in posted.get(_messages(channel)) or []]
+            if not earlier or progress.get(_done(channel)):
+                continue  # not posted there (yet): when it is, it is posted as it is now
+            for (text, blocks), ts in zip(messages, earlier, strict=False):
+                self._edit(channel, ts, text, blocks)
+            for text, blocks in messages[len(earlier) :]:
+                self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+                )
+            progress.done(_done(channel))
+            sent = True
+        return sent
+
+    def _edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
+        """Edit one message of a summary; one Slack no longer lets us edit is left as it is."""
+        try:
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=as_dicts(blocks))
+        except SlackApiError as error:
+            if not is_uneditable(error):
+                raise
 
     def channels(self, summary: SessionSummary) -> list[str]:
         """The session's channel, and the organisers' channel when set."""

@@ -4,7 +4,14 @@
 summaries owe Slack (outbox rows), `service` gathers summaries and queues them.
 """
 
-from bot.summaries.effects import SUMMARY_FINAL, SUMMARY_INTERIM, final_summary, interim_summary
+from bot.summaries.effects import (
+    SUMMARY_EDIT,
+    SUMMARY_FINAL,
+    SUMMARY_INTERIM,
+    final_summary,
+    interim_summary,
+    summary_edit,
+)
 from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
 from bot.summaries.requests import (
     SUMMARY_SPEC,
@@ -16,6 +23,7 @@ from bot.summaries.requests import (
 from bot.summaries.service import SummaryService
 
 __all__ = [
+    "SUMMARY_EDIT",
     "SUMMARY_FINAL",
     "SUMMARY_INTERIM",
     "SUMMARY_SPEC",
@@ -29,4 +37,5 @@ __all__ = [
     "final_summary",
     "interim_summary",
     "parse_summary_command",
+    "summary_edit",
 ]

@@ -14,6 +14,7 @@ from bot.sessions import session_target
 
 SUMMARY_FINAL = "summary.final"
 SUMMARY_INTERIM = "summary.interim"
+SUMMARY_EDIT = "summary.edit"
 
 
 def final_summary(session_id: int) -> Effect:
@@ -34,6 +35,18 @@ def interim_summary(session_id: int, *, delivery_key: str | None) -> Effect:
     return Effect(
         key=f"session:{session_id}:interim:{request}",
         kind=SUMMARY_INTERIM,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id},
+    )
+
+
+def summary_edit(session_id: int) -> Effect:
+    """Show an ended session's final summary again as it is now, edited in place where it was
+    posted (after results arrived late, such as a poll's Zoom answers). One per change."""
+    return Effect(
+        key=f"session:{session_id}:summary:edit:{uuid4().hex}",
+        kind=SUMMARY_EDIT,
         target=session_target(session_id),
         priority=PUBLIC,
         args={"session_id": session_id},

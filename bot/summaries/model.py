@@ -15,6 +15,8 @@ class PollSummary:
 
     poll: PollRow
     result: Result
+    # Slack's and Zoom's answers apart, when some came from the Zoom meeting (`result` is both).
+    sources: tuple[Result, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.outbox import queue
-from bot.report.aggregate import attribution, poll_results, tour_attendance
+from bot.report.aggregate import attribution, poll_aggregates, tour_attendance
 from bot.report.collect import collect, latest_reports
 from bot.report.model import Result
 from bot.summaries.effects import final_summary, interim_summary
 from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
+from storage import outbox
 from storage import report as queries
 from storage import repository as repo
 from storage import summaries as summary_repo
@@ -61,6 +63,12 @@ class SummaryService:
         with self.db.read() as db:
             return summary_repo.ended_without_summary(db)
 
+    def final_progress(self, session_id: int) -> dict[str, Any]:
+        """What the session's final summary has posted so far, as its sender recorded it
+        (empty when it is not queued, or its row was forgotten days after it was done)."""
+        with self.db.read() as db:
+            return outbox.progress_of(db, key=final_summary(session_id).key) or {}
+
     def mark_done(self, session_id: int) -> None:
         """Record that a session's final summary is done (posted, or given up for good)."""
         with self.db.transaction() as db:
@@ -79,7 +87,7 @@ class SummaryService:
             latest_ids = [room.versions[-1].id or 0 for room in rooms]
             themes = queries.themes_of(s, report_ids=latest_ids)
         data = collect(self.db, SessionFilter(session_ids=(session_id,)))
-        results = poll_results(data)
+        aggregates = poll_aggregates(data)
         voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
         voted.update({tally.poll_id: tally.voters for tally in data.anonymous})
         theme_counts = Counter(name for names in themes.values() for name in names)
@@ -89,7 +97,13 @@ class SummaryService:
             at=self.clock.now(),
             attendance=tour_attendance(data),
             polls=tuple(
-                PollSummary(poll, results.get(poll.id) or Result(poll.question, voted[poll.id], ()))
+                PollSummary(
+                    poll,
+                    aggregate.overall,
+                    aggregate.by_source,
+                )
+                if (aggregate := aggregates.get(poll.id)) is not None
+                else PollSummary(poll, Result(poll.question, voted[poll.id], ()))
                 for poll in data.polls
             ),
             rooms=tuple(

@@ -40,6 +40,7 @@ from bot.views.common import (
     trim,
 )
 from bot.views.sessions import CHECK_IN_ACTION
+from bot.zoom_polls.rules import ZOOM_ANSWERS_MAX, ZOOM_ANSWERS_MIN, ZOOM_TITLE_MAX
 from storage.polls import (
     CLOSED_BY_COMMAND,
     CLOSED_BY_SESSION_END,
@@ -119,10 +120,11 @@ def _who_votes(state: PollState) -> str:
 
 
 def _option_lines(state: PollState, *, show_counts: bool) -> list[str]:
-    voters = state.tally.voters
+    combined = state.combined
+    voters = combined.voters
     lines = []
     for number, (option, count, percent) in enumerate(
-        zip(state.options, state.tally.counts, state.percents(), strict=True), start=1
+        zip(state.options, combined.counts, state.percents(), strict=True), start=1
     ):
         text = f"*{number}.* {esc(option)}"
         if show_counts:
@@ -212,20 +214,53 @@ def render_poll_message(state: PollState) -> tuple[str, list[Block]]:
 
 
 def _final_lines(state: PollState) -> list[str]:
-    voters = state.tally.voters
-    return [
+    combined = state.combined
+    voters = combined.voters
+    lines = [
         f"*{esc(option)}*\n{bar(count, voters)} *{percent}%* · {count} of {voters} who voted"
         for option, count, percent in zip(
-            state.options, state.tally.counts, state.percents(), strict=True
+            state.options, combined.counts, state.percents(), strict=True
         )
     ]
+    zoom = state.zoom
+    if zoom is None:
+        return lines
+    slack_percents = state.source_percents(state.tally)
+    zoom_percents = state.source_percents(zoom)
+    return [
+        f"{line}\nSlack {slack_percents[i]}% ({state.tally.counts[i]}) · "
+        f"Zoom {zoom_percents[i]}% ({zoom.counts[i]})"
+        for i, line in enumerate(lines)
+    ]
+
+
+def zoom_source_notes(state: PollState) -> list[str]:
+    """How many answered where, and Zoom's answers that matched no option (shown, not counted)."""
+    zoom = state.zoom
+    if zoom is None:
+        return []
+    combined = state.combined.voters
+    notes = [
+        f"*{combined}* answered: *{state.tally.voters}* in Slack, *{zoom.voters}* in Zoom"
+        + (
+            f" ({zoom.duplicates} who answered in both counted once, with their Slack vote)"
+            if zoom.duplicates
+            else ""
+        )
+    ]
+    if zoom.unmatched:
+        shown = ", ".join(f"“{esc(text, 80)}” ({count})" for text, count in zoom.unmatched[:10])
+        more = f" and {len(zoom.unmatched) - 10} more" if len(zoom.unmatched) > 10 else ""
+        notes.append(f"Zoom answers matching no option (not counted): {shown}{more}")
+    return notes
 
 
 def _render_final(state: PollState) -> tuple[str, list[Block]]:
     poll = state.poll
     blocks = question_blocks(state, ":lock: *Poll closed:*")
     blocks += _sections(pack_lines(_final_lines(state)))
-    notes = [_closed_how(state), f"{state.tally.voters} voted"]
+    blocks += _sections(pack_lines(zoom_source_notes(state)))
+    notes = [_closed_how(state), f"{state.combined.voters} voted"]
     if poll.anonymous:
         notes.append("anonymous")
     if poll.multi:
@@ -252,12 +287,12 @@ def render_results(state: PollState) -> list[Block]:
 
 def chart_note(state: PollState) -> str:
     """The line under a poll's chart."""
-    return f"of {state.tally.voters} who voted"
+    return f"of {state.combined.voters} who voted"
 
 
 def render_chart_comment(state: PollState) -> str:
     """The comment posted with the results chart."""
-    return f"Results: {esc(state.poll.question, 200)} ({state.tally.voters} voted)"
+    return f"Results: {esc(state.poll.question, 200)} ({state.combined.voters} voted)"
 
 
 def _until(moment: datetime) -> str:
@@ -359,6 +394,20 @@ def render_poll_help() -> list[Block]:
             "• `--hide-results` — no live tally; facilitators can still see results\n"
             "• `--key strike-support` — names the question across sessions for the tour "
             "report (otherwise made from the question's words)"
+        ),
+        section(
+            "*Zoom* (in a session started with `--zoom &lt;meeting&gt;`)\n"
+            "• `--zoom` — also creates the poll in the Zoom meeting, for people who are not in "
+            "Slack; the poll's thread says when it is there, and the host or a co-host "
+            "launches it from Zoom's *Polls* menu. Zoom takes a question of up to "
+            f"{ZOOM_TITLE_MAX} characters (it becomes the Zoom poll's title) and "
+            f"{ZOOM_ANSWERS_MIN} to {ZOOM_ANSWERS_MAX} options: a poll it cannot carry is "
+            "refused, with the limit, before anything is posted.\n"
+            "• After the meeting, Zoom's answers are added to the results (the closed poll and "
+            "the summary are updated, and the thread says how many): Slack, Zoom and both "
+            "together. Someone who answered in both counts once, with their Slack vote.\n"
+            "• `--slack-only` — keeps a poll out of Zoom where the organisers have made Zoom "
+            "the default for sessions with a meeting (`ZOOM_POLLS_DEFAULT=true`)."
         ),
         section(
             "*`/poll`* with nothing after it opens a form.\n"

@@ -57,11 +57,18 @@ def _polls(summary: SessionSummary) -> list[str]:
             lines.append(f"_results hidden until the poll closes · {result.n} voted so far_")
             texts.append("\n".join(lines))
             continue
-        for share in result.shares:
-            lines.append(
+        for number, share in enumerate(result.shares):
+            line = (
                 f"{bar(share.count, result.n)} {share.percent}% {esc(share.label)} ({share.count})"
             )
+            if item.sources:
+                line += " — " + " · ".join(
+                    f"{source.name} {source.shares[number].count}" for source in item.sources
+                )
+            lines.append(line)
         notes = [f"of {result.n} who voted" if result.n else "nobody voted"]
+        if item.sources:
+            notes[0] += " (" + ", ".join(f"{s.n} in {s.name}" for s in item.sources) + ")"
         if item.poll.multi:
             notes.append("several answers allowed")
         if item.poll.anonymous:

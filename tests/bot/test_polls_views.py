@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from bot.views.polls import (
     vote_value,
 )
 from storage.polls import Poll, Tally
+from storage.zoom.polls import ZoomTally
 from tests.e2e.conftest import mrkdwn as _mrkdwn
 
 NOW = datetime(2031, 11, 21, 18, 30, tzinfo=UTC)
@@ -102,6 +104,13 @@ def test_every_poll_message_fits_slacks_limits(
         anonymous=anonymous,
         hide_results=hide,
     )
+    if closed and data.draw(st.booleans()):  # answers merged from the Zoom meeting
+        zoom_counts = data.draw(
+            st.lists(st.integers(0, 300), min_size=len(options), max_size=len(options))
+        )
+        unmatched = data.draw(st.lists(st.tuples(question_text, st.integers(1, 9)), max_size=15))
+        zoom = ZoomTally(tuple(zoom_counts), max(zoom_counts), 3, tuple(unmatched))
+        state = replace(state, zoom=zoom)
     text, blocks = render_poll_message(state)
     rendered = as_dicts(blocks)
     assert validate_blocks(rendered) == []

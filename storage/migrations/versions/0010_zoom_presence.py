@@ -1,7 +1,7 @@
 """Zoom presence: each person's latest join and leave of each breakout room.
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0011 (Zoom polls landed first; written as 0010 against 0009)
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -184,3 +184,18 @@ def test_the_form_uses_the_same_rules() -> None:
     assert form(duration_text="1 fortnight").field == FORM_DURATION  # type: ignore[union-attr]
     assert form(key_text="***").field == FORM_KEY  # type: ignore[union-attr]
     assert form(question="q" * 3001).field == FORM_QUESTION  # type: ignore[union-attr]
+
+
+def test_zoom_and_slack_only_say_where_the_poll_goes() -> None:
+    poll = '"Back the strike?" "Yes" "No"'
+    assert isinstance(default := parse_poll_text(poll), PollRequest)
+    assert default.zoom is None
+    assert isinstance(zoom := parse_poll_text(poll + " --zoom"), PollRequest)
+    assert zoom.zoom is True
+    slack = parse_poll_text(poll + " --slack-only")
+    assert isinstance(slack, PollRequest)
+    assert slack.zoom is False
+    both = parse_poll_text(poll + " --zoom --slack-only")
+    assert isinstance(both, UsageError)
+    assert both.message == "Use --zoom or --slack-only, not both."
+    assert "[--zoom | --slack-only]" in both.usage

@@ -142,3 +142,41 @@ def test_themes_attendance_and_attribution() -> None:
     assert report.attendance.check_ins == 3
     assert dict(report.attendance.by_group) == {"CLP": 1, "Union": 1, NOT_GIVEN: 1}
     assert attribution("Member", "Stoke on Trent") == "Member, Stoke on Trent"
+
+
+def test_zoom_answers_count_with_slacks_apart_and_break_down_by_the_matched_person() -> None:
+    data = ReportInput(
+        sessions=[SessionRow(1, "Durham", T0, None, "CLP")],
+        people=[
+            PersonRow(1, "U1", "Member", None, None),
+            PersonRow(1, "zoom:matched", "Councillor", None, "Union branch"),
+        ],
+        polls=[
+            PollRow(1, 1, "nhs", "Fund the NHS?", ("Agree", "Disagree"), False, False),
+            PollRow(2, 1, "energy", "Public energy?", ("Yes", "No"), False, True),
+        ],
+        votes=[VoteRow(1, "U1", 0)],
+        anonymous=[AnonymousTally(2, 3, (2, 1))],
+        # A Zoom respondent matched to a checked-in person, and one nobody knows.
+        zoom_votes=[VoteRow(1, "zoom:matched", 1), VoteRow(1, "zoom:guest", 0)],
+        zoom_anonymous=[AnonymousTally(2, 2, (0, 2))],
+    )
+    nhs, energy = aggregate_polls(data)
+    assert nhs.overall.n == 3
+    assert [s.count for s in nhs.overall.shares] == [2, 1]
+    slack, zoom = nhs.by_source
+    assert (slack.name, slack.n, [s.count for s in slack.shares]) == ("Slack", 1, [1, 0])
+    assert (zoom.name, zoom.n, [s.count for s in zoom.shares]) == ("Zoom", 2, [1, 1])
+    roles = {r.name: [s.count for s in r.shares] for r in nhs.by_role}
+    assert roles == {"Member": [1, 0], "Councillor": [0, 1], NOT_GIVEN: [1, 0]}
+    groups = {r.name: r.n for r in nhs.by_group}
+    assert groups == {"Union branch": 1, "CLP": 2}
+    assert energy.overall.n == 5
+    assert [s.count for s in energy.overall.shares] == [2, 3]
+    assert [r.n for r in energy.by_source] == [3, 2]
+    assert energy.anonymous_answers == 5
+
+
+def test_a_tour_without_zoom_has_no_sources() -> None:
+    data, _ = _generated(3)
+    assert all(poll.by_source == () for poll in aggregate_polls(data))

@@ -106,3 +106,18 @@ def test_empty_report_says_so() -> None:
     report = build_report(ReportInput(), generated_at=T0)
     assert "No polls in this period." in render_markdown(report)
     assert "No quotes in this period." in render_html(report)
+
+
+def test_both_formats_show_each_source_with_its_n() -> None:
+    data = _report()
+    data.zoom_votes = [VoteRow(1, "zoom:guest", 0)]
+    report = build_report(data, generated_at=T0)
+    html = render_html(report)
+    assert "By source" in html
+    assert re.search(r'<td>Slack</td><td class="num">2</td>', html)
+    assert re.search(r'<td>Zoom</td><td class="num">1</td><td class="num">100% \(1\)</td>', html)
+    markdown = render_markdown(report)
+    assert "Overall (n = 3)" in markdown
+    assert "| Slack | 2 | 50% (1) | 50% (1) |" in markdown
+    assert "| Zoom | 1 | 100% (1) | 0% (0) |" in markdown
+    assert "By source" not in render_markdown(build_report(_report(), generated_at=T0))
