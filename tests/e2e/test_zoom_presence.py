@@ -23,7 +23,9 @@ from bot.standin import FakeSlack
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from bot.standin.zoom.state import iso
 from bot.standin.zoom.webhooks import webhook_body
+from bot.zoom_polls.service import RESULTS, results_key
 from storage.migrate import upgrade
+from storage.zoom.meetings import ZoomTask
 from storage.zoom.people import ZoomEventSeen, ZoomPerson
 from tests.e2e.conftest import (
     FACILITATOR,
@@ -362,3 +364,16 @@ def test_registrants_answers_are_their_check_in_in_every_breakdown(
     assert [
         c.query.get("page_size") for c in fake_zoom.calls if c.path.endswith("/registrants")
     ] == ["300"]
+
+
+def test_the_meeting_ending_fetches_the_zoom_polls_answers(
+    bot: RunningBot, meeting: dict[str, Any], fake_zoom: FakeZoom
+) -> None:
+    assert bot.command("/poll", '"Agree?" "Yes" "No" --zoom').status_code == 200
+    zoom_idle(bot)
+    assert len(fake_zoom.polls(MEETING_ID)) == 1
+    ended = webhooks(bot).meeting_ended(meeting, end_time=bot.clock.now() + timedelta(minutes=1))
+    assert ended.status_code == 200
+    with bot.services.db.read() as db:
+        keys = [task.key for task in db.exec(select(ZoomTask).where(ZoomTask.kind == RESULTS))]
+    assert keys == [results_key(1, "meeting-ended")]
