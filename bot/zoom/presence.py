@@ -32,7 +32,6 @@ from bot.zoom.sightings import (
     LEFT_ROOM,
     MEETING_ENDED,
     MEETING_STARTED,
-    Questions,
     event_digest,
     event_object,
     event_time,
@@ -101,7 +100,7 @@ class ZoomPresence:
     Args:
         db: the database.
         clock: the bot's clock.
-        settings: ZOOM_*_QUESTION (registration questions), whether Zoom's API is configured.
+        settings: whether Zoom's API is configured (else no Zoom call is queued).
         live_metrics: poll Zoom's live participants (Socket Mode: no webhook reaches the bot).
     """
 
@@ -111,11 +110,6 @@ class ZoomPresence:
         self.db = db
         self.clock = clock
         self.zoom_enabled = settings.zoom_enabled
-        self.questions = Questions(
-            role=settings.ZOOM_ROLE_QUESTION,
-            place=settings.ZOOM_PLACE_QUESTION,
-            group=settings.ZOOM_GROUP_QUESTION,
-        )
         # Run after a meeting.ended is committed, each isolated (fetching poll results, ...).
         self.on_meeting_ended: list[MeetingEndedHook] = []
         self.live_metrics = live_metrics
@@ -154,6 +148,10 @@ class ZoomPresence:
                 meeting = meeting_store.meeting_of(db, session_id=session_id)
                 if meeting is None or (meeting.started_at and meeting.started_at > started):
                     continue  # a late retry of an older instance's start
+                if meeting.uuid and ref.uuid and meeting.uuid != ref.uuid:
+                    # A new instance (the host ended and started again): whoever the last one
+                    # still had in, should its end have been missed, left by now.
+                    presence_store.leave_all(db, session_id=session_id, at=started)
                 meeting_store.save_meeting(
                     db, session_id=session_id, uuid=ref.uuid, started_at=started, ended_at=None
                 )
@@ -245,12 +243,9 @@ class ZoomPresence:
                 return
         now = self.clock.now()
         with self.db.transaction() as db:
-            email = people_store.slack_email(db, user_id=user_id)
-            if email:
-                presence_store.link_email(
-                    db, session_id=session_id, user_id=user_id, email=email, now=now
-                )
-            elif not people_store.slack_email_known(
+            if self._link_known(db, session_id=session_id, user_id=user_id, now=now):
+                return
+            if not people_store.slack_email_known(
                 db, user_id=user_id, looked_up_after=now - EMAIL_RETRY
             ):
                 queue(
@@ -269,21 +264,21 @@ class ZoomPresence:
         now = self.clock.now()
         with self.db.transaction() as db:
             people_store.record_slack_email(db, user_id=user_id, email=email, now=now)
-            known = people_store.slack_email(db, user_id=user_id)
-            if known:
-                presence_store.link_email(
-                    db, session_id=session_id, user_id=user_id, email=known, now=now
-                )
+            self._link_known(db, session_id=session_id, user_id=user_id, now=now)
 
     def link_known_email(self, *, session_id: int, user_id: str) -> None:
         """Link a Slack person whose email is already known (looked up in another session)."""
-        now = self.clock.now()
         with self.db.transaction() as db:
-            known = people_store.slack_email(db, user_id=user_id)
-            if known:
-                presence_store.link_email(
-                    db, session_id=session_id, user_id=user_id, email=known, now=now
-                )
+            self._link_known(db, session_id=session_id, user_id=user_id, now=self.clock.now())
+
+    def _link_known(self, db: Session, *, session_id: int, user_id: str, now: datetime) -> bool:
+        """Link the session's Zoom people with a Slack person's known email; False if unknown."""
+        email = people_store.slack_email(db, user_id=user_id)
+        if email:
+            presence_store.link_email(
+                db, session_id=session_id, user_id=user_id, email=email, now=now
+            )
+        return email is not None
 
     def facilitators(self, session_id: int) -> tuple[ListeningSession | None, list[str]]:
         """A session and its own facilitators (its starter first), to tell them something."""

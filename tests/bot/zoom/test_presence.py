@@ -324,3 +324,16 @@ def test_status_lines_count_zoom_slack_both_and_zoom_only(zoom: Zoom, clock: Fix
         "*Zoom presence:* 2 in the meeting now (1 in breakout rooms) — from Zoom's webhooks.",
         "*People:* 2 checked in on Slack, 1 of them also in Zoom (matched by email); 1 Zoom-only.",
     ]
+
+
+def test_a_new_instance_starts_with_nobody_from_the_last_one(zoom: Zoom, clock: FixedClock) -> None:
+    session_id = start_session(zoom.db, clock)
+    zoom.send(MEETING_STARTED, MEETING)
+    zoom.person(JOINED, "ada", clock.now())
+    # The host ends the meeting (and Zoom's meeting.ended never comes), then starts it again.
+    clock.advance(timedelta(minutes=10))
+    again = {**MEETING, "uuid": "instance-2==", "start_time": "2031-11-21T18:40:00Z"}
+    assert zoom.send(MEETING_STARTED, again)[0] == 200
+    assert zoom.present(session_id) == set()
+    zoom.person(JOINED, "bob", clock.now(), uuid="instance-2==")
+    assert len(zoom.present(session_id)) == 1
