@@ -28,17 +28,22 @@ from bot.slack.sender import OutboxSender
 from bot.slack.sessions import register_session_effects
 from bot.slack.summaries import register_summary_effects
 from bot.slack.zoom_meeting import register_zoom_meeting_effects
+from bot.slack.zoom_people import register_zoom_people_effects
 from bot.slack.zoom_polls import register_zoom_poll_effects
 from bot.slack.zoom_rooms import register_zoom_room_effects
 from bot.summaries import SummaryService
 from bot.views.polls import poll_status_lines
 from bot.views.runsheets import agenda_status_lines
+from bot.views.zoom import presence_status_lines
 from bot.views.zoom_meeting import zoom_status_lines
 from bot.views.zoom_rooms import zoom_room_status_lines
 from bot.zoom.api import zoom_api_from_settings
 from bot.zoom.health import ZoomHealth
+from bot.zoom.presence import ZoomPresence
+from bot.zoom.presence_tasks import PresenceTasks
 from bot.zoom.service import LOOKUP, ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
+from bot.zoom.webhook import ZoomWebhook
 from bot.zoom_polls.service import ZoomPolls
 from bot.zoom_polls.tasks import ZoomPollTasks
 from handlers import register_all
@@ -130,6 +135,8 @@ def create_services(
     services.on_session_end.append(agenda.refresh_controls)
     services.agenda_lines = lambda session: agenda_status_lines(agenda.view(session))
     _wire_zoom(services)
+    _wire_zoom_presence(services)
+    _wire_zoom_rooms(services)
     return services
 
 
@@ -151,7 +158,6 @@ def _wire_zoom(services: Services) -> None:
     if worker is not None:
         worker.register(LOOKUP, meetings.look_up)
     _wire_zoom_polls(services)
-    _wire_zoom_rooms(services)
 
 
 def _wire_zoom_polls(services: Services) -> None:
@@ -173,6 +179,33 @@ def _wire_zoom_polls(services: Services) -> None:
     if worker is not None:
         for kind, handler in ZoomPollTasks(services.db, services.clock).handlers().items():
             worker.register(kind, handler)
+
+
+def _wire_zoom_presence(services: Services) -> None:
+    """Zoom presence: the webhook events it handles, Slack emails looked up through the outbox,
+    Slack check-ins matched to Zoom people, its `/session status` lines, its housekeeping."""
+    # No webhook reaches a Socket Mode bot: it polls Zoom's live participants instead.
+    presence = ZoomPresence(
+        services.db, services.clock, services.settings, live_metrics=services.socket_mode
+    )
+    webhook = ZoomWebhook(services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock)
+    presence.register(webhook)
+    services.zoom_webhook = webhook
+    services.presence = presence
+    register_zoom_people_effects(services.outbox, client=services.client, presence=presence)
+    services.on_check_in.append(
+        lambda checked: presence.checked_in(
+            checked.participant.session_id, checked.participant.user_id
+        )
+    )
+    services.status_lines.append(lambda session: presence_status_lines(presence.counts(session)))
+    services.deadlines.every("prune-zoom-events", presence.prune_seen, minutes=30)
+    services.zoom_meetings.on_bound.append(presence.meeting_bound)
+    if services.zoom_polls is not None:
+        # Zoom's answers to the session's polls are fetched once the meeting has ended.
+        presence.on_meeting_ended.append(services.zoom_polls.on_meeting_ended)
+    if services.zoom_worker is not None:
+        PresenceTasks(services.db, services.clock, services.settings).register(services.zoom_worker)
 
 
 def _wire_zoom_rooms(services: Services) -> None:

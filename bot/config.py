@@ -45,6 +45,14 @@ WHERE_TO_GET: dict[str, str] = {
     "ZOOM_TIMEOUT_SECONDS": "leave it unset for 10 (seconds the bot waits for one Zoom answer)",
     "ZOOM_WEBHOOK_SECRET_TOKEN": "copy the Secret Token from your Zoom app's Feature → Event "
     "Subscriptions page",
+    "ZOOM_ROLE_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "role (default Role)",
+    "ZOOM_PLACE_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "place (default Place)",
+    "ZOOM_GROUP_QUESTION": "name the Zoom registration question whose answer is a registrant's "
+    "group (default Group)",
+    "ZOOM_METRICS_SECONDS": "leave it unset for 30 (seconds between live participant checks in "
+    "Socket Mode, 10 to 600)",
     "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
     "the Zoom meeting)",
 }
@@ -97,6 +105,12 @@ class Settings(BaseSettings):
     # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
     ZOOM_PLAN: str = "pro"
     ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
+    # Registration questions whose answers are a registrant's check-in (compared case-blind).
+    ZOOM_ROLE_QUESTION: str = "Role"
+    ZOOM_PLACE_QUESTION: str = "Place"
+    ZOOM_GROUP_QUESTION: str = "Group"
+    # Socket Mode has no webhooks: live participants are polled this often (a Heavy API call).
+    ZOOM_METRICS_SECONDS: int = Field(default=30, ge=10, le=600)
 
     @field_validator("*", mode="before")
     @classmethod

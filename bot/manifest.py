@@ -34,8 +34,16 @@ SLASH_COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 # Only what the bot calls: slash commands, posting (also in public channels it has not
-# joined, so facilitators need not invite it first), and uploading charts.
-BOT_SCOPES: tuple[str, ...] = ("commands", "chat:write", "chat:write.public", "files:write")
+# joined, so facilitators need not invite it first), uploading charts, and reading checked-in
+# people's emails (users.info) to match them to the people in the Zoom meeting.
+BOT_SCOPES: tuple[str, ...] = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "files:write",
+    "users:read",
+    "users:read.email",
+)
 
 
 def build_manifest(request_url: str | None = None) -> dict[str, Any]:

@@ -23,7 +23,9 @@ MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything ab
 
 def create_web_app(bolt_app: App, services: Services) -> Starlette:
     """The ASGI app: POST /slack/events, POST /zoom/webhook, GET /healthz."""
-    zoom = ZoomWebhook(services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock)
+    zoom = services.zoom_webhook or ZoomWebhook(
+        services.settings.ZOOM_WEBHOOK_SECRET_TOKEN, services.clock
+    )
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
@@ -39,7 +41,8 @@ def create_web_app(bolt_app: App, services: Services) -> Starlette:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return Response("payload too large", status_code=413)
-        status, payload = zoom.handle(body, dict(request.headers))
+        # Its event handlers write to the database: off the event loop, like Slack's.
+        status, payload = await run_in_threadpool(zoom.handle, body, dict(request.headers))
         return JSONResponse(payload, status_code=status)
 
     def database_ok() -> bool:

@@ -20,8 +20,10 @@ from bot.sessions import CheckingIn, CheckInHook, EndHook, EndReport, SessionEnd
 from bot.slack.sender import OutboxSender
 from bot.summaries import SummaryService
 from bot.zoom.health import ZoomHealth
+from bot.zoom.presence import ZoomPresence
 from bot.zoom.service import ZoomMeetings
 from bot.zoom.tasks import ZoomWorker
+from bot.zoom.webhook import ZoomWebhook
 from bot.zoom_polls.service import ZoomPolls
 from storage.db import Database
 from storage.models import ListeningSession
@@ -59,6 +61,9 @@ class Services:
     agenda_lines: StatusLine | None = None  # the run sheet's steps in `/session status`
     # Run at start-up: close what became overdue while the bot was down, reschedule the rest.
     recover: list[Callable[[], None]] = field(default_factory=list)
+    # Zoom: the webhook endpoint's checks and event handlers, and who is in the meeting.
+    zoom_webhook: ZoomWebhook | None = None
+    presence: ZoomPresence | None = None
 
     @property
     def on_session_end(self) -> list[EndHook]:

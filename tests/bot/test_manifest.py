@@ -29,6 +29,8 @@ def test_socket_mode_manifest_has_every_command_and_interactivity() -> None:
     assert settings["interactivity"] == {"is_enabled": True}
     assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
     assert "commands" in BOT_SCOPES
+    # Zoom people are matched to Slack people by the email users.info gives with this scope.
+    assert {"users:read", "users:read.email"} <= set(BOT_SCOPES)
     assert len(manifest["display_information"]["name"]) <= 35
 
 

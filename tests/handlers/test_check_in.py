@@ -24,6 +24,7 @@ from storage.models import Participant
 from tests.e2e.conftest import CHANNEL, FACILITATOR, PARTICIPANT, all_text
 from tests.handlers.conftest import InProcess
 from tests.harness.dispatch import answer
+from tests.harness.waiting import eventually
 
 
 def _start(app: InProcess, text: str = 'start "Durham" --area Durham') -> dict[str, Any]:
@@ -306,8 +307,12 @@ def test_a_first_check_in_from_the_message_runs_the_check_in_hooks(
     )
     message = _start(in_process)
     _pick(in_process, message, "Member", user="U0LATE")
+    # The hooks run after the ack, each after the ones registered before it.
+    eventually(lambda: len(checked) == 1, what="the check-in hooks")
     _pick(in_process, message, "Member", user="U0LATE")  # changes nothing: no hook
-    assert checked == [("U0LATE", True)]
+    _pick(in_process, message, "Member", user="U0NEXT")
+    eventually(lambda: len(checked) >= 2, what="the next check-in's hooks")
+    assert checked == [("U0LATE", True), ("U0NEXT", True)]
 
 
 def test_replies_queued_behind_a_newer_one_for_the_same_person_are_not_sent(
