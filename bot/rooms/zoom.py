@@ -24,6 +24,7 @@ from bot.zoom.breakout import PlannedRoom, Preassignment, match_rooms, preassign
 from storage import rooms as store
 from storage.models import ListeningSession, Participant
 from storage.zoom import meetings as meeting_store
+from storage.zoom import people as people_store
 from storage.zoom import rooms as zoom_store
 from storage.zoom.meetings import ZoomMeeting
 from storage.zoom.rooms import LIVE, PREASSIGN
@@ -62,7 +63,8 @@ class RoomZoom(RoomReading):
 
     def _candidates(self, db: Session, session_id: int) -> list[Participant]:
         """Who a new round places: checked in on Slack, or in the Zoom meeting now."""
-        return zoom_store.candidates(db, session_id=session_id)
+        present = people_store.present_user_ids(db, session_id=session_id)
+        return zoom_store.candidates(db, session_id=session_id, present=present)
 
     def _plan_zoom(self, db: Session, view: RoundView) -> ZoomNote | None:
         """Send a new round to the session's Zoom meeting, in the transaction that starts it.
@@ -78,7 +80,7 @@ class RoomZoom(RoomReading):
             return None
         now = self.clock.now()
         facilitator = view.round.started_by
-        if meeting_running(meeting) or zoom_store.anyone_present(db, session_id=session_id):
+        if meeting_running(meeting) or people_store.present_user_ids(db, session_id=session_id):
             zoom_store.add_plan(
                 db,
                 round_id=round_id,
@@ -191,7 +193,7 @@ class RoomZoom(RoomReading):
             view = self._view(db, session, breakout)
             if view.zoom is None:
                 return None
-            where = zoom_store.whereabouts(db, session_id=session.id)
+            where = zoom_store.placements(db, session_id=session.id)
             earlier = zoom_store.room_matches(db, round_id=breakout.id)
         numbers = {room.room.id or 0: room.number for room in view.rooms}
         ids = {room.number: room.room.id or 0 for room in view.rooms}

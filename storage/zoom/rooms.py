@@ -1,5 +1,6 @@
 """Breakout rounds on Zoom: how each round went to Zoom, which Zoom room is which planned room,
-and the reads that need (who is in the meeting and in which room, people's emails and names).
+and the reads rounds need on top of presence's (`storage.zoom.people`): who a round places,
+who is in which Zoom room by participant, and everyone's emails and Zoom names at once.
 
 A round in a session bound to a Zoom meeting has a `ZoomRoundPlan`: written into the meeting as
 its pre-assignment (before the meeting starts) or announced by name for people to choose (while
@@ -11,15 +12,17 @@ Every function takes the unit of work (`db`) and keyword-only arguments; none kn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, and_, or_, update
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from storage.models import Participant, fk_column, utc_column
+from storage.zoom import people as people_store
 from storage.zoom.meetings import ERROR_MAX, MEETING_ID_MAX, UUID_MAX
 from storage.zoom.people import SlackEmail, ZoomPerson
 
@@ -140,92 +143,62 @@ def save_room_matches(
 
 # -- who is in the meeting, and where ------------------------------------------------------------
 
-# Presence from each event's own times: in the meeting when the latest join is after the latest
-# leave (a retry arriving late changes neither), and in a breakout room likewise.
-_IN_MEETING = and_(
-    col(ZoomPerson.joined_at).is_not(None),
-    or_(col(ZoomPerson.left_at).is_(None), col(ZoomPerson.left_at) < col(ZoomPerson.joined_at)),
-)
-_IN_ROOM = and_(
-    col(ZoomPerson.room_uuid).is_not(None),
-    col(ZoomPerson.room_joined_at).is_not(None),
-    or_(
-        col(ZoomPerson.room_left_at).is_(None),
-        col(ZoomPerson.room_left_at) < col(ZoomPerson.room_joined_at),
-    ),
-)
 
-
-def anyone_present(db: Session, *, session_id: int) -> bool:
-    """Whether Zoom says anyone is in the session's meeting now."""
-    query = select(ZoomPerson.id).where(ZoomPerson.session_id == session_id, _IN_MEETING)
-    return db.exec(query.limit(1)).first() is not None
-
-
-def candidates(db: Session, *, session_id: int) -> list[Participant]:
-    """Who a round places: everyone checked in, and everyone with a participant row who is in
-    the session's Zoom meeting now (in user id order)."""
-    present = select(ZoomPerson.user_id).where(ZoomPerson.session_id == session_id, _IN_MEETING)
+def candidates(db: Session, *, session_id: int, present: Collection[str]) -> list[Participant]:
+    """Who a round places: everyone checked in, and everyone with a participant row whose user
+    id is in `present` (in the Zoom meeting now), in user id order."""
+    placed: ColumnElement[bool] = col(Participant.checked_in_at).is_not(None)
+    if present:
+        placed = or_(placed, col(Participant.user_id).in_(sorted(present)))
     return list(
         db.exec(
             select(Participant)
-            .where(
-                Participant.session_id == session_id,
-                or_(
-                    col(Participant.checked_in_at).is_not(None),
-                    col(Participant.user_id).in_(present),
-                ),
-            )
+            .where(Participant.session_id == session_id, placed)
             .order_by(col(Participant.user_id))
         ).all()
     )
 
 
-def whereabouts(db: Session, *, session_id: int) -> dict[str, str | None]:
-    """Everyone in the session's meeting now: user id -> the Zoom breakout room uuid they are
-    in (None: in the main meeting). Someone Zoom knows under two identities (a rejoin) counts
-    where they went last."""
-    people = db.exec(
-        select(ZoomPerson).where(ZoomPerson.session_id == session_id, _IN_MEETING)
-    ).all()
-    latest: dict[str, tuple[datetime, str | None]] = {}
-    for found in people:
-        room_joined, room_left = found.room_joined_at, found.room_left_at
-        in_room = (
-            found.room_uuid is not None
-            and room_joined is not None
-            and (room_left is None or room_left < room_joined)
-        )
-        moment = room_joined if in_room and room_joined is not None else found.joined_at
-        assert moment is not None  # _IN_MEETING: joined_at is set
-        if found.user_id not in latest or moment > latest[found.user_id][0]:
-            latest[found.user_id] = (moment, found.room_uuid if in_room else None)
-    return {user_id: where for user_id, (_, where) in latest.items()}
+def placements(db: Session, *, session_id: int) -> dict[str, str | None]:
+    """Everyone in the session's Zoom meeting now (presence's `whereabouts`), by participant:
+    user id -> the breakout room uuid they are in (None: the main room). Someone Zoom knows
+    under two identities counts in a breakout room if either is in one."""
+    where = people_store.whereabouts(db, session_id=session_id)
+    found: dict[str, str | None] = {}
+    for identity in sorted(where.in_meeting):
+        user_id = where.user_ids[identity]
+        room = where.rooms.get(identity)
+        if found.get(user_id) is None:
+            found[user_id] = room
+    return found
 
 
 # -- emails and names ----------------------------------------------------------------------------
 
 
 def emails(db: Session, *, session_id: int) -> dict[str, str]:
-    """The email each of the session's participants is known by (lowercased): Zoom's (what they
-    sign in to Zoom with) first, else what Slack shares."""
+    """The email of each of the session's participants that has one, by the rule of
+    `storage.zoom.people.email_of` (Slack's for a Slack person, else what Zoom gave), for the
+    whole session in two queries."""
     found: dict[str, str] = {}
+    zoom = db.exec(
+        select(ZoomPerson.user_id, ZoomPerson.email)
+        .where(ZoomPerson.session_id == session_id, col(ZoomPerson.email).is_not(None))
+        .order_by(col(ZoomPerson.id).desc())  # the first row Zoom gave wins, as in email_of
+    ).all()
+    for user_id, email in zoom:
+        if cleaned := people_store.normalize_email(email):
+            found[user_id] = cleaned
     slack = db.exec(
         select(SlackEmail.user_id, SlackEmail.email)
         .join(Participant, col(Participant.user_id) == col(SlackEmail.user_id))
         .where(Participant.session_id == session_id, col(SlackEmail.email).is_not(None))
     ).all()
     for user_id, email in slack:
-        if email and email.strip():
-            found[user_id] = email.strip().lower()
-    zoom = db.exec(
-        select(ZoomPerson.user_id, ZoomPerson.email)
-        .where(ZoomPerson.session_id == session_id, col(ZoomPerson.email).is_not(None))
-        .order_by(col(ZoomPerson.updated_at))
-    ).all()
-    for user_id, email in zoom:
-        if email and email.strip():
-            found[user_id] = email.strip().lower()
+        if not people_store.is_zoom_only(user_id) and (
+            cleaned := people_store.normalize_email(email)
+        ):
+            found[user_id] = cleaned
     return found
 
 

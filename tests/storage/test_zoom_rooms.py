@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from storage import repository as repo
 from storage import rooms as room_store
 from storage.db import Database
+from storage.zoom import presence as presence_store
 from storage.zoom import rooms as store
 from storage.zoom.people import SlackEmail, ZoomPerson
+from storage.zoom.presence import Sighting
 from storage.zoom.rooms import LIVE, PREASSIGN
 from tests.storage.sessions import T0, start_session
 
@@ -21,13 +23,8 @@ def _person(
     *,
     name: str | None = None,
     email: str | None = None,
-    joined: datetime | None = None,
-    left: datetime | None = None,
-    room: str | None = None,
-    room_joined: datetime | None = None,
-    room_left: datetime | None = None,
-    updated: datetime = T0,
 ) -> None:
+    """A Zoom person as presence records them (who they are; presence is `_seen`'s)."""
     with db.transaction() as s:
         s.add(
             ZoomPerson(
@@ -36,12 +33,7 @@ def _person(
                 user_id=user_id,
                 name=name,
                 email=email,
-                joined_at=joined,
-                left_at=left,
-                room_uuid=room,
-                room_joined_at=room_joined,
-                room_left_at=room_left,
-                updated_at=updated,
+                updated_at=T0,
             )
         )
 
@@ -81,58 +73,47 @@ def _round(db: Database, session_id: int, rooms: list[list[str]]) -> int:
         return breakout.id
 
 
-def test_presence_comes_from_each_persons_latest_join_and_leave(database: Database) -> None:
+def _seen(
+    db: Database,
+    session_id: int,
+    identity: str,
+    *,
+    email: str | None = None,
+    room: str | None = None,
+    joined: datetime | None = T0,
+    left: datetime | None = None,
+) -> str:
+    """What presence does with a join or a leave; returns the person's participant user id."""
+    sighting = Sighting(
+        identity=identity, email=email, room_uuid=room, joined_at=joined, left_at=left
+    )
+    with db.transaction() as s:
+        return presence_store.apply_sighting(
+            s, session_id=session_id, sighting=sighting, source="webhook", now=T0
+        )
+
+
+def test_placements_say_who_is_in_which_zoom_room(database: Database) -> None:
     session_id = start_session(database)
     minute = timedelta(minutes=1)
-    _person(database, session_id, "p-never", "zoom:never")  # a registrant who never came
-    assert not _any(database, session_id)
-    _person(database, session_id, "p-left", "zoom:left", joined=T0, left=T0 + minute)
-    assert not _any(database, session_id)
-    _person(database, session_id, "p-back", "zoom:back", joined=T0 + minute, left=T0)
-    _person(database, session_id, "p-in", "U1", joined=T0)
-    _person(
-        database,
-        session_id,
-        "p-room",
-        "U2",
-        joined=T0,
-        room="zr1",
-        room_joined=T0 + minute,
-    )
-    _person(
-        database,
-        session_id,
-        "p-room-left",
-        "U3",
-        joined=T0,
-        room="zr1",
-        room_joined=T0,
-        room_left=T0 + minute,
-    )
-    assert _any(database, session_id)
+    main = _seen(database, session_id, "p-main")
+    roomed = _seen(database, session_id, "p-room")
+    _seen(database, session_id, "p-room", room="zr1", joined=T0 + minute)
+    back = _seen(database, session_id, "p-back")
+    _seen(database, session_id, "p-back", room="zr1")
+    _seen(database, session_id, "p-back", room="zr1", joined=None, left=T0 + minute)
+    gone = _seen(database, session_id, "p-gone")
+    _seen(database, session_id, "p-gone", joined=None, left=T0 + minute)
+    # One person under two identities (a rejoin with the same email): the one in a room counts.
+    twice = _seen(database, session_id, "p-first", email="two@x.org")
+    assert _seen(database, session_id, "p-again", email="two@x.org", room="zr2") == twice
     with database.read() as s:
-        assert store.whereabouts(s, session_id=session_id) == {
-            "zoom:back": None,
-            "U1": None,
-            "U2": "zr1",
-            "U3": None,
-        }
+        found = store.placements(s, session_id=session_id)
+    assert found == {main: None, roomed: "zr1", back: None, twice: "zr2"}
+    assert gone not in found
     other = start_session(database, channel="C2")
-    assert not _any(database, other)
-
-
-def _any(database: Database, session_id: int) -> bool:
     with database.read() as s:
-        return store.anyone_present(s, session_id=session_id)
-
-
-def test_someone_zoom_knows_twice_is_where_they_went_last(database: Database) -> None:
-    session_id = start_session(database)
-    later = T0 + timedelta(minutes=5)
-    _person(database, session_id, "first", "U1", joined=T0, room="old", room_joined=T0)
-    _person(database, session_id, "again", "U1", joined=later, room="new", room_joined=later)
-    with database.read() as s:
-        assert store.whereabouts(s, session_id=session_id) == {"U1": "new"}
+        assert store.placements(s, session_id=other) == {}
 
 
 def test_candidates_are_the_checked_in_and_those_in_zoom_now(database: Database) -> None:
@@ -140,16 +121,15 @@ def test_candidates_are_the_checked_in_and_those_in_zoom_now(database: Database)
     _participant(database, session_id, "U1", checked_in=True)
     _participant(database, session_id, "U2", checked_in=False)  # voted only, in Zoom now
     _participant(database, session_id, "U3", checked_in=False)  # voted only, not in Zoom
-    _participant(database, session_id, "zoom:aa", checked_in=False)
-    _person(database, session_id, "p2", "U2", joined=T0)
-    _person(database, session_id, "pa", "zoom:aa", joined=T0)
-    _person(database, session_id, "px", "zoom:nobody", joined=T0)  # no participant row
     with database.read() as s:
-        found = [p.user_id for p in store.candidates(s, session_id=session_id)]
-    assert found == ["U1", "U2", "zoom:aa"]
+        assert [p.user_id for p in store.candidates(s, session_id=session_id, present=set())] == [
+            "U1"
+        ]
+        found = store.candidates(s, session_id=session_id, present={"U2", "zoom:nobody"})
+    assert [p.user_id for p in found] == ["U1", "U2"]
 
 
-def test_emails_prefer_what_zoom_knows_and_skip_blanks(database: Database) -> None:
+def test_emails_are_slacks_for_slack_people_else_zooms(database: Database) -> None:
     session_id = start_session(database)
     for user in ("U1", "U2", "U3", "zoom:aa"):
         _participant(database, session_id, user, checked_in=True)
@@ -159,12 +139,14 @@ def test_emails_prefer_what_zoom_knows_and_skip_blanks(database: Database) -> No
         s.add(SlackEmail(user_id="U3", email=None, looked_up_at=T0))
         s.add(SlackEmail(user_id="U9", email="elsewhere@x.org", looked_up_at=T0))
     _person(database, session_id, "p2", "U2", email="Ben@Zoom.org")
+    _person(database, session_id, "p3", "U3", email="Three@Zoom.org")  # Slack shares none
     _person(database, session_id, "pa", "zoom:aa", email="dan@zoom.org", name="Dan")
     _person(database, session_id, "pb", "zoom:bb", email="  ", name=" ")
     with database.read() as s:
         assert store.emails(s, session_id=session_id) == {
             "U1": "ana@slack.org",
-            "U2": "ben@zoom.org",
+            "U2": "ben@slack.org",
+            "U3": "three@zoom.org",
             "zoom:aa": "dan@zoom.org",
         }
         assert store.zoom_names(s, session_id=session_id) == {"zoom:aa": "Dan"}

@@ -36,9 +36,11 @@ from storage import repository as repo
 from storage import rooms as room_store
 from storage.db import Database
 from storage.zoom import meetings as meeting_store
+from storage.zoom import presence as presence_store
 from storage.zoom import rooms as zoom_store
 from storage.zoom.meetings import ZoomTask
 from storage.zoom.people import SlackEmail, ZoomPerson
+from storage.zoom.presence import Sighting
 from storage.zoom.rooms import LIVE, PREASSIGN
 from tests.storage.sessions import start_session
 
@@ -102,6 +104,33 @@ def _zoom_person(rooms: RoomService, session_id: int, user_id: str, **values: An
                 updated_at=rooms.clock.now(),
                 **values,
             )
+        )
+
+
+def _seen(
+    rooms: RoomService,
+    session_id: int,
+    identity: str,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    room: str | None = None,
+    left: bool = False,
+) -> str:
+    """What presence does with a webhook's join (or leave, with `left`) now; returns the
+    person's participant user id (the Slack id when the email is a Slack person's)."""
+    now = rooms.clock.now()
+    sighting = Sighting(
+        identity=identity,
+        name=name,
+        email=email,
+        room_uuid=room,
+        joined_at=None if left else now,
+        left_at=now if left else None,
+    )
+    with rooms.db.transaction() as s:
+        return presence_store.apply_sighting(
+            s, session_id=session_id, sighting=sighting, source="webhook", now=now
         )
 
 
@@ -213,21 +242,24 @@ def test_a_round_in_a_running_meeting_is_announced_by_name(rooms: RoomService) -
 
 
 def test_someone_in_the_meeting_means_it_runs_and_zoom_people_are_placed(
-    rooms: RoomService,
+    rooms: RoomService, clock: FixedClock
 ) -> None:
     session_id = _session(rooms, ["U1", "U2"])
-    now = rooms.clock.now()
     with rooms.db.transaction() as s:
-        repo.lock_participant(s, session_id=session_id, user_id="zoom:dan", now=now)
-        repo.lock_participant(s, session_id=session_id, user_id="U9", now=now)
-    _zoom_person(rooms, session_id, "zoom:dan", joined_at=now, name="Dan")
-    _zoom_person(rooms, session_id, "U9", joined_at=now, name="Nine")  # matched, not checked in
-    _zoom_person(rooms, session_id, "zoom:gone", joined_at=now, left_at=now)  # no participant
+        repo.lock_participant(s, session_id=session_id, user_id="U9", now=rooms.clock.now())
+    _emails(rooms, {"U9": "nine@x.org"})
+    dan = _seen(rooms, session_id, "p-dan", name="Dan")  # Zoom-only, seen in the meeting
+    assert _seen(rooms, session_id, "p-nine", email="nine@x.org") == "U9"  # not checked in
+    _seen(rooms, session_id, "p-gone", name="Gone")
+    clock.advance(timedelta(minutes=1))
+    _seen(rooms, session_id, "p-gone", left=True)
     started = _start(rooms, 3)
     assert started.zoom is not None
     assert started.zoom.how == LIVE
     placed = {user for room in started.view.rooms for user in room.user_ids}
-    assert placed == {"U1", "U2", "U9", "zoom:dan"}
+    # Gone was in the meeting earlier: presence checked them in, so they are placed too.
+    assert {"U1", "U2", "U9", dan} <= placed
+    assert started.view.names[dan] == "Dan"
 
 
 def test_zoom_only_people_get_no_room_notice(rooms: RoomService) -> None:
@@ -295,26 +327,33 @@ def test_an_undone_round_gets_no_call(rooms: RoomService) -> None:
 # -- who is where -------------------------------------------------------------------------------
 
 
-def test_status_compares_where_people_are_with_the_plan(rooms: RoomService) -> None:
+def test_status_compares_where_people_are_with_the_plan(
+    rooms: RoomService, clock: FixedClock
+) -> None:
     people = ["U1", "U2", "U3", "U4", "U5", "U6"]
     session_id = _session(rooms, people)
+    _emails(rooms, {user: f"{user.lower()}@x.org" for user in people})
     _start_meeting(rooms, session_id)
     started = _start(rooms, 2)
     plan = {room.number: list(room.user_ids) for room in started.view.rooms}
     one, two = plan[1], plan[2]
-    now = rooms.clock.now()
-    joined = {"joined_at": now, "room_joined_at": now}
+
+    def into(user: str, room: str | None) -> None:
+        assert _seen(rooms, session_id, f"p-{user}", email=f"{user.lower()}@x.org") == user
+        if room is not None:
+            _seen(rooms, session_id, f"p-{user}", room=room)
+
     # Zoom room "za": two of Room 1's people and one of Room 2's -> it is Room 1.
-    _zoom_person(rooms, session_id, one[0], room_uuid="za", **joined)
-    _zoom_person(rooms, session_id, one[1], room_uuid="za", **joined)
-    _zoom_person(rooms, session_id, two[0], room_uuid="za", **joined)
-    # Zoom room "zb": one of Room 2's people and someone from outside the plan -> Room 2.
-    _zoom_person(rooms, session_id, two[1], room_uuid="zb", **joined)
-    _zoom_person(rooms, session_id, "zoom:late", name="Late", room_uuid="zb", **joined)
-    # Zoom room "zc": only people outside the plan -> matches nothing.
-    _zoom_person(rooms, session_id, "zoom:lost", name="Lost", room_uuid="zc", **joined)
-    # In the meeting, in no room; and not in Zoom at all: the rest.
-    _zoom_person(rooms, session_id, one[2], joined_at=now)
+    into(one[0], "za")
+    into(one[1], "za")
+    into(two[0], "za")
+    # Zoom room "zb": one of Room 2's people and someone outside the plan -> Room 2.
+    into(two[1], "zb")
+    late = _seen(rooms, session_id, "p-late", name="Late", room="zb")
+    # Zoom room "zc": only someone outside the plan -> matches nothing.
+    lost = _seen(rooms, session_id, "p-lost", name="Lost", room="zc")
+    # In the meeting, in no room; and not in Zoom at all: the last of Room 2.
+    into(one[2], None)
     session = rooms.sessions.active_session("C1")
     assert session is not None
     status = rooms.zoom_room_status(session)
@@ -326,26 +365,22 @@ def test_status_compares_where_people_are_with_the_plan(rooms: RoomService) -> N
         [one[2]],
         [],
     )
-    assert (second.here, second.elsewhere, second.visitors) == (
-        [two[1]],
-        [(two[0], 1)],
-        ["zoom:late"],
-    )
+    assert (second.here, second.elsewhere, second.visitors) == ([two[1]], [(two[0], 1)], [late])
     assert second.not_in_zoom == [two[2]]
     assert first.visitors == []  # two[0] is planned elsewhere, not a visitor
-    assert status.unmatched == [["zoom:lost"]]
+    assert status.unmatched == [[lost]]
     round_id = started.view.round.id or 0
     ids = {room.number: room.room.id for room in started.view.rooms}
     with rooms.db.read() as s:
         assert zoom_store.room_matches(s, round_id=round_id) == {"za": ids[1], "zb": ids[2]}
-    # Everyone leaves "za": it stays Room 1; a second status changes nothing stored.
-    with rooms.db.transaction() as s:
-        for person in s.exec(select(ZoomPerson).where(ZoomPerson.room_uuid == "za")).all():
-            person.room_left_at = now + timedelta(minutes=1)
-            s.add(person)
+    # Everyone leaves "za": it stays Room 1, and a second look changes nothing stored.
+    clock.advance(timedelta(minutes=1))
+    for user in (one[0], one[1], two[0]):
+        _seen(rooms, session_id, f"p-{user}", room="za", left=True)
     again = rooms.zoom_room_status(session)
     assert again is not None
     assert again.rooms[0].here == []
+    assert again.rooms[0].not_in_room == [one[0], one[1], one[2]]
     with rooms.db.read() as s:
         assert zoom_store.room_matches(s, round_id=round_id) == {"za": ids[1], "zb": ids[2]}
 
