@@ -236,7 +236,7 @@ def zoom_room_status_lines(status: ZoomRoomStatus | None) -> list[str]:
     # Rooms as planned say least: with many rooms they are summed up after the others.
     shown = sorted(rooms, key=lambda where: (where.as_planned, where.room.number))[:ROOMS_SHOWN]
     shown.sort(key=lambda where: where.room.number)
-    lines = [f"In Zoom (round {status.view.round.number}):"]
+    lines = [f"*Zoom rooms* (breakout round {status.view.round.number}), against the plan:"]
     lines.extend(_room_line(where, status.view.names) for where in shown)
     numbers = {where.room.number for where in shown}
     rest = [where for where in rooms if where.room.number not in numbers]

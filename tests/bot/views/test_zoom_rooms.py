@@ -224,7 +224,7 @@ def test_status_lines_say_who_is_where() -> None:
     )
     lines = zoom_room_status_lines(status)
     assert lines == [
-        "In Zoom (round 2):",
+        "*Zoom rooms* (breakout round 2), against the plan:",
         "*Room 1*: 2 of 2 planned here",
         "*Room 2*: 2 of 5 planned here; <@U5> is in Room 1; <@U6> is in a Zoom room of no "
         "planned room; Cara _(Zoom)_ not in a room; also here, not in the plan: someone in "
