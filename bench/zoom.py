@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -217,9 +218,7 @@ def run(people: int, rooms: int, seed: int) -> int:
                     (
                         at,
                         "participant_joined",
-                        lambda u=uid, n=name, e=email, m=moment: webhooks.participant_joined(
-                            meeting, u, n, e, iso(m)
-                        ),
+                        partial(webhooks.participant_joined, meeting, uid, name, email, iso(moment)),
                     )
                 )
             print(f"{people} participants join within 60 s …", flush=True)
@@ -236,8 +235,14 @@ def run(people: int, rooms: int, seed: int) -> int:
                     (
                         at,
                         "joined_breakout_room",
-                        lambda r=room, u=uid, n=name, e=email, m=joined: (
-                            webhooks.participant_joined_breakout_room(meeting, r, u, n, e, iso(m))
+                        partial(
+                            webhooks.participant_joined_breakout_room,
+                            meeting,
+                            room,
+                            uid,
+                            name,
+                            email,
+                            iso(joined),
                         ),
                     )
                 )
@@ -245,8 +250,14 @@ def run(people: int, rooms: int, seed: int) -> int:
                     (
                         at + 20,
                         "left_breakout_room",
-                        lambda r=room, u=uid, n=name, e=email, m=left: (
-                            webhooks.participant_left_breakout_room(meeting, r, u, n, e, iso(m))
+                        partial(
+                            webhooks.participant_left_breakout_room,
+                            meeting,
+                            room,
+                            uid,
+                            name,
+                            email,
+                            iso(left),
                         ),
                     )
                 )
