@@ -218,7 +218,9 @@ def run(people: int, rooms: int, seed: int) -> int:
                     (
                         at,
                         "participant_joined",
-                        partial(webhooks.participant_joined, meeting, uid, name, email, iso(moment)),
+                        partial(
+                            webhooks.participant_joined, meeting, uid, name, email, iso(moment)
+                        ),
                     )
                 )
             print(f"{people} participants join within 60 s …", flush=True)
