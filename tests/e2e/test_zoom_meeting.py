@@ -109,3 +109,67 @@ def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
     assert len([t for t in told if "Zoom is not answering" in t]) == 1
     assert len([t for t in told if "answering again" in t]) == 1
     assert "Durham" in _zoom_post(bot)  # the lookup went through once Zoom was back
+
+
+def _looked_up(bot: RunningBot) -> None:
+    eventually(
+        lambda: (m := bot.services.zoom_meetings.meeting(1)) is not None and m.looked_up_at,
+        timeout=15,
+        what="the lookup",
+    )
+
+
+def test_the_token_endpoint_failing_is_retried_until_it_answers(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham")
+    worker = bot.services.zoom_worker
+    assert worker is not None
+    worker.api.max_attempts = 1
+    fake_zoom.fail("POST", "/oauth/token", status=500, times=1)
+    _start(bot, MEETING_ID)
+
+    def later(condition: object) -> object:
+        bot.clock.advance(timedelta(minutes=1))  # past the worker's backoff
+        return condition
+
+    eventually(lambda: later("Durham" in all_text(bot.slack.messages("C0SESSION"))), timeout=30)
+    assert fake_zoom.token_requests == 2  # the failed one, then the one that worked
+
+
+def test_a_token_expiring_mid_session_is_renewed_once(bot: RunningBot, fake_zoom: FakeZoom) -> None:
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham")
+    _start(bot, MEETING_ID)
+    _looked_up(bot)
+    assert bot.services.zoom_worker is not None
+    assert bot.services.zoom_worker.wait_idle(10)
+    tokens, before = fake_zoom.token_requests, len(fake_zoom.calls)
+    fake_zoom.expire_tokens()
+    reply = bot.command("/poll", '"Build more homes?" "Yes" "No" --zoom')
+    assert reply.status_code == 200
+    eventually(lambda: fake_zoom.polls(MEETING_ID), timeout=15, what="the Zoom poll")
+    assert fake_zoom.token_requests == tokens + 1
+    after = fake_zoom.calls[before:]
+    assert [c.status for c in after if c.method == "POST"] == [401, 201]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-RateLimit-Reset": "1"},
+        {"Retry-After": "1"},
+        {},
+    ],
+    ids=["x-ratelimit-reset", "retry-after", "no-header"],
+)
+def test_a_429_storm_is_waited_out(
+    bot: RunningBot, fake_zoom: FakeZoom, headers: dict[str, str]
+) -> None:
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham under load")
+    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=429, headers=headers, times=2)
+    _start(bot, MEETING_ID)
+    assert "Durham under load" in _zoom_post(bot)
+    statuses = [c.status for c in fake_zoom.calls if c.path.endswith(MEETING_ID)]
+    assert statuses == [429, 429, 200]
+    assert bot.services.zoom_health is not None
+    assert not bot.services.zoom_health.down
