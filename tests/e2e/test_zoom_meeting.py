@@ -129,7 +129,7 @@ def test_the_token_endpoint_failing_is_retried_until_it_answers(
     fake_zoom.fail("POST", "/oauth/token", status=500, times=1)
     _start(bot, MEETING_ID)
 
-    def later(condition: object) -> object:
+    def later(condition: bool) -> bool:
         bot.clock.advance(timedelta(minutes=1))  # past the worker's backoff
         return condition
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 
-def eventually(condition: Callable[[], bool], *, timeout: float = 5.0, what: str = "") -> None:
+def eventually(condition: Callable[[], object], *, timeout: float = 5.0, what: str = "") -> None:
     """Wait until `condition()` holds (for effects that land after Slack's ack); fail on timeout."""
     deadline = time.monotonic() + timeout
     while not condition():

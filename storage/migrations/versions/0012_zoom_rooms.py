@@ -1,7 +1,7 @@
 """Breakout rounds on Zoom: how each round went to Zoom, and which Zoom room is which room.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010 (after Zoom presence; written against 0009)
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
