@@ -18,7 +18,7 @@ from bot.outbox import queue, queue_all
 from bot.parsing import UsageError
 from bot.polls import PollService
 from bot.results import Duplicate, Refusal
-from bot.rooms import RoomService
+from bot.rooms import RoomService, RoundStarted, ZoomNote
 from bot.runsheets import effects
 from bot.runsheets.library import RunSheetLibrary, StoredSheet
 from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
@@ -70,6 +70,7 @@ class StepRun:
     skipped: bool
     agenda: AgendaView
     note: str | None = None  # what the poll's or round's start had to say to the facilitator
+    zoom: ZoomNote | None = None  # what a round's start did in the session's Zoom meeting
 
 
 class Agenda:
@@ -159,6 +160,8 @@ class Agenda:
             return started
         after = self.view(session)
         assert after is not None
+        if isinstance(started, RoundStarted):
+            return StepRun(step, agenda.position, skip, after, started.note, started.zoom)
         return StepRun(step, agenda.position, skip, after, started)
 
     def _session(
@@ -202,8 +205,9 @@ class Agenda:
         skip: bool,
         delivery_key: str | None,
         response_url: str | None,
-    ) -> str | Refusal | Duplicate | None:
-        """Carry the step out in its feature's transaction; the facilitator's note, if any."""
+    ) -> RoundStarted | str | Refusal | Duplicate | None:
+        """Carry the step out in its feature's transaction: a round as it started, or the
+        facilitator's note, if any."""
         session = agenda.session
         assert session.id is not None
         position = agenda.position
@@ -254,7 +258,7 @@ class Agenda:
         )
         if isinstance(started, UsageError):  # e.g. more rooms than people
             return Refusal(started.message)
-        return started if isinstance(started, (Refusal, Duplicate)) else started.note
+        return started
 
     # -- the control messages ----------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from bot.parsing import format_duration
 from bot.runsheets.model import NoteStep, Step, TalkStep
 from bot.runsheets.requests import NEXT_EXAMPLE, NEXT_USAGE
 from bot.runsheets.running import AgendaView, StepRun
-from bot.views.common import MAX_BLOCKS, context, esc, pack_lines, section, trim
+from bot.views.common import MAX_BLOCKS, context, esc, pack_lines, section, split_mrkdwn, trim
+from bot.views.zoom_rooms import render_zoom_started
 from storage.runsheets import OUTCOME_SKIPPED
 
 NEXT_ACTION = "runsheet_next"
@@ -130,12 +131,14 @@ def render_step_run(run: StepRun) -> tuple[str, list[Block]]:
         done = f"▶️ Step {number}: {summary} — started."
     if run.note:
         done += f"\n{run.note}"
+    if run.zoom is not None:
+        done += f"\n{render_zoom_started(run.zoom)}"
     following = run.agenda.next_step
     if following is None:
         done += "\nThat was the last step. `/session end` ends the session."
     else:
         done += f"\n*Next:* {esc(following.summary(), 300)} — `/next` when you are ready."
-    return done, [section(done)]
+    return done, [section(part) for part in split_mrkdwn(done)]
 
 
 def render_next_help() -> list[Block]:

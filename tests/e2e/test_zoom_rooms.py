@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from bot.runsheets import RunSheet, load_runsheet
+from bot.runsheets.library import RunSheetLibrary
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from bot.views.zoom_rooms import CHOOSE_ROOM
 from tests.e2e.conftest import FACILITATOR, RunningBot, ack_text, all_text, mrkdwn
@@ -290,3 +292,27 @@ def test_a_round_mid_meeting_names_the_rooms_and_status_shows_who_is_where(
         f"*Room 2*: 0 of 2 planned here; {shown(in_two[0])} is in Room 1; "
         f"{shown(in_two[1])} not in a room"
     )
+
+
+def test_a_run_sheet_round_before_the_meeting_says_what_it_did_in_zoom(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    text = "name: zoom-tour\nsteps:\n  - breakout: What would bring people back?\n    rooms: 2\n"
+    sheet = load_runsheet(text)
+    assert isinstance(sheet, RunSheet), sheet
+    RunSheetLibrary(bot.services.db, bot.clock).add(sheet, text)
+    fake_zoom.add_meeting(MEETING_ID, topic="Durham listening")
+    started = bot.command("/session", f'start "Durham" --zoom {MEETING_ID} --runsheet zoom-tour')
+    assert started.text == ""
+    zoom_idle(bot)
+    users = _slack_people(bot, 4)
+
+    answer = ack_text(bot.command("/next", ""))
+    assert "Step 1" in answer
+    assert "the meeting has not started, so this round is its pre-assignment" in answer
+    zoom_idle(bot)
+    [patch] = [c for c in fake_zoom.calls if c.method == "PATCH"]
+    rooms = patch.body["settings"]["breakout_room"]["rooms"]
+    assert [room["name"] for room in rooms] == ["Room 1", "Room 2"]
+    placed = sorted(email for room in rooms for email in room["participants"])
+    assert placed == sorted(_email(user) for user in users)
