@@ -10,7 +10,8 @@ webhook deliveries, signed as Zoom signs them, up to 16 at a time as Zoom delive
 
 1. `/session start "…" --zoom <id>`: the meeting is looked up.
 2. `meeting.started`, then `--people` participants join within 60 s (half with an email).
-3. `--rooms` breakout rooms: everyone joins one within 20 s, and leaves it 20 s later.
+3. `/breakout <rooms>` while the meeting runs (the bot names the rooms and plans them), then
+   everyone joins a Zoom breakout room within 20 s and leaves it 20 s later.
 4. A poll with `--zoom` (created in the meeting), `/session end` (the poll closes), then
    `meeting.ended` and the past-meeting answers, fetched and merged.
 
@@ -226,6 +227,12 @@ def run(people: int, rooms: int, seed: int) -> int:
             print(f"{people} participants join within 60 s …", flush=True)
             deliveries.spread(joins)
 
+            # Mid-meeting: the bot names the rooms and plans who goes where (people choose in Zoom).
+            command("/breakout", f"{rooms} --time 10m")
+            wait(
+                lambda: query("SELECT count(*) FROM breakout_room_member")[0][0] >= people,
+                "the plan",
+            )
             room_uuids = [f"bo-{r:02d}-{rng.randrange(10**8):08d}==" for r in range(rooms)]
             moves: list[tuple[float, str, Callable[[], requests.Response]]] = []
             begin = datetime.now(UTC)
