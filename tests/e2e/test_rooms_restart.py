@@ -238,15 +238,7 @@ def test_a_round_overdue_after_a_crash_ends_once_on_start(tmp_path: Path, slack:
         process = BotProcess(
             ["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / f"{run}.log"
         )
-
-        def healthy() -> bool:
-            assert process.process.poll() is None, process.output()
-            try:
-                return requests.get(f"{base}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
-                return False
-
-        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+        process.wait_until_serving(base)
         return process
 
     def command(name: str, text_: str) -> requests.Response:
