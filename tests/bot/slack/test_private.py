@@ -90,7 +90,9 @@ def test_a_response_url_answering_500_is_tried_again_later(
     assert [c.status for c in slack.calls_to("response_url")] == [500, 200]
 
 
-@pytest.mark.parametrize("response_url", [None, default_response_url("actions")])
+@pytest.mark.parametrize(
+    "response_url", [None, default_response_url("actions")], ids=["none", "unresolvable"]
+)
 def test_without_a_working_response_url_the_answer_is_ephemeral(
     slack: FakeSlack, sqlite_database: Database, response_url: str | None
 ) -> None:
