@@ -346,7 +346,7 @@ def test_postgres_keeps_no_old_counter_versions_of_a_closed_anonymous_poll(
 
 
 def test_a_deleted_outbox_row_leaves_no_trace_once_history_is_forgotten(
-    database: Database, database_url: str
+    database: Database,
 ) -> None:
     """An anonymous vote's confirmation names the voter and the choice until it is sent and
     deleted; after that and `forget_anonymous_history`, no version of it is left anywhere."""
@@ -372,7 +372,7 @@ def test_a_deleted_outbox_row_leaves_no_trace_once_history_is_forgotten(
     _forget_history(database)
 
     if database.is_sqlite:
-        db_file = Path(database_url.removeprefix("sqlite:///"))
+        db_file = Path(str(database.engine.url.database))
         wal = Path(f"{db_file}-wal")
         assert secret not in db_file.read_bytes()
         assert not wal.exists() or secret not in wal.read_bytes()
