@@ -25,12 +25,15 @@ READ_ONLY = "listening_bot_read_only"
 
 logger = logging.getLogger(__name__)
 
-# Other sessions of this database whose snapshot or transaction began before `mark` (PostgreSQL;
-# sessions of other users show no snapshot unless the bot's role may read all statistics).
+# Other sessions that began a snapshot in this database, or a writing transaction in any
+# database of the server, before `mark` (PostgreSQL). VACUUM FULL keeps every row version its
+# own snapshot may still see, and a snapshot counts the writers running in every database: one
+# writer older than the mark, in another database, keeps the old versions as surely as a reader
+# here. Sessions of other users show neither unless the bot's role may read all statistics.
 _OLDER_TRANSACTIONS = text(
     "SELECT count(*) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    " AND (age(backend_xmin) > age(xid(CAST(:mark AS xid8)))"
+    " WHERE pid <> pg_backend_pid()"
+    " AND ((datname = current_database() AND age(backend_xmin) > age(xid(CAST(:mark AS xid8))))"
     " OR age(backend_xid) > age(xid(CAST(:mark AS xid8))))"
 )
 

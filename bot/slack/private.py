@@ -90,7 +90,9 @@ def post_to_response_url(url: str, *, text: str, blocks: Blocks = None) -> int:
     """Post an ephemeral answer that leaves the message it came from as it is: the HTTP status,
     or UNREACHABLE (the answer then goes through the Web API instead)."""
     try:
-        answer = WebhookClient(url).send(
+        # No retry handlers: slack_sdk's default sleeps half a second or more on the sender's
+        # worker and tries a dead address again; the answer goes by the Web API at once instead.
+        answer = WebhookClient(url, retry_handlers=[]).send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=False
         )
     except (URLError, OSError):

@@ -19,7 +19,6 @@ from bot.server import create_web_app
 from bot.services import Services
 from bot.standin import FakeSlack, SlackSender, payloads
 from bot.standin.zoom import FakeZoom
-from storage.migrate import upgrade
 from tests.harness.slack_limits import RATE_LIMITS, RATE_SCALE
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -184,14 +183,13 @@ def settings_overrides() -> dict[str, Any]:
 @pytest.fixture
 def bot(
     fake_slack: FakeSlack,
-    sqlite_url: str,
+    migrated_sqlite_url: str,
     clock: FixedClock,
     settings_overrides: dict[str, Any],
 ) -> Iterator[RunningBot]:
     """The real app in HTTP mode on a loopback port, on a real SQLite file."""
-    settings = bot_settings(fake_slack, sqlite_url, **settings_overrides)
+    settings = bot_settings(fake_slack, migrated_sqlite_url, **settings_overrides)
     services = create_services(settings, clock=clock)
-    upgrade(services.db.engine)
     app = create_app(services)
     services.start_background()
     server = ServerThread(create_web_app(app, services))

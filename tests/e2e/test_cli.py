@@ -69,6 +69,18 @@ class BotProcess:
         """Everything the process printed so far."""
         return self.log.read_text()
 
+    def wait_until_serving(self, base: str) -> None:
+        """Wait until `serve` answers /healthz at `base` (it must not exit meanwhile)."""
+
+        def healthy() -> bool:
+            assert self.process.poll() is None, self.output()
+            try:
+                return requests.get(f"{base}/healthz", timeout=1).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):
+                return False  # not listening yet, or still starting up on a busy machine
+
+        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code."""
         if self.process.poll() is None:
@@ -170,15 +182,7 @@ def test_serve_answers_signed_requests_over_http(tmp_path: Path, slack: FakeSlac
     )
     base = f"http://127.0.0.1:{port}"
     try:
-
-        def healthy() -> bool:
-            assert bot.process.poll() is None, bot.output()
-            try:
-                return requests.get(f"{base}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
-                return False
-
-        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+        bot.wait_until_serving(base)
         sender = SlackSender(base, SIGNING_SECRET)
         command = payloads.slash_command(
             "/session",

@@ -56,15 +56,7 @@ class Served:
             self.tmp_path / f"serve-{self.runs}.log",
         )
         self.process = process
-
-        def healthy() -> bool:
-            assert process.process.poll() is None, process.output()
-            try:
-                return requests.get(f"{self.base}/healthz", timeout=1).status_code == 200
-            except requests.ConnectionError:
-                return False
-
-        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+        process.wait_until_serving(self.base)
         return process
 
     def command(self, command: str, text: str) -> requests.Response:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from bot.report.export import spreadsheet_safe
@@ -17,13 +20,27 @@ from storage.migrate import upgrade
 from tests.harness.tour_data import Truth, generate_tour
 
 
-@pytest.fixture
-def tour(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, Truth]:
-    db = Database(sqlite_url)
+@pytest.fixture(scope="module")
+def _generated_tour(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth]:
+    """The tour, written once for the module (it takes seconds): a SQLite file and its truth."""
+    path = tmp_path_factory.mktemp("tour") / "tour.db"
+    db = Database(f"sqlite:///{path}")
     upgrade(db.engine)
     truth = generate_tour(db, sessions=4, people=30, polls=4, report_backs=24, seed=7)
+    db.dispose()  # the last connection to close checkpoints the write-ahead log into the file
+    assert not Path(f"{path}-wal").exists(), "the tour's database is not one file"
+    return path, truth
+
+
+@pytest.fixture
+def tour(
+    sqlite_url: str, _generated_tour: tuple[Path, Truth], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Database, Truth]:
+    """This test's own copy of the tour, which it may add to."""
+    path, truth = _generated_tour
+    shutil.copyfile(path, str(make_url(sqlite_url).database))
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    return db, truth
+    return Database(sqlite_url), copy.deepcopy(truth)
 
 
 def _run(*args: str) -> int:

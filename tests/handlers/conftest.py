@@ -11,7 +11,6 @@ from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
 from bot.services import Services
 from bot.standin import FakeSlack
-from storage.migrate import upgrade
 from tests.e2e.conftest import SIGNING_SECRET, bot_settings
 from tests.harness.dispatch import Dispatcher
 from tests.harness.slack_limits import RATE_LIMITS
@@ -28,10 +27,9 @@ class InProcess:
 
 
 @pytest.fixture
-def in_process(sqlite_url: str, clock: FixedClock) -> Iterator[InProcess]:
+def in_process(migrated_sqlite_url: str, clock: FixedClock) -> Iterator[InProcess]:
     with FakeSlack(rate_limits=RATE_LIMITS) as slack:
-        services = create_services(bot_settings(slack, sqlite_url), clock=clock)
-        upgrade(services.db.engine)
+        services = create_services(bot_settings(slack, migrated_sqlite_url), clock=clock)
         app = create_app(services)
         services.start_background()
         try:

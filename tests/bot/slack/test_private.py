@@ -3,6 +3,8 @@ there is none, it is used up or it cannot be reached: against the fake Slack ove
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -90,7 +92,9 @@ def test_a_response_url_answering_500_is_tried_again_later(
     assert [c.status for c in slack.calls_to("response_url")] == [500, 200]
 
 
-@pytest.mark.parametrize("response_url", [None, default_response_url("actions")])
+@pytest.mark.parametrize(
+    "response_url", [None, default_response_url("actions")], ids=["none", "unresolvable"]
+)
 def test_without_a_working_response_url_the_answer_is_ephemeral(
     slack: FakeSlack, sqlite_database: Database, response_url: str | None
 ) -> None:
@@ -98,6 +102,32 @@ def test_without_a_working_response_url_the_answer_is_ephemeral(
     answer(slack, pending, Progress(sqlite_database, pending))
     [ephemeral] = slack.calls_to("chat.postEphemeral")
     assert ephemeral.args["channel"] == CHANNEL
+    assert ephemeral.args["user"] == USER
+
+
+def test_a_response_url_that_drops_the_connection_is_tried_once(
+    slack: FakeSlack, sqlite_database: Database
+) -> None:
+    """The sender's workers never sleep to try again (slack_sdk's webhook client would, for half
+    a second or more): the answer goes by chat.postEphemeral at once."""
+    accepted: list[socket.socket] = []
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(10)
+
+        def drop_connections() -> None:
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:
+                    return  # closed: the test is done
+                accepted.append(connection)
+                connection.close()
+
+        threading.Thread(target=drop_connections, daemon=True).start()
+        pending = row(f"http://127.0.0.1:{server.getsockname()[1]}/actions/T0001/1/dropped")
+        answer(slack, pending, Progress(sqlite_database, pending))
+    assert len(accepted) == 1
+    [ephemeral] = slack.calls_to("chat.postEphemeral")
     assert ephemeral.args["user"] == USER
 
 
