@@ -36,6 +36,7 @@ MAX_TRIES_ON_BUGS = 5  # an error that is not Zoom's (a bug) is given up after t
 # A failed task of a session over for longer than this is given up: nobody waits for it now.
 SESSION_GRACE = timedelta(hours=3)
 SESSION_ENDED = "session ended"
+KEEP_DONE = timedelta(days=2)  # finished tasks are kept this long (to see what ran), then pruned
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ class ZoomWorker:
         self.api.interrupt()  # a backoff or budget wait in hand ends now
         thread.join(timeout)
         self._thread = None
+
+    def prune(self) -> int:
+        """Forget tasks finished more than KEEP_DONE ago; returns how many."""
+        with self.db.transaction() as db:
+            return store.prune_tasks(db, before=self.clock.now() - KEEP_DONE)
 
     def wake(self) -> None:
         """Look for due tasks now (call after committing one)."""
