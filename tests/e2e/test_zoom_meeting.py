@@ -90,7 +90,8 @@ def test_a_lookup_zoom_refuses_is_said_plainly_even_with_long_words(
     assert "Invalid meeting id" in post
     assert "Slack only" in post
     meeting = bot.services.zoom_meetings.meeting(1)
-    assert meeting is not None and meeting.problem is not None
+    assert meeting is not None
+    assert meeting.problem is not None
     assert len(meeting.problem) <= ERROR_MAX
 
 

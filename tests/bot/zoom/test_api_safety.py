@@ -138,6 +138,7 @@ def test_interrupt_ends_a_backoff_wait_at_once(zoom: FakeZoom) -> None:
     api.interrupt()
     thread.join(5)
     assert not thread.is_alive()
-    assert len(raised) == 1 and isinstance(raised[0], ZoomStopped)
+    assert len(raised) == 1
+    assert isinstance(raised[0], ZoomStopped)
     assert heard == []  # stopping is no outage
     assert len(zoom.calls) == 1
