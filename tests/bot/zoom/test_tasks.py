@@ -277,3 +277,36 @@ def test_the_thread_is_woken_by_a_commit_and_goes_idle(db: Database, clock: Fixe
     finally:
         worker.stop()
     assert tasks(db)["w"].done_at is not None
+
+
+def test_stop_ends_a_backoff_in_hand_and_leaves_the_task_due(
+    db: Database, clock: FixedClock, zoom: FakeZoom
+) -> None:
+    session_id = start_session(db, clock)
+    health = ZoomHealth(db, clock)
+    api = ZoomApi(
+        account_id=zoom.account_id,
+        client_id=zoom.client_id,
+        client_secret=zoom.client_secret,
+        api_url=zoom.api_url,
+        oauth_url=zoom.oauth_url,
+    )
+    worker = ZoomWorker(db, clock, api, health)
+    zoom.fail("GET", "/meetings/", status=429, headers={"Retry-After": "50"})  # a 50 s wait
+    worker.register("k", look_up)
+    worker.start()
+    add(db, clock, session_id, "s")
+    waited = threading.Event()
+    for _ in range(250):  # up to 5 s for the 429 to be answered
+        if zoom.calls:
+            break
+        waited.wait(0.02)
+    assert zoom.calls
+    thread = worker._thread
+    assert thread is not None
+    worker.stop(timeout=5)  # far less than the 50 s Zoom asked for
+    assert not thread.is_alive()
+    row = tasks(db)["s"]
+    assert row.done_at is None
+    assert row.attempts == 0  # stopping is no failure: it runs after the restart
+    assert not health.down
