@@ -155,8 +155,14 @@ def _wire_zoom(services: Services) -> None:
         lambda session: zoom_status_lines(meetings.meeting(session.id or 0), down=meetings.down())
     )
     worker = services.zoom_worker
+    health = services.zoom_health
     if worker is not None:
         worker.register(LOOKUP, meetings.look_up)
+    if worker is not None and health is not None:
+        # Zoom's health is judged by the calls themselves, not by the tasks that make them.
+        worker.api.on_answer = health.succeeded
+        worker.api.on_unavailable = health.failed
+        services.recover.append(health.recover)
     _wire_zoom_polls(services)
 
 

@@ -91,6 +91,8 @@ class Services:
             step()
         self.deadlines.every("prune-deliveries", self.sessions.prune_deliveries, minutes=10)
         self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
+        if self.zoom_worker is not None:
+            self.deadlines.every("prune-zoom-tasks", self.zoom_worker.prune, minutes=60)
         self.deadlines.start()
         self.outbox.start()
         if self.zoom_worker is not None:

@@ -18,7 +18,7 @@ def render_zoom_meeting(meeting: ZoomMeeting) -> tuple[str, list[Block]]:
     without Zoom."""
     name = _meeting_name(meeting)
     if meeting.problem:
-        text = f"{name}: {meeting.problem}. This session runs in Slack only."
+        text = f"{name}: {esc(meeting.problem, 500)}. This session runs in Slack only."
         blocks: list[Block] = [
             section(f":warning: *{name}*: {esc(meeting.problem, 500)}."),
             context(
@@ -29,7 +29,7 @@ def render_zoom_meeting(meeting: ZoomMeeting) -> tuple[str, list[Block]]:
         return text, blocks
     topic = esc(meeting.topic or "(no topic)", 200)
     when = f", starts {slack_date(meeting.start_time)}" if meeting.start_time else ""
-    text = f"{name}: {meeting.topic or '(no topic)'}{when}."
+    text = f"{name}: {topic}{when}."
     return text, [
         section(f":movie_camera: *{name}*: “{topic}”{when}."),
         context(

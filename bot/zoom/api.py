@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import NewConnectionError
 from zoomus.components.base import BaseComponent
 
 from bot.zoom.budget import PLAN_RATES, Budget, Category, advised_wait
@@ -28,6 +29,7 @@ from bot.zoom.errors import (
     ZoomForbidden,
     ZoomNotFound,
     ZoomRejected,
+    ZoomStopped,
     ZoomUnavailable,
     zoom_error,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "ZoomForbidden",
     "ZoomNotFound",
     "ZoomRejected",
+    "ZoomStopped",
     "ZoomUnavailable",
     "encode_meeting",
     "meeting_path",
@@ -84,12 +87,17 @@ class ZoomApi:
         timeout: seconds for one HTTP answer (token endpoint included); fractions are kept.
         plan: free, pro or business: the account's per-second rate limits.
         rate_scale: multiplies those rates (tests run a faster fake; 1 in production).
-        monotonic, sleep: the clock and the wait used by the budget, backoff and token expiry.
+        monotonic: the clock of the budget, backoff and token expiry.
+        sleep: how the budget and backoff wait (default: a wait that `interrupt` ends).
         max_attempts: tries per call for 429, 5xx, timeouts and connection errors.
         max_wait: most seconds one call may spend in backoff; a rate limit that resets later
             (a daily one) raises ZoomUnavailable at once.
         wall_clock: epoch seconds, to read Retry-After dates. jitter: a number in [0, 1).
         budget: share one with another client of the same account (default: its own).
+
+    Zoom's health: `on_answer()` is called after every call Zoom answered (even with a refusal),
+    `on_unavailable(error)` after every call that raised ZoomUnavailable; set them after
+    construction (bot.bootstrap points them at ZoomHealth).
     """
 
     def __init__(
@@ -104,7 +112,7 @@ class ZoomApi:
         plan: str = "pro",
         rate_scale: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_attempts: int = 4,
         max_wait: float = 60.0,
         wall_clock: Callable[[], float] = time.time,
@@ -127,8 +135,11 @@ class ZoomApi:
         self._jitter = jitter
         self.max_attempts = max_attempts
         self.max_wait = max_wait
+        self._stopping = threading.Event()
+        self.on_answer: Callable[[], None] | None = None
+        self.on_unavailable: Callable[[str], None] | None = None
         self._budget = budget or Budget(
-            plan=plan, rate_scale=rate_scale, monotonic=monotonic, sleep=sleep
+            plan=plan, rate_scale=rate_scale, monotonic=monotonic, sleep=self._budget_wait
         )
         self._token_lock = threading.Lock()
         self._expires_at = 0.0
@@ -201,22 +212,63 @@ class ZoomApi:
         params: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        # Zoom's health is recorded here, where the calls happen: a task that makes no call
+        # says nothing about Zoom.
+        try:
+            answer = self._attempts(verb, path, category=category, params=params, body=body)
+        except ZoomStopped:
+            raise  # the bot is stopping: that says nothing about Zoom either
+        except ZoomUnavailable as error:
+            self._observe(self.on_unavailable, str(error))
+            raise
+        except ZoomError:
+            self._observe(self.on_answer)  # Zoom answered: it is up, it just said no
+            raise
+        self._observe(self.on_answer)
+        return answer
+
+    def _observe(self, observer: Callable[..., None] | None, *args: str) -> None:
+        if observer is None:
+            return
+        try:
+            observer(*args)
+        except Exception:  # a failing observer must not turn Zoom's answer into an error
+            logger.exception("zoom: the health observer failed")
+
+    def _attempts(
+        self,
+        verb: str,
+        path: str,
+        *,
+        category: Category,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         waited = 0.0
         attempt = 0
         refreshed = False
+        # A POST creates something: once it may have reached Zoom, sending it again could create
+        # it twice, so only answers that say Zoom did nothing (429, 401) are retried.
+        once = verb == "POST"
         while True:
             attempt += 1
+            self._check_stopping()
             self._ensure_token()
             self._budget.spend(category)
+            self._check_stopping()
             delay: float | None = None
             try:
                 response = self._send(verb, path, params, body)
-            except requests.Timeout:
+            except requests.Timeout as exc:
                 problem: ZoomError = ZoomUnavailable(
                     f"Zoom did not answer {verb} {path} within {self.timeout:g}s"
                 )
+                if once and not _never_sent(exc):
+                    raise _maybe_done(problem) from None
             except requests.RequestException as exc:
                 problem = ZoomUnavailable(f"could not reach Zoom for {verb} {path}: {exc}")
+                if once and not _never_sent(exc):
+                    raise _maybe_done(problem) from None
             else:
                 status = response.status_code
                 if status < 300:
@@ -235,12 +287,15 @@ class ZoomApi:
                 )
                 if status != 429 and status < 500:
                     raise problem
+                if once and status != 429:
+                    raise _maybe_done(problem)
                 delay = self._advised_delay(response, answer, category, problem)
             if attempt >= self.max_attempts:
                 raise ZoomUnavailable(
                     f"{problem.message} (gave up after {attempt} attempts)",
                     status=problem.status,
                     code=problem.code,
+                    retry_after=delay,
                 )
             if delay is None:
                 delay = 2 ** (attempt - 1) * (0.75 + 0.5 * self._jitter())
@@ -249,10 +304,40 @@ class ZoomApi:
                     f"{problem.message} (gave up: retrying would wait over {self.max_wait:g}s)",
                     status=problem.status,
                     code=problem.code,
+                    retry_after=delay,
                 )
             logger.warning("zoom %s %s: %s; retrying in %.1fs", verb, path, problem, delay)
-            self._sleep(delay)
+            self._wait(delay)
             waited += delay
+
+    # -- waiting, and stopping --------------------------------------------------
+
+    def interrupt(self) -> None:
+        """Stop waiting: pending and later backoff or budget waits end, and their calls raise
+        ZoomStopped (the bot is stopping)."""
+        self._stopping.set()
+
+    def resume(self) -> None:
+        """Allow calls again after `interrupt`."""
+        self._stopping.clear()
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep (the injected sleep, or until `interrupt`), then raise if interrupted."""
+        if self._sleep is None:
+            self._stopping.wait(seconds)
+        else:
+            self._sleep(seconds)
+        self._check_stopping()
+
+    def _budget_wait(self, seconds: float) -> None:
+        if self._sleep is None:
+            self._stopping.wait(seconds)
+        else:
+            self._sleep(seconds)
+
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise ZoomStopped("the Zoom client is stopping")
 
     def _send(
         self,
@@ -291,6 +376,7 @@ class ZoomApi:
                 f"({problem.message})",
                 status=problem.status,
                 code=problem.code,
+                retry_after=delay,
             )
         return delay
 
@@ -364,6 +450,26 @@ def _json_object(response: requests.Response, verb: str, path: str) -> dict[str,
             status=response.status_code,
         )
     return answer
+
+
+def _maybe_done(problem: ZoomError) -> ZoomUnavailable:
+    """A POST that may have reached Zoom: not retried, so that nothing is created twice."""
+    return ZoomUnavailable(
+        f"{problem.message}; the POST may have reached Zoom, so it was not sent again "
+        "(check whether it took effect before retrying)",
+        status=problem.status,
+        code=problem.code,
+        maybe_done=True,
+    )
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request surely never reached Zoom (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError)
 
 
 def _bearer_sent(response: requests.Response) -> str | None:

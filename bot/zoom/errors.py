@@ -41,7 +41,29 @@ class ZoomRejected(ZoomError):
 
 
 class ZoomUnavailable(ZoomError):
-    """Zoom cannot answer now (5xx, timeout, network, rate limit, token endpoint): try later."""
+    """Zoom cannot answer now (5xx, timeout, network, rate limit, token endpoint): try later.
+
+    `maybe_done`: the request may have reached Zoom and taken effect (a POST that timed out or
+    got a 5xx): check before sending it again. `retry_after`: seconds from the raise until Zoom
+    said it would answer again (a rate limit's reset), when it said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        maybe_done: bool = False,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, status=status, code=code)
+        self.maybe_done = maybe_done
+        self.retry_after = retry_after
+
+
+class ZoomStopped(ZoomUnavailable):
+    """The client was interrupted (the bot is stopping) before Zoom answered."""
 
 
 def zoom_error(status: int, body: Any, *, fallback: str = "") -> ZoomError:

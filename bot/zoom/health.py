@@ -4,7 +4,9 @@ and one notice when it is back.
 The client already retries each call (429, 5xx, timeouts); a task that still fails counts as one
 failure here. After FAILURES_BEFORE_WARNING in a row, every running session bound to a Zoom
 meeting is marked down and its facilitators are warned (an outbox row keyed by the outage's
-number, so it is queued once); the first success after that queues "Zoom is back".
+number, so it is queued once); the first success after that queues "Zoom is back". A session
+started during an outage is warned at the next failure. The outage outlives a restart: it is
+read back from the meetings marked down (`recover`).
 """
 
 from __future__ import annotations
@@ -47,15 +49,27 @@ class ZoomHealth:
         self.down = False
         self.last_error: str | None = None
 
+    def recover(self) -> None:
+        """At start-up: Zoom is down if a meeting was left marked down before the restart."""
+        with self.db.read() as db:
+            marked = bool(store.meetings_marked_down(db))
+        with self._lock:
+            if marked:
+                self.down = True
+                self._failures = max(self._failures, FAILURES_BEFORE_WARNING)
+
     def failed(self, error: str) -> None:
-        """A Zoom task failed after the client's retries."""
+        """A Zoom call failed after the client's retries."""
         with self._lock:
             self._failures += 1
             self.last_error = error
-            if self.down or self._failures < FAILURES_BEFORE_WARNING:
+            was_down = self.down
+            if not was_down and self._failures < FAILURES_BEFORE_WARNING:
                 return
             self.down = True
-        logger.warning("Zoom keeps failing (%s): sessions carry on in Slack only", error)
+        if not was_down:
+            logger.warning("Zoom keeps failing (%s): sessions carry on in Slack only", error)
+        # Already down: this warns only sessions started since (the others are marked).
         self._mark(down=True)
 
     def succeeded(self) -> None:
@@ -71,6 +85,9 @@ class ZoomHealth:
     def _mark(self, *, down: bool) -> None:
         now = self.clock.now()
         with self.db.transaction() as db:
+            if not down:
+                # Ended sessions keep no outage either ("back" is only told to running ones).
+                store.clear_down_of_ended(db)
             for meeting in store.running_zoom_meetings(db):
                 if down and meeting.down_since is None:
                     outage = meeting.outages + 1

@@ -11,13 +11,21 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.outbox import PUBLIC, Effect, queue
-from bot.zoom.api import Category, ZoomApi, ZoomForbidden, ZoomNotFound, meeting_path
+from bot.zoom.api import (
+    Category,
+    ZoomApi,
+    ZoomError,
+    ZoomForbidden,
+    ZoomNotFound,
+    ZoomUnavailable,
+    meeting_path,
+)
 from bot.zoom.health import ZoomHealth
 from bot.zoom.meetings import format_meeting_id
 from storage.db import Database
 from storage.models import ListeningSession
 from storage.zoom import meetings as store
-from storage.zoom.meetings import TOPIC_MAX, DueTask, ZoomMeeting
+from storage.zoom.meetings import ERROR_MAX, TOPIC_MAX, DueTask, ZoomMeeting
 
 logger = logging.getLogger(__name__)
 
@@ -92,17 +100,22 @@ class ZoomMeetings:
         if meeting is None:
             return
         values: dict[str, object] = {"looked_up_at": self.clock.now(), "problem": None}
+        name = format_meeting_id(meeting.meeting_id)
+        problem: str | None = None
+        found: dict[str, object] | None = None
         try:
             found = api.get(meeting_path(meeting.meeting_id), category=Category.LIGHT)
+        except ZoomUnavailable:
+            raise  # Zoom cannot answer now: the worker retries the lookup
         except ZoomNotFound:
-            values["problem"] = f"Zoom has no meeting {format_meeting_id(meeting.meeting_id)}"
-            found = None
+            problem = f"Zoom has no meeting {name}"
         except ZoomForbidden as error:
-            values["problem"] = (
-                f"this Zoom account cannot see meeting {format_meeting_id(meeting.meeting_id)} "
-                f"({error.message})"
-            )
-            found = None
+            problem = f"this Zoom account cannot see meeting {name} ({error.message})"
+        except ZoomError as error:  # refused as asked (e.g. 400: not a valid meeting id)
+            problem = f"Zoom refused to look up meeting {name} ({error.message})"
+        if problem is not None:
+            # The column's limit: PostgreSQL refuses a longer string (Zoom's words can be long).
+            values["problem"] = problem[:ERROR_MAX]
         if found is not None:
             values.update(
                 topic=str(found.get("topic") or "")[:TOPIC_MAX] or None,

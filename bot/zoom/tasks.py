@@ -4,7 +4,10 @@ A Slack request or a webhook never calls Zoom: it commits a `zoom_task` row with
 (`storage.zoom.meetings.add_task`), and this one thread runs due rows in order. A handler says
 what happened: done (None), run again later (`Again`, for repeating work such as fetching poll
 results every two minutes), or stop for good (`GiveUp`). Zoom being unavailable is retried with
-backoff and reported to `ZoomHealth`, which tells the facilitators once.
+backoff (no sooner than Zoom's rate-limit reset, when it gave one) until the task's session has
+been over for SESSION_GRACE. Zoom's health is not judged here but by the client's own calls
+(`ZoomApi.on_answer` / `on_unavailable`, wired to `ZoomHealth` in bot.bootstrap): a handler
+that returns without calling Zoom says nothing about Zoom.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock, real_seconds_until
-from bot.zoom.api import ZoomApi, ZoomError, ZoomUnavailable
+from bot.zoom.api import ZoomApi, ZoomError, ZoomStopped, ZoomUnavailable
 from bot.zoom.health import ZoomHealth
+from storage import repository as repo
 from storage.db import Database
 from storage.zoom import meetings as store
 from storage.zoom.meetings import DueTask
@@ -29,6 +33,10 @@ POLL_SECONDS = 0.5  # real seconds between looks at the table when nothing wakes
 # Zoom's outages are usually short: try soon, then less often (and every 10 minutes after that).
 BACKOFF = tuple(timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600))
 MAX_TRIES_ON_BUGS = 5  # an error that is not Zoom's (a bug) is given up after this many tries
+# A failed task of a session over for longer than this is given up: nobody waits for it now.
+SESSION_GRACE = timedelta(hours=3)
+SESSION_ENDED = "session ended"
+KEEP_DONE = timedelta(days=2)  # finished tasks are kept this long (to see what ran), then pruned
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,11 @@ TaskHandler = Callable[[ZoomApi, DueTask], Again | GiveUp | None]
 
 
 class ZoomWorker:
-    """Owns the one thread that calls Zoom."""
+    """Owns the one thread that calls Zoom.
+
+    `health` is the ZoomHealth the api's calls report to (bot.bootstrap wires the api's
+    observers to it); the worker itself never judges Zoom's health.
+    """
 
     def __init__(self, db: Database, clock: Clock, api: ZoomApi, health: ZoomHealth) -> None:
         self.db = db
@@ -74,6 +86,7 @@ class ZoomWorker:
         if self._thread is not None:
             return
         self._stopping = False
+        self.api.resume()
         self._thread = threading.Thread(target=self._run, name="zoom-worker", daemon=True)
         self._thread.start()
 
@@ -85,8 +98,14 @@ class ZoomWorker:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self.api.interrupt()  # a backoff or budget wait in hand ends now
         thread.join(timeout)
         self._thread = None
+
+    def prune(self) -> int:
+        """Forget tasks finished more than KEEP_DONE ago; returns how many."""
+        with self.db.transaction() as db:
+            return store.prune_tasks(db, before=self.clock.now() - KEEP_DONE)
 
     def wake(self) -> None:
         """Look for due tasks now (call after committing one)."""
@@ -164,14 +183,14 @@ class ZoomWorker:
             return
         try:
             outcome = handler(self.api, task)
+        except ZoomStopped:
+            return  # the bot is stopping: the task stays due and runs after the restart
         except ZoomUnavailable as error:
             logger.warning("zoom task %s: Zoom unavailable (%s)", task.key, error)
-            self.health.failed(str(error))
-            self._retry(task, str(error))
+            self._retry(task, str(error), retry_after=error.retry_after)
             return
         except ZoomError as error:
             logger.warning("zoom task %s refused by Zoom: %s", task.key, error)
-            self.health.succeeded()  # Zoom answered: it is up, it just said no
             with self.db.transaction() as db:
                 store.finish_task(db, task_id=task.id, now=self.clock.now(), failed=str(error))
             return
@@ -185,7 +204,6 @@ class ZoomWorker:
             else:
                 self._retry(task, repr(error))
             return
-        self.health.succeeded()
         with self.db.transaction() as db:
             if isinstance(outcome, Again):
                 store.retry_task(
@@ -201,7 +219,18 @@ class ZoomWorker:
             else:
                 store.finish_task(db, task_id=task.id, now=self.clock.now())
 
-    def _retry(self, task: DueTask, error: str) -> None:
+    def _retry(self, task: DueTask, error: str, *, retry_after: float | None = None) -> None:
+        """Run the task again after its backoff, or Zoom's reset if later; or give it up if
+        its session has been over too long."""
+        now = self.clock.now()
         wait = BACKOFF[min(task.attempts, len(BACKOFF) - 1)]
+        if retry_after is not None:
+            wait = max(wait, timedelta(seconds=retry_after))
         with self.db.transaction() as db:
-            store.retry_task(db, task_id=task.id, due_at=self.clock.now() + wait, error=error)
+            session = repo.get_session(db, session_id=task.session_id)
+            ended_at = session.ended_at if session is not None else None
+            if session is None or (ended_at is not None and now - ended_at > SESSION_GRACE):
+                logger.warning("zoom task %s given up: its session has ended", task.key)
+                store.finish_task(db, task_id=task.id, now=now, failed=SESSION_ENDED)
+                return
+            store.retry_task(db, task_id=task.id, due_at=now + wait, error=error)

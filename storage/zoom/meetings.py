@@ -246,3 +246,19 @@ def running_zoom_meetings(db: Session) -> list[ZoomMeeting]:
         .where(col(ZoomMeeting.problem).is_(None))
     )
     return list(db.execute(query).scalars())
+
+
+def meetings_marked_down(db: Session) -> list[ZoomMeeting]:
+    """Every meeting whose facilitators were told Zoom is down and not yet that it is back."""
+    return list(
+        db.execute(select(ZoomMeeting).where(col(ZoomMeeting.down_since).is_not(None))).scalars()
+    )
+
+
+def clear_down_of_ended(db: Session) -> None:
+    """Zoom is back: forget the outage of meetings whose sessions have ended (or have a
+    problem), which are told nothing."""
+    running = {meeting.session_id for meeting in running_zoom_meetings(db)}
+    for meeting in meetings_marked_down(db):
+        if meeting.session_id not in running:
+            save_meeting(db, session_id=meeting.session_id, down_since=None)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.standin.zoom import FakeZoom
 from bot.zoom.health import FAILURES_BEFORE_WARNING
+from storage.zoom.meetings import ERROR_MAX
 from tests.e2e.conftest import FACILITATOR, RunningBot, ack_text, all_text
 from tests.e2e.zoom_helpers import MEETING_ID, zoom_overrides
 from tests.harness.waiting import eventually
@@ -78,6 +79,22 @@ def test_a_meeting_the_account_cannot_see(bot: RunningBot, fake_zoom: FakeZoom) 
     assert "No permission" in post
 
 
+def test_a_lookup_zoom_refuses_is_said_plainly_even_with_long_words(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    invalid = {"code": 300, "message": "Invalid meeting id. " + "x" * 600}
+    fake_zoom.fail("GET", f"/meetings/{MEETING_ID}", status=400, body=invalid)
+    _start(bot, MEETING_ID)
+    post = _zoom_post(bot)
+    assert "Zoom refused to look up meeting 812 3456 7890" in post
+    assert "Invalid meeting id" in post
+    assert "Slack only" in post
+    meeting = bot.services.zoom_meetings.meeting(1)
+    assert meeting is not None
+    assert meeting.problem is not None
+    assert len(meeting.problem) <= ERROR_MAX
+
+
 def test_zoom_failing_warns_the_facilitators_once_and_says_when_it_is_back(
     bot: RunningBot, fake_zoom: FakeZoom
 ) -> None:
@@ -133,7 +150,9 @@ def test_the_token_endpoint_failing_is_retried_until_it_answers(
         bot.clock.advance(timedelta(minutes=1))  # past the worker's backoff
         return condition
 
-    eventually(lambda: later("Durham" in all_text(bot.slack.messages("C0SESSION"))), timeout=30)
+    # The session's own post says "Durham" too: wait for the Zoom meeting's post.
+    eventually(lambda: later(len(bot.slack.messages("C0SESSION")) >= 2), timeout=30)
+    assert "Durham" in _zoom_post(bot)
     assert fake_zoom.token_requests == 2  # the failed one, then the one that worked
 
 

@@ -4,16 +4,18 @@ Zoom's health warns each Zoom session's facilitators once per outage."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
 from bot.clock import FixedClock
-from bot.zoom.api import ZoomApi, ZoomNotFound, ZoomUnavailable
+from bot.standin.zoom import FakeZoom
+from bot.zoom.api import Category, ZoomApi, ZoomNotFound, ZoomUnavailable, meeting_path
 from bot.zoom.health import FAILURES_BEFORE_WARNING, ZOOM_BACK, ZOOM_DOWN, ZoomHealth
-from bot.zoom.tasks import BACKOFF, Again, GiveUp, ZoomWorker
+from bot.zoom.tasks import BACKOFF, SESSION_ENDED, SESSION_GRACE, Again, GiveUp, ZoomWorker
 from storage import repository as repo
 from storage.db import Database
 from storage.migrate import upgrade
@@ -21,7 +23,15 @@ from storage.outbox import OutboxRow
 from storage.zoom import meetings as store
 from storage.zoom.meetings import DueTask, ZoomTask
 
-API = cast(ZoomApi, object())  # the handlers below never call Zoom
+# The handlers below that use no FakeZoom never call Zoom (construction makes no request).
+API = ZoomApi(
+    account_id="a",
+    client_id="c",
+    client_secret="s",
+    api_url="http://127.0.0.1:9/v2",
+    oauth_url="http://127.0.0.1:9/oauth/token",
+)
+MEETING = "81234567890"
 
 
 @pytest.fixture
@@ -107,19 +117,40 @@ def test_again_repeats_with_new_args_and_give_up_records_why(
     assert row.attempts == 0  # repeating is not failing
 
 
+@pytest.fixture
+def zoom() -> Iterator[FakeZoom]:
+    with FakeZoom() as fake:
+        fake.add_meeting(MEETING, topic="Stoke branch")
+        yield fake
+
+
+def watched_api(zoom: FakeZoom, health: ZoomHealth) -> ZoomApi:
+    """A client of the fake, one attempt a call, reporting to `health` as bootstrap wires it."""
+    api = ZoomApi(
+        account_id=zoom.account_id,
+        client_id=zoom.client_id,
+        client_secret=zoom.client_secret,
+        api_url=zoom.api_url,
+        oauth_url=zoom.oauth_url,
+        max_attempts=1,
+    )
+    api.on_answer = health.succeeded
+    api.on_unavailable = health.failed
+    return api
+
+
+def look_up(api: ZoomApi, task: DueTask) -> None:
+    api.get(meeting_path(MEETING), category=Category.LIGHT)
+
+
 def test_an_outage_is_retried_with_backoff_and_warned_once_then_back_once(
-    db: Database, clock: FixedClock
+    db: Database, clock: FixedClock, zoom: FakeZoom
 ) -> None:
     session_id = start_session(db, clock)
     health = ZoomHealth(db, clock)
-    worker = ZoomWorker(db, clock, API, health)
-    answers = ["down"] * (FAILURES_BEFORE_WARNING + 1) + ["up"]
-
-    def flaky(api: ZoomApi, task: DueTask) -> None:
-        if answers.pop(0) == "down":
-            raise ZoomUnavailable("Zoom answered HTTP 503", status=503)
-
-    worker.register("k", flaky)
+    worker = ZoomWorker(db, clock, watched_api(zoom, health), health)
+    zoom.fail("GET", "/meetings/", status=503, times=FAILURES_BEFORE_WARNING + 1)
+    worker.register("k", look_up)
     add(db, clock, session_id, "f")
     for attempt in range(FAILURES_BEFORE_WARNING + 1):
         assert worker.run_due() == 1
@@ -138,6 +169,62 @@ def test_an_outage_is_retried_with_backoff_and_warned_once_then_back_once(
     with db.read() as unit:
         kinds = [row.kind for row in unit.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all()]
     assert kinds == [ZOOM_DOWN, ZOOM_BACK]
+
+
+def test_a_task_that_calls_no_zoom_says_nothing_of_an_outage(
+    db: Database, clock: FixedClock, zoom: FakeZoom
+) -> None:
+    session_id = start_session(db, clock)
+    health = ZoomHealth(db, clock)
+    worker = ZoomWorker(db, clock, watched_api(zoom, health), health)
+    zoom.fail("GET", "/meetings/", status=503, times=100)
+    worker.register("k", look_up)
+    # A repeating task that waits without calling Zoom (a poll still open in Slack).
+    worker.register("wait", lambda api, task: Again(at=clock.now() + timedelta(seconds=5)))
+    add(db, clock, session_id, "f")
+    add(db, clock, session_id, "w", kind="wait")
+    for _ in range(6):
+        worker.run_due()
+        clock.advance(BACKOFF[-1])
+    assert health.down
+    assert outbox_kinds(db) == [f"zoom:{session_id}:down:1"]  # no false "back", no 2nd warning
+
+
+def test_a_rate_limit_reset_later_than_the_backoff_is_waited_for(
+    db: Database, clock: FixedClock
+) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+
+    def limited(api: ZoomApi, task: DueTask) -> None:
+        raise ZoomUnavailable("daily limit used up", status=429, retry_after=5 * 3600)
+
+    worker.register("k", limited)
+    add(db, clock, session_id, "d")
+    worker.run_due()
+    assert tasks(db)["d"].due_at == clock.now() + timedelta(hours=5)
+
+
+def test_a_failing_task_of_a_long_ended_session_is_given_up(
+    db: Database, clock: FixedClock
+) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+
+    def down(api: ZoomApi, task: DueTask) -> None:
+        raise ZoomUnavailable("Zoom answered HTTP 503", status=503)
+
+    worker.register("k", down)
+    add(db, clock, session_id, "e")
+    with db.transaction() as unit:
+        repo.end_session(unit, session_id=session_id, ended_by="U1", now=clock.now())
+    worker.run_due()  # just ended: still retried
+    assert tasks(db)["e"].done_at is None
+    clock.advance(SESSION_GRACE + timedelta(minutes=1))
+    worker.run_due()
+    row = tasks(db)["e"]
+    assert row.done_at is not None
+    assert row.failed == SESSION_ENDED
 
 
 def test_a_refusal_fails_the_task_for_good_without_an_outage(
@@ -190,3 +277,36 @@ def test_the_thread_is_woken_by_a_commit_and_goes_idle(db: Database, clock: Fixe
     finally:
         worker.stop()
     assert tasks(db)["w"].done_at is not None
+
+
+def test_stop_ends_a_backoff_in_hand_and_leaves_the_task_due(
+    db: Database, clock: FixedClock, zoom: FakeZoom
+) -> None:
+    session_id = start_session(db, clock)
+    health = ZoomHealth(db, clock)
+    api = ZoomApi(
+        account_id=zoom.account_id,
+        client_id=zoom.client_id,
+        client_secret=zoom.client_secret,
+        api_url=zoom.api_url,
+        oauth_url=zoom.oauth_url,
+    )
+    worker = ZoomWorker(db, clock, api, health)
+    zoom.fail("GET", "/meetings/", status=429, headers={"Retry-After": "50"})  # a 50 s wait
+    worker.register("k", look_up)
+    worker.start()
+    add(db, clock, session_id, "s")
+    waited = threading.Event()
+    for _ in range(250):  # up to 5 s for the 429 to be answered
+        if zoom.calls:
+            break
+        waited.wait(0.02)
+    assert zoom.calls
+    thread = worker._thread
+    assert thread is not None
+    worker.stop(timeout=5)  # far less than the 50 s Zoom asked for
+    assert not thread.is_alive()
+    row = tasks(db)["s"]
+    assert row.done_at is None
+    assert row.attempts == 0  # stopping is no failure: it runs after the restart
+    assert not health.down
