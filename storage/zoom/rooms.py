@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, or_, update
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, and_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from storage.models import Participant, fk_column, utc_column
 from storage.zoom import people as people_store
 from storage.zoom.meetings import ERROR_MAX, MEETING_ID_MAX, UUID_MAX
-from storage.zoom.people import SlackEmail, ZoomPerson
+from storage.zoom.people import ZOOM_USER_PREFIX, SlackEmail, ZoomPerson
 
 PREASSIGN = "preassign"  # written into the meeting before it started
 LIVE = "live"  # the meeting was running: people choose their room by its name
@@ -144,10 +144,17 @@ def save_room_matches(
 # -- who is in the meeting, and where ------------------------------------------------------------
 
 
-def candidates(db: Session, *, session_id: int, present: Collection[str]) -> list[Participant]:
-    """Who a round places: everyone checked in, and everyone with a participant row whose user
-    id is in `present` (in the Zoom meeting now), in user id order."""
+def candidates(
+    db: Session, *, session_id: int, present: Collection[str], registrants: bool = True
+) -> list[Participant]:
+    """Who a round places, in user id order: everyone checked in, and everyone with a
+    participant row whose user id is in `present` (in the Zoom meeting now). Without
+    `registrants` (a round while the meeting runs) a checked-in Zoom-only person counts only
+    when present: they were checked in by registering or by an earlier stay, and whoever is
+    not in the meeting now cannot join a room in it."""
     placed: ColumnElement[bool] = col(Participant.checked_in_at).is_not(None)
+    if not registrants:
+        placed = and_(placed, col(Participant.user_id).not_like(ZOOM_USER_PREFIX + "%"))
     if present:
         placed = or_(placed, col(Participant.user_id).in_(sorted(present)))
     return list(
