@@ -68,7 +68,8 @@ class ZoomPerson(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(sa_column=fk_column("listening_session.id"))
     # participant_uuid when Zoom gives one (it stays the same across breakout rooms), else
-    # "user:<main meeting user_id>", "registrant:<id>" or "email:<address>".
+    # "user:<main meeting user_id>", "registrant:<id>" or "email:<sha256 of the address>"
+    # (the address itself is in `email`).
     identity: str = Field(sa_column=Column(String(IDENTITY_MAX), nullable=False))
     user_id: str = Field(sa_column=Column(String(USER_MAX), nullable=False, index=True))
     name: str | None = Field(default=None, sa_column=Column(String(NAME_MAX)))
