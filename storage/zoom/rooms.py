@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from storage.models import Participant, fk_column, utc_column
 from storage.zoom import people as people_store
 from storage.zoom.meetings import ERROR_MAX, MEETING_ID_MAX, UUID_MAX
-from storage.zoom.people import ZOOM_USER_PREFIX, SlackEmail, ZoomPerson
+from storage.zoom.people import ZOOM_USER_PREFIX, ZoomPerson
 
 PREASSIGN = "preassign"  # written into the meeting before it started
 LIVE = "live"  # the meeting was running: people choose their room by its name
@@ -184,29 +184,10 @@ def placements(db: Session, *, session_id: int) -> dict[str, str | None]:
 
 
 def emails(db: Session, *, session_id: int) -> dict[str, str]:
-    """The email of each of the session's participants that has one, by the rule of
-    `storage.zoom.people.email_of` (Slack's for a Slack person, else what Zoom gave), for the
-    whole session in two queries."""
-    found: dict[str, str] = {}
-    zoom = db.exec(
-        select(ZoomPerson.user_id, ZoomPerson.email)
-        .where(ZoomPerson.session_id == session_id, col(ZoomPerson.email).is_not(None))
-        .order_by(col(ZoomPerson.id).desc())  # the first row Zoom gave wins, as in email_of
-    ).all()
-    for user_id, email in zoom:
-        if cleaned := people_store.normalize_email(email):
-            found[user_id] = cleaned
-    slack = db.exec(
-        select(SlackEmail.user_id, SlackEmail.email)
-        .join(Participant, col(Participant.user_id) == col(SlackEmail.user_id))
-        .where(Participant.session_id == session_id, col(SlackEmail.email).is_not(None))
-    ).all()
-    for user_id, email in slack:
-        if not people_store.is_zoom_only(user_id) and (
-            cleaned := people_store.normalize_email(email)
-        ):
-            found[user_id] = cleaned
-    return found
+    """The email of each of the session's participants that has one (by the rule of
+    `storage.zoom.people.email_of`), for the whole session at once."""
+    user_ids = db.exec(select(Participant.user_id).where(Participant.session_id == session_id))
+    return people_store.emails_of(db, session_id=session_id, user_ids=list(user_ids.all()))
 
 
 def zoom_names(db: Session, *, session_id: int) -> dict[str, str]:
