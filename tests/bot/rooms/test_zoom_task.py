@@ -49,12 +49,13 @@ def settings(fake_zoom: FakeZoom) -> Settings:
 
 
 @pytest.fixture
-def rooms(sqlite_database: Database, clock: FixedClock, settings: Settings) -> Iterator[RoomService]:
+def rooms(
+    sqlite_database: Database, clock: FixedClock, settings: Settings
+) -> Iterator[RoomService]:
     deadlines = Deadlines()
     deadlines.start()  # the clock is years ahead: nothing fires during a test
-    yield RoomService(
-        sqlite_database, settings, clock, SessionService(sqlite_database, settings, clock), deadlines
-    )
+    sessions = SessionService(sqlite_database, settings, clock)
+    yield RoomService(sqlite_database, settings, clock, sessions, deadlines)
     deadlines.stop()
 
 
