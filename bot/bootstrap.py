@@ -208,7 +208,8 @@ def _wire_zoom_presence(services: Services) -> None:
     services.deadlines.every("prune-zoom-events", presence.prune_seen, minutes=30)
     services.zoom_meetings.on_bound.append(presence.meeting_bound)
     if services.zoom_polls is not None:
-        # Zoom's answers to the session's polls are fetched once the meeting has ended.
+        # Zoom's answers to the session's polls are fetched once the meeting has ended (queued
+        # in the meeting.ended event's transaction).
         presence.on_meeting_ended.append(services.zoom_polls.on_meeting_ended)
     if services.zoom_worker is not None:
         PresenceTasks(services.db, services.clock, services.settings).register(services.zoom_worker)

@@ -11,7 +11,7 @@ by the Zoom worker (`bot.rooms.zoom_task`), never in a Slack request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sqlmodel import Session
 
@@ -51,6 +51,12 @@ def meeting_running(meeting: ZoomMeeting) -> bool:
     return started is not None and (meeting.ended_at is None or meeting.ended_at < started)
 
 
+def _live(meeting: ZoomMeeting, present: Collection[str]) -> bool:
+    """Whether a round started now is a LIVE one: the meeting runs, or someone is in it (the
+    start event may not have reached the bot)."""
+    return meeting_running(meeting) or bool(present)
+
+
 class RoomZoom(RoomReading):
     """Rounds in sessions bound to a Zoom meeting."""
 
@@ -62,9 +68,14 @@ class RoomZoom(RoomReading):
     # -- starting a round -------------------------------------------------------------------
 
     def _candidates(self, db: Session, session_id: int) -> list[Participant]:
-        """Who a new round places: checked in on Slack, or in the Zoom meeting now."""
+        """Who a new round places: checked in on Slack, or in the Zoom meeting now; before
+        the meeting also Zoom's registrants (they are pre-assigned by email)."""
         present = people_store.present_user_ids(db, session_id=session_id)
-        return zoom_store.candidates(db, session_id=session_id, present=present)
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+        live = meeting is not None and meeting.problem is None and _live(meeting, present)
+        return zoom_store.candidates(
+            db, session_id=session_id, present=present, registrants=not live
+        )
 
     def _plan_zoom(self, db: Session, view: RoundView) -> ZoomNote | None:
         """Send a new round to the session's Zoom meeting, in the transaction that starts it.
@@ -80,7 +91,7 @@ class RoomZoom(RoomReading):
             return None
         now = self.clock.now()
         facilitator = view.round.started_by
-        if meeting_running(meeting) or people_store.present_user_ids(db, session_id=session_id):
+        if _live(meeting, people_store.present_user_ids(db, session_id=session_id)):
             zoom_store.add_plan(
                 db,
                 round_id=round_id,

@@ -20,6 +20,8 @@ PREASSIGN_PEOPLE_MAX = 1000
 # below any limit seen in Zoom's apps, and a longer name is cut to this.
 ROOM_NAME_MAX = 32
 CSV_HEADER = ("Pre-assign Room Name", "Email Address")
+# What makes a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 # Why someone could not be pre-assigned.
 NO_EMAIL = "no email"
@@ -122,15 +124,22 @@ def preassign_body(plan: Preassignment) -> dict[str, object]:
     return {"settings": {"breakout_room": {"enable": True, "rooms": rooms}}}
 
 
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet will not run: one that starts like a formula is prefixed with
+    a single quote (the facilitator may open the file before importing it)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def preassign_csv(plan: Preassignment) -> str:
     """The plan in the CSV Zoom imports ("Pre-assign Room Name,Email Address"): one row per
-    person, quoted where a value holds a comma, a quote or a line break."""
+    person, quoted where a value holds a comma, a quote or a line break, and no cell read as a
+    formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for room in plan.rooms:
         for email in room.emails:
-            writer.writerow((room.name, email))
+            writer.writerow((_cell(room.name), _cell(email)))
     return out.getvalue()
 
 

@@ -13,7 +13,6 @@ only; the Zoom calls they lead to (registrants) are queued as Zoom tasks.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from bot.zoom.sightings import (
     LEFT_ROOM,
     MEETING_ENDED,
     MEETING_STARTED,
+    MeetingRef,
     event_digest,
     event_object,
     event_time,
@@ -48,24 +48,28 @@ from storage.zoom import presence as presence_store
 from storage.zoom.meetings import ZoomMeeting
 from storage.zoom.people import METRICS_TASK, PresenceCounts
 
-logger = logging.getLogger(__name__)
-
 REGISTRANTS_TASK = "zoom.registrants"
 # Zoom retries a webhook 5, 25 and 85 minutes after the event: digests are kept well past that.
 EVENT_MEMORY = timedelta(hours=3)
 # A Slack person whose profile had no email is looked up again after this.
 EMAIL_RETRY = timedelta(days=1)
 
-MeetingEndedHook = Callable[[int], object]  # takes the session id
+# Takes the meeting.ended event's unit of work and the session id; runs in it, so a failing
+# hook rolls the end back and Zoom delivers it again.
+MeetingEndedHook = Callable[[Session, int], object]
 
 
-def queue_registrants(db: Session, session_id: int, now: datetime) -> None:
+def queue_registrants(
+    db: Session, session_id: int, now: datetime, *, started: bool = False
+) -> None:
     """Queue what a session learns once its meeting is bound: the registrants (and their
     answers) from Zoom, and the emails of its checked-in Slack people. Call it in the
     transaction that binds the meeting, only when Zoom is configured; the bot calls it again
-    when the meeting starts."""
+    (`started`) when an instance starts, for the people who registered since."""
     meeting = meeting_store.meeting_of(db, session_id=session_id)
     instance = (meeting.uuid if meeting else None) or "bound"
+    if started:
+        instance += ":started"
     meeting_store.add_task(
         db,
         key=f"zoom:{session_id}:registrants:{instance}",
@@ -110,7 +114,7 @@ class ZoomPresence:
         self.db = db
         self.clock = clock
         self.zoom_enabled = settings.zoom_enabled
-        # Run after a meeting.ended is committed, each isolated (fetching poll results, ...).
+        # Run in the meeting.ended event's transaction (queueing the poll results' fetch, ...).
         self.on_meeting_ended: list[MeetingEndedHook] = []
         self.live_metrics = live_metrics
 
@@ -141,59 +145,51 @@ class ZoomPresence:
             return
         started = parse_zoom_time(obj.get("start_time")) or event_time(envelope) or received_at
         with self.db.transaction() as db:
-            sessions = meeting_store.sessions_for_meeting(db, meeting_id=ref.meeting_id, uuid=None)
+            sessions = self._sessions(db, ref, started)
             if not sessions or not self._first_time(db, envelope, received_at):
                 return
-            for session_id in sessions:
-                meeting = meeting_store.meeting_of(db, session_id=session_id)
-                if meeting is None or (meeting.started_at and meeting.started_at > started):
-                    continue  # a late retry of an older instance's start
-                if meeting.uuid and ref.uuid and meeting.uuid != ref.uuid:
-                    # A new instance (the host ended and started again): whoever the last one
-                    # still had in, should its end have been missed, left by now.
-                    presence_store.leave_all(db, session_id=session_id, at=started)
-                meeting_store.save_meeting(
-                    db, session_id=session_id, uuid=ref.uuid, started_at=started, ended_at=None
-                )
+            for session_id, meeting in sessions:
+                self._bind(db, session_id, meeting, ref.uuid, started, received_at, start=True)
                 if self.zoom_enabled:
-                    queue_registrants(db, session_id, received_at)
+                    queue_registrants(db, session_id, received_at, started=True)
 
     def meeting_ended(self, envelope: dict[str, Any], received_at: datetime) -> None:
-        """Note the end; everyone still in leaves at it; then run `on_meeting_ended`."""
+        """Note the end; everyone still in leaves at it; `on_meeting_ended` runs with it."""
         obj = event_object(envelope)
+        ref = meeting_ref(obj)
         ended = parse_zoom_time(obj.get("end_time")) or event_time(envelope) or received_at
+        started = parse_zoom_time(obj.get("start_time")) or ended
+        # One transaction with the hooks: should one fail, nothing is recorded (the event not
+        # marked seen either), the webhook answers 500, and Zoom delivers the end again.
         with self.db.transaction() as db:
-            sessions = self._sessions(db, obj)
+            sessions = self._sessions(db, ref, started)
             if not sessions or not self._first_time(db, envelope, received_at):
                 return
-            newly_ended = []
             for session_id, meeting in sessions:
+                if self._bind(db, session_id, meeting, ref.uuid, started, received_at):
+                    meeting = meeting_store.meeting_of(db, session_id=session_id) or meeting
                 if meeting.ended_at is not None:
                     continue
                 meeting_store.save_meeting(db, session_id=session_id, ended_at=ended)
                 presence_store.leave_all(db, session_id=session_id, at=ended)
-                newly_ended.append(session_id)
-        for session_id in newly_ended:
-            for hook in self.on_meeting_ended:
-                try:
-                    hook(session_id)
-                except Exception:
-                    logger.exception("meeting end of session %s: a hook failed", session_id)
+                for hook in self.on_meeting_ended:
+                    hook(db, session_id)
 
     def participant_event(self, envelope: dict[str, Any], received_at: datetime) -> None:
         """Apply a join or leave (main meeting or breakout room) to the sessions using it."""
         sighting = participant_sighting(envelope)
         if sighting is None:
             return
-        obj = event_object(envelope)
+        ref = meeting_ref(event_object(envelope))
+        at = sighting.joined_at or sighting.left_at
+        assert at is not None  # a sighting of an event has its time
         with self.db.transaction() as db:
-            sessions = self._sessions(db, obj)
+            sessions = self._sessions(db, ref, at)
             if not sessions or not self._first_time(db, envelope, received_at):
                 return
-            uuid = meeting_ref(obj).uuid
             for session_id, meeting in sessions:
-                if meeting.uuid is None and uuid:
-                    meeting_store.save_meeting(db, session_id=session_id, uuid=uuid)
+                if self._bind(db, session_id, meeting, ref.uuid, at, received_at):
+                    meeting = meeting_store.meeting_of(db, session_id=session_id) or meeting
                 presence_store.apply_sighting(
                     db,
                     session_id=session_id,
@@ -205,10 +201,12 @@ class ZoomPresence:
                     # Delivered after the end (a retry): whoever it brings in left at the end.
                     presence_store.leave_all(db, session_id=session_id, at=meeting.ended_at)
 
-    def _sessions(self, db: Session, obj: Mapping[str, Any]) -> list[tuple[int, ZoomMeeting]]:
-        """The running sessions an event's meeting is theirs: bound to its id or uuid, and not
-        to another instance that started (a recurring meeting's earlier one)."""
-        ref = meeting_ref(obj)
+    def _sessions(
+        self, db: Session, ref: MeetingRef, at: datetime
+    ) -> list[tuple[int, ZoomMeeting]]:
+        """The running sessions an event (its own time `at`) is theirs: bound to its meeting id
+        or uuid, and not to a later instance than the event's (Zoom's late retry of an earlier
+        instance's event, a recurring meeting's last one)."""
         found = []
         for session_id in meeting_store.sessions_for_meeting(
             db, meeting_id=ref.meeting_id, uuid=ref.uuid
@@ -216,10 +214,48 @@ class ZoomPresence:
             meeting = meeting_store.meeting_of(db, session_id=session_id)
             if meeting is None:
                 continue
-            if meeting.started_at and meeting.uuid and ref.uuid and meeting.uuid != ref.uuid:
+            other = ref.uuid is not None and meeting.uuid is not None and meeting.uuid != ref.uuid
+            if other and meeting.started_at is not None and at <= meeting.started_at:
                 continue
             found.append((session_id, meeting))
         return found
+
+    def _bind(
+        self,
+        db: Session,
+        session_id: int,
+        meeting: ZoomMeeting,
+        uuid: str | None,
+        at: datetime,
+        received_at: datetime,
+        *,
+        start: bool = False,
+    ) -> bool:
+        """Bind the instance an event (its own time `at`) is of, when it is not the bound one:
+        a meeting.started, or an event of an instance whose start the bot has not had (it comes
+        later, or came before the bot ran). `_sessions` has left out older instances' events.
+
+        Returns:
+            Whether the meeting row changed.
+        """
+        if uuid is None:
+            return False  # nothing tells the instances apart
+        if uuid == meeting.uuid:
+            # The lookup's uuid, or an instance first seen by a later event than its start.
+            if meeting.started_at is not None and not (start and at < meeting.started_at):
+                return False
+            meeting_store.save_meeting(db, session_id=session_id, started_at=at)
+        else:
+            if meeting.uuid is not None:
+                # A new instance (the host ended and started again): whoever the last one still
+                # had in, should its end have been missed, left by now.
+                presence_store.leave_all(db, session_id=session_id, at=at)
+            meeting_store.save_meeting(
+                db, session_id=session_id, uuid=uuid, started_at=at, ended_at=None
+            )
+        if self.zoom_enabled:
+            queue_registrants(db, session_id, received_at, started=True)
+        return True
 
     def _first_time(self, db: Session, envelope: Mapping[str, Any], now: datetime) -> bool:
         return presence_store.record_event(db, digest=event_digest(envelope), now=now)

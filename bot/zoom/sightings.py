@@ -112,7 +112,8 @@ def event_digest(envelope: Mapping[str, Any]) -> str:
 
 
 def _identity(person: Mapping[str, Any], *, main_user_id: Any) -> str | None:
-    """participant_uuid where Zoom gives it; else the main meeting's user_id; else the email."""
+    """participant_uuid where Zoom gives it; else the main meeting's user_id; else a digest of
+    the email (an address may be 320 characters: too long for the identity column)."""
     uuid = _text(person.get("participant_uuid"))
     if uuid:
         return uuid
@@ -120,7 +121,7 @@ def _identity(person: Mapping[str, Any], *, main_user_id: Any) -> str | None:
     if user_id:
         return f"user:{user_id}"
     email = normalize_email(_text(person.get("email")))
-    return f"email:{email}" if email else None
+    return f"email:{hashlib.sha256(email.encode()).hexdigest()}" if email else None
 
 
 def participant_sighting(envelope: Mapping[str, Any]) -> Sighting | None:

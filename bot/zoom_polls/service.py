@@ -163,12 +163,12 @@ class ZoomPolls:
         with self.db.transaction() as db:
             queue_results(db, session.id, self.clock.now(), trigger="session-end")
 
-    def on_meeting_ended(self, session_id: int) -> None:
-        """Meeting-ended hook (the presence webhooks): fetch the Zoom answers of its polls."""
+    def on_meeting_ended(self, db: Session, session_id: int) -> None:
+        """Meeting-ended hook (the presence webhooks, in their transaction `db`): fetch the
+        Zoom answers of its polls."""
         if not self.connected:
             return
-        with self.db.transaction() as db:
-            queue_results(db, session_id, self.clock.now(), trigger="meeting-ended")
+        queue_results(db, session_id, self.clock.now(), trigger="meeting-ended")
 
 
 def _cannot_carry(request: PollRequest, meeting: ZoomMeeting) -> tuple[str, str] | None:

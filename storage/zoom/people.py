@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,7 +69,8 @@ class ZoomPerson(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(sa_column=fk_column("listening_session.id"))
     # participant_uuid when Zoom gives one (it stays the same across breakout rooms), else
-    # "user:<main meeting user_id>", "registrant:<id>" or "email:<address>".
+    # "user:<main meeting user_id>", "registrant:<id>" or "email:<sha256 of the address>"
+    # (the address itself is in `email`).
     identity: str = Field(sa_column=Column(String(IDENTITY_MAX), nullable=False))
     user_id: str = Field(sa_column=Column(String(USER_MAX), nullable=False, index=True))
     name: str | None = Field(default=None, sa_column=Column(String(NAME_MAX)))
@@ -229,20 +231,39 @@ def user_for_email(db: Session, *, session_id: int, email: str) -> str | None:
 
 def email_of(db: Session, *, session_id: int, user_id: str) -> str | None:
     """A participant's email: Slack's for a Slack person, else what Zoom gave."""
-    if not is_zoom_only(user_id):
-        slack = db.get(SlackEmail, user_id)
-        if slack is not None and slack.email:
-            return slack.email
-    return db.exec(
-        select(ZoomPerson.email)
+    return emails_of(db, session_id=session_id, user_ids=[user_id]).get(user_id)
+
+
+def emails_of(db: Session, *, session_id: int, user_ids: Collection[str]) -> dict[str, str]:
+    """Participants' emails by user id, by `email_of`'s rule (Slack's for a Slack person, else
+    the first Zoom gave in the session), in two queries; those with none are left out."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    zoom = db.exec(
+        select(ZoomPerson.user_id, ZoomPerson.email)
         .where(
             col(ZoomPerson.session_id) == session_id,
-            col(ZoomPerson.user_id) == user_id,
+            col(ZoomPerson.user_id).in_(wanted),
             col(ZoomPerson.email).is_not(None),
         )
-        .order_by(col(ZoomPerson.id))
-        .limit(1)
-    ).first()
+        .order_by(col(ZoomPerson.id).desc())  # the first row Zoom gave is written last, and wins
+    ).all()
+    for user_id, email in zoom:
+        if cleaned := normalize_email(email):
+            found[user_id] = cleaned
+    slack_ids = [user_id for user_id in wanted if not is_zoom_only(user_id)]
+    if slack_ids:
+        slack = db.exec(
+            select(SlackEmail.user_id, SlackEmail.email).where(
+                col(SlackEmail.user_id).in_(slack_ids), col(SlackEmail.email).is_not(None)
+            )
+        ).all()
+        for user_id, email in slack:
+            if cleaned := normalize_email(email):
+                found[user_id] = cleaned
+    return found
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, or_, update
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint, and_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from storage.models import Participant, fk_column, utc_column
 from storage.zoom import people as people_store
 from storage.zoom.meetings import ERROR_MAX, MEETING_ID_MAX, UUID_MAX
-from storage.zoom.people import SlackEmail, ZoomPerson
+from storage.zoom.people import ZOOM_USER_PREFIX, ZoomPerson
 
 PREASSIGN = "preassign"  # written into the meeting before it started
 LIVE = "live"  # the meeting was running: people choose their room by its name
@@ -144,10 +144,17 @@ def save_room_matches(
 # -- who is in the meeting, and where ------------------------------------------------------------
 
 
-def candidates(db: Session, *, session_id: int, present: Collection[str]) -> list[Participant]:
-    """Who a round places: everyone checked in, and everyone with a participant row whose user
-    id is in `present` (in the Zoom meeting now), in user id order."""
+def candidates(
+    db: Session, *, session_id: int, present: Collection[str], registrants: bool = True
+) -> list[Participant]:
+    """Who a round places, in user id order: everyone checked in, and everyone with a
+    participant row whose user id is in `present` (in the Zoom meeting now). Without
+    `registrants` (a round while the meeting runs) a checked-in Zoom-only person counts only
+    when present: they were checked in by registering or by an earlier stay, and whoever is
+    not in the meeting now cannot join a room in it."""
     placed: ColumnElement[bool] = col(Participant.checked_in_at).is_not(None)
+    if not registrants:
+        placed = and_(placed, col(Participant.user_id).not_like(ZOOM_USER_PREFIX + "%"))
     if present:
         placed = or_(placed, col(Participant.user_id).in_(sorted(present)))
     return list(
@@ -177,29 +184,10 @@ def placements(db: Session, *, session_id: int) -> dict[str, str | None]:
 
 
 def emails(db: Session, *, session_id: int) -> dict[str, str]:
-    """The email of each of the session's participants that has one, by the rule of
-    `storage.zoom.people.email_of` (Slack's for a Slack person, else what Zoom gave), for the
-    whole session in two queries."""
-    found: dict[str, str] = {}
-    zoom = db.exec(
-        select(ZoomPerson.user_id, ZoomPerson.email)
-        .where(ZoomPerson.session_id == session_id, col(ZoomPerson.email).is_not(None))
-        .order_by(col(ZoomPerson.id).desc())  # the first row Zoom gave wins, as in email_of
-    ).all()
-    for user_id, email in zoom:
-        if cleaned := people_store.normalize_email(email):
-            found[user_id] = cleaned
-    slack = db.exec(
-        select(SlackEmail.user_id, SlackEmail.email)
-        .join(Participant, col(Participant.user_id) == col(SlackEmail.user_id))
-        .where(Participant.session_id == session_id, col(SlackEmail.email).is_not(None))
-    ).all()
-    for user_id, email in slack:
-        if not people_store.is_zoom_only(user_id) and (
-            cleaned := people_store.normalize_email(email)
-        ):
-            found[user_id] = cleaned
-    return found
+    """The email of each of the session's participants that has one (by the rule of
+    `storage.zoom.people.email_of`), for the whole session at once."""
+    user_ids = db.exec(select(Participant.user_id).where(Participant.session_id == session_id))
+    return people_store.emails_of(db, session_id=session_id, user_ids=list(user_ids.all()))
 
 
 def zoom_names(db: Session, *, session_id: int) -> dict[str, str]:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from storage import repository as repo
 from storage import rooms as room_store
 from storage.db import Database
+from storage.zoom import people as people_store
 from storage.zoom import presence as presence_store
 from storage.zoom import rooms as store
 from storage.zoom.people import SlackEmail, ZoomPerson
@@ -150,6 +151,31 @@ def test_emails_are_slacks_for_slack_people_else_zooms(database: Database) -> No
             "zoom:aa": "dan@zoom.org",
         }
         assert store.zoom_names(s, session_id=session_id) == {"zoom:aa": "Dan"}
+
+
+def test_emails_of_follows_email_of_for_the_people_asked(database: Database) -> None:
+    session_id = start_session(database)
+    for user in ("U1", "U2", "U3", "zoom:aa"):
+        _participant(database, session_id, user, checked_in=True)
+    with database.transaction() as s:
+        s.add(SlackEmail(user_id="U1", email="ana@slack.org", looked_up_at=T0))
+        s.add(SlackEmail(user_id="zoom:aa", email="not@slack.org", looked_up_at=T0))  # ignored
+    _person(database, session_id, "p1", "U1", email="ana@zoom.org")
+    _person(database, session_id, "p2", "U2", email="first@zoom.org")
+    _person(database, session_id, "p2b", "U2", email="second@zoom.org")  # the first one wins
+    _person(database, session_id, "pa", "zoom:aa", email="dan@zoom.org")
+    users = ["U1", "U2", "U3", "zoom:aa"]
+    with database.read() as s:
+        found = people_store.emails_of(s, session_id=session_id, user_ids=users)
+        one_by_one = {
+            user: people_store.email_of(s, session_id=session_id, user_id=user) for user in users
+        }
+        assert found == {"U1": "ana@slack.org", "U2": "first@zoom.org", "zoom:aa": "dan@zoom.org"}
+        assert one_by_one == {**found, "U3": None}
+        assert people_store.emails_of(s, session_id=session_id, user_ids=["U2"]) == {
+            "U2": "first@zoom.org"
+        }
+        assert people_store.emails_of(s, session_id=session_id, user_ids=[]) == {}
 
 
 def test_a_plan_is_answered_once(database: Database) -> None:

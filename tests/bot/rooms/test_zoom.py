@@ -253,12 +253,26 @@ def test_someone_in_the_meeting_means_it_runs_and_zoom_people_are_placed(
     _seen(rooms, session_id, "p-gone", name="Gone")
     clock.advance(timedelta(minutes=1))
     _seen(rooms, session_id, "p-gone", left=True)
+    # A Zoom-only registrant, checked in from their answers, who never joined.
+    _zoom_person(rooms, session_id, "zoom:reg", email="reg@x.org", name="Reg")
+    with rooms.db.transaction() as s:
+        repo.check_in(
+            s,
+            session_id=session_id,
+            user_id="zoom:reg",
+            role="Member",
+            place=None,
+            group_name=None,
+            consent_to_quote=False,
+            now=rooms.clock.now(),
+        )
     started = _start(rooms, 3)
     assert started.zoom is not None
     assert started.zoom.how == LIVE
     placed = {user for room in started.view.rooms for user in room.user_ids}
-    # Gone was in the meeting earlier: presence checked them in, so they are placed too.
-    assert {"U1", "U2", "U9", dan} <= placed
+    # Gone (checked in by their earlier stay) and the registrant are not in the meeting now:
+    # a room in it is no use to them. Slack people checked in are placed wherever they are.
+    assert placed == {"U1", "U2", "U9", dan}
     assert started.view.names[dan] == "Dan"
 
 

@@ -155,6 +155,23 @@ def test_names_with_commas_quotes_and_line_breaks_are_quoted() -> None:
     ]
 
 
+def test_cells_a_spreadsheet_would_run_as_formulas_start_with_a_quote() -> None:
+    plan = Preassignment(
+        (
+            ZoomRoom('=HYPERLINK("http://x")', ("+1@x.org", "-2@x.org")),
+            ZoomRoom("@SUM(A1)", ("e@x.org",)),
+            ZoomRoom("Room 3", ("a=b@x.org",)),  # only a cell's first character counts
+        )
+    )
+    rows = list(csv.reader(io.StringIO(preassign_csv(plan), newline="")))
+    assert rows[1:] == [
+        ['\'=HYPERLINK("http://x")', "'+1@x.org"],
+        ['\'=HYPERLINK("http://x")', "'-2@x.org"],
+        ["'@SUM(A1)", "e@x.org"],
+        ["Room 3", "a=b@x.org"],
+    ]
+
+
 def test_a_csv_with_nobody_placed_is_just_the_header() -> None:
     plan = preassignment(_rooms(("U1",)), {})
     assert preassign_csv(plan) == "Pre-assign Room Name,Email Address\r\n"

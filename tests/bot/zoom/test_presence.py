@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.clock import FixedClock
 from bot.config import Settings, isolated_settings
@@ -215,7 +215,7 @@ def test_the_start_binds_the_instance_and_fetches_the_registrants(
     assert meeting is not None
     assert (meeting.uuid, meeting.started_at) == (UUID, started)
     assert [(t.kind, t.key) for t in tasks] == [
-        (REGISTRANTS_TASK, f"zoom:{session_id}:registrants:{UUID}")
+        (REGISTRANTS_TASK, f"zoom:{session_id}:registrants:{UUID}:started")
     ]
     assert [(e.kind, e.args) for e in effects] == [
         (SLACK_EMAILS, f'{{"session_id":{session_id},"user_id":"U0ADA"}}')
@@ -249,11 +249,30 @@ def test_the_end_closes_presence_and_runs_the_hooks_once(zoom: Zoom, clock: Fixe
     zoom.person(JOINED, "ada", clock.now())
     zoom.person(JOINED_ROOM, "bob", clock.now(), room="room==")
     ran: list[int] = []
-    zoom.presence.on_meeting_ended.append(ran.append)
-    zoom.presence.on_meeting_ended.insert(0, lambda _id: 1 / 0)  # one failing hook stops none
+
+    def hook(db: Session, session_id: int) -> None:
+        # In the event's transaction: it sees the end, not yet committed.
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+        assert meeting is not None
+        assert meeting.ended_at is not None
+        ran.append(session_id)
+
+    def failing(db: Session, session_id: int) -> None:
+        raise RuntimeError("the database went away")
+
+    zoom.presence.on_meeting_ended[:] = [hook, failing]
     end = clock.now() + timedelta(minutes=50)
     obj = {**MEETING, "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    assert zoom.send(MEETING_ENDED, obj)[0] == 200
+    # A failing hook rolls the end back and Zoom is answered 500: it delivers the end again.
+    assert zoom.send(MEETING_ENDED, obj)[0] == 500
+    assert len(zoom.present(session_id)) == 2
+    with zoom.db.read() as db:
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+        assert meeting is not None
+        assert meeting.ended_at is None
+    ran.clear()
+    zoom.presence.on_meeting_ended.remove(failing)
+    assert zoom.send(MEETING_ENDED, obj)[0] == 200  # Zoom's retry
     assert zoom.send(MEETING_ENDED, obj)[0] == 200  # a retry
     assert zoom.send(MEETING_ENDED, obj, event_ts=end + timedelta(seconds=9))[0] == 200
     assert ran == [session_id]
@@ -337,3 +356,82 @@ def test_a_new_instance_starts_with_nobody_from_the_last_one(zoom: Zoom, clock: 
     assert zoom.present(session_id) == set()
     zoom.person(JOINED, "bob", clock.now(), uuid="instance-2==")
     assert len(zoom.present(session_id)) == 1
+
+
+def _registrant_keys(zoom: Zoom) -> list[str]:
+    with zoom.db.read() as db:
+        tasks = db.exec(select(ZoomTask).where(ZoomTask.kind == REGISTRANTS_TASK)).all()
+    return sorted(task.key for task in tasks)
+
+
+def test_the_start_fetches_the_registrants_again_after_the_lookup(
+    zoom: Zoom, clock: FixedClock
+) -> None:
+    session_id = start_session(zoom.db, clock)
+    with zoom.db.transaction() as db:
+        # The lookup found the meeting (and its uuid) a day before it starts.
+        meeting_store.save_meeting(db, session_id=session_id, uuid=UUID)
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+        assert meeting is not None
+        zoom.presence.meeting_bound(db, meeting)
+    assert _registrant_keys(zoom) == [f"zoom:{session_id}:registrants:{UUID}"]
+    zoom.send(MEETING_STARTED, MEETING)
+    # People who registered since the lookup are fetched at the start.
+    assert _registrant_keys(zoom) == [
+        f"zoom:{session_id}:registrants:{UUID}",
+        f"zoom:{session_id}:registrants:{UUID}:started",
+    ]
+
+
+def test_a_join_before_its_meeting_started_binds_the_new_instance(
+    zoom: Zoom, clock: FixedClock
+) -> None:
+    session_id = start_session(zoom.db, clock)
+    zoom.send(MEETING_STARTED, MEETING)
+    zoom.person(JOINED, "ada", clock.now())
+    # Next week's instance: Bob's join reaches the bot before its meeting.started.
+    clock.advance(timedelta(days=7))
+    start = clock.now()
+    zoom.person(JOINED, "bob", start + timedelta(seconds=5), uuid="instance-2==")
+    [bob] = zoom.present(session_id)  # Ada was last week's
+    with zoom.db.read() as db:
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+    assert meeting is not None
+    assert (meeting.uuid, meeting.started_at) == ("instance-2==", start + timedelta(seconds=5))
+    again = {**MEETING, "uuid": "instance-2==", "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    assert zoom.send(MEETING_STARTED, again)[0] == 200
+    assert zoom.present(session_id) == {bob}  # the start takes nobody out
+    with zoom.db.read() as db:
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+    assert meeting is not None
+    assert (meeting.uuid, meeting.started_at) == ("instance-2==", start)
+    # A late retry of last week's leave changes nothing now.
+    zoom.person(LEFT, "ada", start - timedelta(days=7) + timedelta(hours=1))
+    assert zoom.present(session_id) == {bob}
+    assert _registrant_keys(zoom) == [
+        f"zoom:{session_id}:registrants:{UUID}:started",
+        f"zoom:{session_id}:registrants:instance-2==:started",
+    ]
+
+
+def test_a_bot_started_mid_meeting_binds_the_running_instance_from_its_events(
+    zoom: Zoom, clock: FixedClock
+) -> None:
+    session_id = start_session(zoom.db, clock)
+    with zoom.db.transaction() as db:
+        # The lookup's uuid is an earlier instance's; the running one's start was missed.
+        meeting_store.save_meeting(db, session_id=session_id, uuid="earlier-instance==")
+    joined = clock.now() - timedelta(minutes=30)
+    zoom.person(JOINED, "ada", joined)
+    with zoom.db.read() as db:
+        meeting = meeting_store.meeting_of(db, session_id=session_id)
+    assert meeting is not None
+    assert (meeting.uuid, meeting.started_at, meeting.ended_at) == (UUID, joined, None)
+    assert len(zoom.present(session_id)) == 1
+    # The end of the running instance is this session's (its polls' results are fetched).
+    ran: list[int] = []
+    zoom.presence.on_meeting_ended.append(lambda _db, session: ran.append(session))
+    end = clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert zoom.send(MEETING_ENDED, {**MEETING, "end_time": end})[0] == 200
+    assert ran == [session_id]
+    assert zoom.present(session_id) == set()

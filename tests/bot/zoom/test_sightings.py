@@ -21,6 +21,7 @@ from bot.zoom.sightings import (
     participant_sighting,
     registrant_sighting,
 )
+from storage.zoom.people import IDENTITY_MAX
 
 T = datetime(2026, 12, 2, 18, 30, 5, tzinfo=UTC)
 MEETING = {"id": "81234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "topic": "Durham", "type": 2}
@@ -163,3 +164,22 @@ def test_registrants_answers_are_read_by_question_name_case_blind() -> None:
     plain = registrant_sighting({"id": "reg-2", "email": "d@e"}, Questions())
     assert plain is not None
     assert not plain[1].any()
+
+
+def test_a_person_known_only_by_email_gets_an_identity_that_fits_its_column() -> None:
+    address = "a" * 64 + "@" + "long-subdomain." * 15 + "example.org"  # 256 characters
+    row = {
+        "participant_uuid": "",
+        "user_id": "",
+        "email": address.upper(),
+        "join_time": "2026-12-02T18:30:05Z",
+        "bo_mtg_id": "Dkgwu8nm/ExG1vM+GhLRhA==",
+    }
+    sighting = metrics_sighting(row)
+    again = metrics_sighting({**row, "email": f"  {address} "})
+    assert sighting is not None
+    assert again is not None
+    assert sighting.identity.startswith("email:")
+    assert len(sighting.identity) <= IDENTITY_MAX
+    assert sighting.identity == again.identity  # the same address, however Zoom cased it
+    assert sighting.email == address  # the address itself is kept whole
