@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.polls.requests import PollRequest
-from storage.zoom.people import zoom_user_id
+from storage.zoom.people import normalize_email, zoom_user_id
 from storage.zoom.polls import AnswerRow
 
 ZOOM_TITLE_MAX = 64
@@ -130,7 +130,7 @@ def _tidy(text: str) -> str:
 
 @dataclass(frozen=True)
 class Response:
-    """One Zoom respondent's answers to one poll."""
+    """One Zoom respondent's answers to one poll (the email as `normalize_email` gives it)."""
 
     email: str | None
     answers: tuple[str, ...]
@@ -168,9 +168,7 @@ def responses_for(
             email = row.get("email")
             found.append(
                 Response(
-                    email=email.strip().lower()
-                    if isinstance(email, str) and email.strip()
-                    else None,
+                    email=normalize_email(email) if isinstance(email, str) else None,
                     answers=tuple(answers),
                 )
             )
@@ -207,8 +205,8 @@ def merge_answers(
         multi: whether several options may be chosen.
         anonymous: store counts only, with no respondent.
         slack_voters: who voted in the poll in Slack.
-        voter_emails: the emails of those Slack voters (lower case), where known.
-        people: lower-cased email → the session's participant id of that person.
+        voter_emails: the emails of those Slack voters (`normalize_email`'s form), where known.
+        people: normalized email → the session's participant id of that person.
     """
     named: list[AnswerRow] = []
     counts: Counter[int] = Counter()

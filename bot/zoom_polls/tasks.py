@@ -45,6 +45,7 @@ from storage import repository as repo
 from storage.db import Database
 from storage.polls import Poll
 from storage.zoom import meetings as meeting_store
+from storage.zoom import people as people_store
 from storage.zoom import polls as store
 from storage.zoom.meetings import DueTask, ZoomMeeting
 from storage.zoom.polls import ZoomPoll
@@ -187,7 +188,7 @@ class ZoomPollTasks:
                     anonymous=poll.anonymous,
                     slack_voters=store.poll_voters(db, poll_id=poll.id),
                     voter_emails=set(store.voters_by_email(db, poll_id=poll.id)),
-                    people=store.people_by_email(
+                    people=people_store.users_for_emails(
                         db,
                         session_id=poll.session_id,
                         emails=[r.email for r in responses if r.email],

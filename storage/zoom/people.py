@@ -229,6 +229,33 @@ def user_for_email(db: Session, *, session_id: int, email: str) -> str | None:
     return known or slack_user_for_email(db, session_id=session_id, email=normalized)
 
 
+def users_for_emails(db: Session, *, session_id: int, emails: Collection[str]) -> dict[str, str]:
+    """`user_for_email` for many emails in two queries: normalized email → participant user_id
+    (emails nobody in the session has are left out)."""
+    wanted = sorted({n for n in map(normalize_email, emails) if n is not None})
+    if not wanted:
+        return {}
+    found: dict[str, str] = {}
+    zoom_rows = db.exec(
+        select(ZoomPerson.email, ZoomPerson.user_id)
+        .where(col(ZoomPerson.session_id) == session_id, col(ZoomPerson.email).in_(wanted))
+        .order_by(col(ZoomPerson.id))
+    ).all()
+    for email, user_id in zoom_rows:
+        found.setdefault(str(email), user_id)
+    slack_rows = db.exec(
+        select(SlackEmail.email, Participant.user_id)
+        .join(SlackEmail, col(SlackEmail.user_id) == col(Participant.user_id))
+        .where(col(Participant.session_id) == session_id)
+        .where(col(SlackEmail.email).in_(wanted))
+        .where(col(Participant.user_id).not_like(ZOOM_USER_PREFIX + "%"))
+        .order_by(col(Participant.id))
+    ).all()
+    for email, user_id in slack_rows:
+        found.setdefault(str(email), user_id)
+    return found
+
+
 def email_of(db: Session, *, session_id: int, user_id: str) -> str | None:
     """A participant's email: Slack's for a Slack person, else what Zoom gave."""
     return emails_of(db, session_id=session_id, user_ids=[user_id]).get(user_id)

@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from storage.models import Participant, fk_column, utc_column
+from storage.models import fk_column, utc_column
 from storage.polls import OPTION_MAX, PollVoter
 from storage.zoom.meetings import ERROR_MAX, MEETING_ID_MAX
-from storage.zoom.people import USER_MAX, SlackEmail, ZoomPerson
+from storage.zoom.people import USER_MAX, SlackEmail
 
 ZOOM_POLL_ID_MAX = 64  # Zoom's poll ids are 22 characters of URL-safe base64
 
@@ -281,48 +281,21 @@ def poll_voters(db: Session, *, poll_id: int) -> set[str]:
 
 
 def voters_by_email(db: Session, *, poll_id: int) -> dict[str, str]:
-    """The poll's Slack voters whose email the bot knows: lower-cased email → Slack user id."""
+    """The poll's Slack voters whose email the bot knows: normalized email → Slack user id."""
     rows = db.exec(
         select(SlackEmail.email, SlackEmail.user_id)
         .join(PollVoter, col(PollVoter.user_id) == col(SlackEmail.user_id))
         .where(col(PollVoter.poll_id) == poll_id, col(SlackEmail.email).is_not(None))
     ).all()
-    return {str(email).strip().lower(): str(user_id) for email, user_id in rows if email}
+    # The column holds normalize_email's form already (record_slack_email writes it so).
+    return {str(email): str(user_id) for email, user_id in rows if email}
 
 
-def people_by_email(db: Session, *, session_id: int, emails: Iterable[str]) -> dict[str, str]:
-    """The session's participant id of each email's person, where one is known.
-
-    As `storage.zoom.people.user_for_email` (the presence helper's), for many emails at once:
-    the Zoom person Zoom reported with that email (whose id is their participant row's, Slack
-    or Zoom-only) first, else the Slack participant whose Slack email it is.
-
-    Returns:
-        Lower-cased email → participant user id.
-    """
-    wanted = sorted({email.strip().lower() for email in emails if email and email.strip()})
-    if not wanted:
-        return {}
-    found: dict[str, str] = {}
-    zoom_rows = db.exec(
-        select(func.lower(ZoomPerson.email), ZoomPerson.user_id)
-        .where(
-            col(ZoomPerson.session_id) == session_id,
-            func.lower(ZoomPerson.email).in_(wanted),
+def claimed_zoom_poll_ids(db: Session, *, meeting_id: str) -> set[str]:
+    """Zoom's ids of the polls the bot already holds for a meeting (in any session)."""
+    rows = db.exec(
+        select(ZoomPoll.zoom_poll_id).where(
+            col(ZoomPoll.meeting_id) == meeting_id, col(ZoomPoll.zoom_poll_id).is_not(None)
         )
-        .order_by(col(ZoomPerson.id))
     ).all()
-    for email, user_id in zoom_rows:
-        found.setdefault(str(email), str(user_id))
-    slack_rows = db.exec(
-        select(func.lower(SlackEmail.email), SlackEmail.user_id)
-        .join(
-            Participant,
-            (col(Participant.user_id) == col(SlackEmail.user_id))
-            & (col(Participant.session_id) == session_id),
-        )
-        .where(func.lower(SlackEmail.email).in_(wanted))
-    ).all()
-    for email, user_id in slack_rows:
-        found.setdefault(str(email), str(user_id))
-    return found
+    return {str(row) for row in rows}

@@ -9,7 +9,8 @@ from storage.db import Database
 from storage.models import Participant
 from storage.polls import Poll
 from storage.zoom import polls as store
-from storage.zoom.people import SlackEmail, ZoomPerson
+from storage.zoom import people
+from storage.zoom.people import ZoomPerson
 from storage.zoom.polls import AnswerRow, ZoomTally
 from tests.storage.sessions import T0, start_session
 
@@ -135,9 +136,10 @@ def test_voters_and_people_are_found_by_email_whatever_its_case(database: Databa
     poll = _poll(database, session_id)
     poll_id = poll.id or 0
     with database.transaction() as s:
-        for user_id, email in (("U1", "One@Example.org"), ("U2", "two@example.org")):
-            s.add(SlackEmail(user_id=user_id, email=email, looked_up_at=T0))
-        s.add(SlackEmail(user_id="U3", email=None, looked_up_at=T0))
+        # As the users.info sender keeps them (normalized on the way in).
+        for user_id, email in (("U1", " One@Example.org"), ("U2", "two@example.org")):
+            people.record_slack_email(s, user_id=user_id, email=email, now=T0)
+        people.record_slack_email(s, user_id="U3", email=None, now=T0)
         for user_id in ("U1", "U3"):
             poll_store.add_participant(s, session_id=session_id, user_id=user_id, now=T0)
             poll_store.choose(s, poll_id=poll_id, user_id=user_id, option_index=0)
@@ -147,7 +149,7 @@ def test_voters_and_people_are_found_by_email_whatever_its_case(database: Databa
                 session_id=session_id,
                 identity="email:zo@example.org",
                 user_id="zoom:0123",
-                email="zo@example.org",
+                email=people.normalize_email("ZO@example.org"),
                 updated_at=T0,
             )
         )
@@ -160,24 +162,22 @@ def test_voters_and_people_are_found_by_email_whatever_its_case(database: Databa
                 updated_at=T0,
             )
         )
+    emails = ["ONE@example.org ", "two@example.org", "ZO@example.org", "elsewhere@example.org"]
     with database.read() as s:
         assert store.poll_voters(s, poll_id=poll_id) == {"U1", "U3"}
         assert store.voters_by_email(s, poll_id=poll_id) == {"one@example.org": "U1"}
-        found = store.people_by_email(
-            s,
-            session_id=session_id,
-            emails=[
-                "ONE@example.org",
-                "two@example.org",
-                "ZO@example.org",
-                "elsewhere@example.org",
-            ],
-        )
+        found = people.users_for_emails(s, session_id=session_id, emails=[*emails, "", " "])
+        # The same rule as the presence helper's one-at-a-time look-up.
+        one_by_one = {
+            people.normalize_email(e): people.user_for_email(s, session_id=session_id, email=e)
+            for e in emails
+        }
     assert found == {
         "one@example.org": "U1",
         "two@example.org": "U2",
         "zo@example.org": "zoom:0123",
     }
+    assert found == {email: user for email, user in one_by_one.items() if user is not None}
 
 
 def test_a_sessions_zoom_polls_by_state(database: Database) -> None:
