@@ -64,6 +64,39 @@ def poll_body(
     }
 
 
+def same_poll(listed: Mapping[str, Any], body: Mapping[str, Any], *, taken: set[str]) -> str | None:
+    """The id of a poll in a `GET /meetings/{meetingId}/polls` answer that is `body` (the same
+    title, question and answers) and no other poll of the bot holds; None when there is none.
+
+    A create whose answer was lost (a timeout after Zoom stored the poll) left it there.
+    """
+    wanted = _shape(body)
+    polls = listed.get("polls")
+    for poll in polls if isinstance(polls, list) else []:
+        if not isinstance(poll, dict):
+            continue
+        zoom_poll_id = str(poll.get("id") or "")
+        if zoom_poll_id and zoom_poll_id not in taken and _shape(poll) == wanted:
+            return zoom_poll_id
+    return None
+
+
+def _shape(poll: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """A poll's title with each question's name and answers, as compared."""
+    questions = poll.get("questions")
+    return (
+        normalise(str(poll.get("title") or "")),
+        tuple(
+            (
+                normalise(str(q.get("name") or "")),
+                tuple(normalise(str(a)) for a in q.get("answers") or []),
+            )
+            for q in (questions if isinstance(questions, list) else [])
+            if isinstance(q, dict)
+        ),
+    )
+
+
 def normalise(text: str) -> str:
     """Text as answers are compared: whitespace collapsed, case folded."""
     return " ".join(text.split()).casefold()

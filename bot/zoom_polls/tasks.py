@@ -38,7 +38,13 @@ from bot.zoom_polls.effects import (
     zoom_poll_note,
     zoom_poll_results,
 )
-from bot.zoom_polls.rules import RECURRING_TYPES, merge_answers, poll_body, responses_for
+from bot.zoom_polls.rules import (
+    RECURRING_TYPES,
+    merge_answers,
+    poll_body,
+    responses_for,
+    same_poll,
+)
 from bot.zoom_polls.service import CREATE, DELETE, FETCH_EVERY, FETCH_FOR, RESULTS
 from storage import polls as poll_store
 from storage import repository as repo
@@ -74,8 +80,9 @@ class ZoomPollTasks:
     # -- creating ----------------------------------------------------------------------------
 
     def create(self, api: ZoomApi, task: DueTask) -> GiveUp | None:
-        """POST the poll to the meeting; its thread is told to launch it from Zoom, or why
-        Zoom would not take it (the Slack poll carries on either way)."""
+        """POST the poll to the meeting (unless it is there already: a rerun after a lost
+        answer); its thread is told to launch it from Zoom, or why Zoom would not take it (the
+        Slack poll carries on either way)."""
         poll_id = int(task.args["poll_id"])
         with self.db.read() as db:
             zoom = store.zoom_poll_of(db, poll_id=poll_id)
@@ -86,10 +93,16 @@ class ZoomPollTasks:
         body = poll_body(
             question=poll.question, options=options, multi=poll.multi, anonymous=poll.anonymous
         )
+        path = f"{meeting_path(zoom.meeting_id)}/polls"
         try:
-            created = api.post(
-                f"{meeting_path(zoom.meeting_id)}/polls", category=Category.LIGHT, body=body
-            )
+            # An earlier run may have created it with Zoom's answer lost (a timeout): adopt it.
+            listed = api.get(path, category=Category.LIGHT)
+            with self.db.read() as db:
+                taken = store.claimed_zoom_poll_ids(db, meeting_id=zoom.meeting_id)
+            zoom_poll_id = same_poll(listed, body, taken=taken)
+            if zoom_poll_id is None:
+                created = api.post(path, category=Category.LIGHT, body=body)
+                zoom_poll_id = str(created.get("id") or "")
         except (ZoomNotFound, ZoomForbidden, ZoomRejected) as error:
             # Zoom's final word (ZoomUnavailable is the worker's: it tries again later).
             problem = creation_problem(error)
@@ -97,7 +110,6 @@ class ZoomPollTasks:
                 store.set_problem(db, poll_id=poll_id, problem=problem, status=store.REFUSED)
                 queue(db, zoom_poll_note(poll_id, REFUSED), now=self.clock.now())
             return GiveUp(problem)
-        zoom_poll_id = str(created.get("id") or "")
         if not zoom_poll_id:
             return GiveUp("Zoom created the poll but gave no id for it")
         with self.db.transaction() as db:

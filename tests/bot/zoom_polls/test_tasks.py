@@ -9,7 +9,15 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import FixedClock
-from bot.zoom.api import Category, ZoomForbidden, ZoomNotFound, ZoomRejected, ZoomUnavailable
+from bot.standin.zoom import FakeZoom
+from bot.zoom.api import (
+    Category,
+    ZoomApi,
+    ZoomForbidden,
+    ZoomNotFound,
+    ZoomRejected,
+    ZoomUnavailable,
+)
 from bot.zoom.tasks import Again, GiveUp
 from bot.zoom_polls.service import CREATE, DELETE, FETCH_FOR, RESULTS, queue_results
 from bot.zoom_polls.tasks import ZoomPollTasks
@@ -91,17 +99,79 @@ def test_the_poll_is_posted_to_the_meeting_and_its_thread_told(
     session_id = zoom_session(sqlite_database, clock)
     poll = _zoom_poll(sqlite_database, clock, session_id, multi=True)
     zoom = StubZoom()
+    zoom.answer("GET", POLLS, {"total_records": 0, "polls": []})
     zoom.answer("POST", POLLS, {"id": "zp1", "status": "notstart"})
     tasks = ZoomPollTasks(sqlite_database, clock)
     task = _task(CREATE, session_id, clock, poll_id=poll.id)
     assert tasks.create(zoom.api, task) is None
-    [(method, path, category, body)] = zoom.calls
+    [listed, (method, path, category, body)] = zoom.calls
+    assert listed[:3] == ("GET", POLLS, Category.LIGHT)
     assert (method, path, category) == ("POST", POLLS, Category.LIGHT)
     assert body["questions"][0]["type"] == "multiple"
     assert _row(sqlite_database, poll).zoom_poll_id == "zp1"
     assert _effects(sqlite_database) == [f"poll:{poll.id}:zoom:created"]
     assert tasks.create(zoom.api, task) is None  # a second run calls Zoom no more
-    assert len(zoom.calls) == 1
+    assert len(zoom.calls) == 2
+
+
+def test_a_poll_already_in_the_meeting_is_adopted_not_created_again(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    session_id = zoom_session(sqlite_database, clock)
+    earlier = _zoom_poll(sqlite_database, clock, session_id)
+    _created(sqlite_database, earlier, "zp-earlier")  # the same question, asked before
+    poll = _zoom_poll(sqlite_database, clock, session_id)
+    question = {"name": "Back the strike?", "type": "single", "answers": ["Agree", "Disagree"]}
+    zoom = StubZoom()
+    zoom.answer(
+        "GET",
+        POLLS,
+        {
+            "polls": [
+                # The earlier poll's own: another poll of the bot holds it.
+                {"id": "zp-earlier", "title": "Back the strike?", "questions": [question]},
+                {"id": "zp-other", "title": "Back the strike?", "questions": []},
+                # What a create whose answer was lost left in the meeting.
+                {"id": "zp-lost", "title": "Back the strike?", "questions": [question]},
+            ]
+        },
+    )
+    tasks = ZoomPollTasks(sqlite_database, clock)
+    assert tasks.create(zoom.api, _task(CREATE, session_id, clock, poll_id=poll.id)) is None
+    assert [call[0] for call in zoom.calls] == ["GET"]  # nothing POSTed
+    row = _row(sqlite_database, poll)
+    assert (row.status, row.zoom_poll_id) == (store.CREATED, "zp-lost")
+    assert _effects(sqlite_database) == [f"poll:{poll.id}:zoom:created"]
+
+
+def test_a_create_timing_out_after_zoom_stored_the_poll_leaves_one_poll_in_the_meeting(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    session_id = zoom_session(sqlite_database, clock)
+    poll = _zoom_poll(sqlite_database, clock, session_id)
+    with FakeZoom() as fake:
+        fake.add_meeting(MEETING_ID, topic="Durham")
+        # One try per call, as the client makes a POST (a retry could create it twice).
+        api = ZoomApi(
+            account_id=fake.account_id,
+            client_id=fake.client_id,
+            client_secret=fake.client_secret,
+            api_url=fake.api_url,
+            oauth_url=fake.oauth_url,
+            timeout=0.2,
+            max_attempts=1,
+        )
+        fake.slow("POST", POLLS, seconds=2)  # Zoom stores it; its answer comes too late
+        tasks = ZoomPollTasks(sqlite_database, clock)
+        task = _task(CREATE, session_id, clock, poll_id=poll.id)
+        with pytest.raises(ZoomUnavailable):
+            tasks.create(api, task)
+        assert _row(sqlite_database, poll).status == store.CREATING
+        assert tasks.create(api, task) is None  # the worker's rerun
+        [created] = fake.polls(MEETING_ID)
+    row = _row(sqlite_database, poll)
+    assert (row.status, row.zoom_poll_id) == (store.CREATED, created["id"])
+    assert _effects(sqlite_database) == [f"poll:{poll.id}:zoom:created"]
 
 
 @pytest.mark.parametrize(
@@ -118,6 +188,7 @@ def test_zoom_refusing_the_poll_is_recorded_and_told(
     session_id = zoom_session(sqlite_database, clock)
     poll = _zoom_poll(sqlite_database, clock, session_id)
     zoom = StubZoom()
+    zoom.answer("GET", POLLS, {"polls": []})
     zoom.answer("POST", POLLS, error)
     outcome = ZoomPollTasks(sqlite_database, clock).create(
         zoom.api, _task(CREATE, session_id, clock, poll_id=poll.id)
@@ -136,6 +207,7 @@ def test_zoom_being_down_is_left_to_the_worker_to_retry(
     session_id = zoom_session(sqlite_database, clock)
     poll = _zoom_poll(sqlite_database, clock, session_id)
     zoom = StubZoom()
+    zoom.answer("GET", POLLS, {"polls": []})
     zoom.answer("POST", POLLS, ZoomUnavailable("timed out"))
     with pytest.raises(ZoomUnavailable):
         ZoomPollTasks(sqlite_database, clock).create(
