@@ -46,9 +46,11 @@ NO_MEETING = (
 )
 
 
-def results_key(session_id: int, trigger: str) -> str:
-    """The key of a session's fetch of Zoom answers, one per trigger (meeting end, session end)."""
-    return f"zoom:{session_id}:poll-results:{trigger}"
+def results_key(session_id: int, trigger: str, instance: str | None = None) -> str:
+    """The key of a session's fetch of Zoom answers: one per trigger (meeting end, session end)
+    and meeting instance (a host who ends and starts again makes a new one, with new answers)."""
+    key = f"zoom:{session_id}:poll-results:{trigger}"
+    return f"{key}:{instance}" if instance else key
 
 
 def queue_results(
@@ -57,8 +59,9 @@ def queue_results(
     """Queue the fetch of a session's Zoom answers, in the caller's transaction.
 
     Every 2 minutes for up to 2 hours (from now, or from a poll's close if it is still open in
-    Slack), since Zoom publishes them late. Nothing is queued when no poll of the session went
-    to Zoom; once per trigger.
+    Slack), since Zoom publishes them late. The answers are those of the meeting's instance now
+    (its uuid). Nothing is queued when no poll of the session went to Zoom; once per trigger and
+    instance.
 
     Returns:
         Whether a fetch was queued now.
@@ -68,13 +71,15 @@ def queue_results(
     )
     if not waiting:
         return False
+    meeting = meeting_store.meeting_of(db, session_id=session_id)
+    instance = meeting.uuid if meeting is not None else None
     return meeting_store.add_task(
         db,
-        key=results_key(session_id, trigger),
+        key=results_key(session_id, trigger, instance),
         kind=RESULTS,
         session_id=session_id,
         now=now,
-        args={"since": now.isoformat()},
+        args={"since": now.isoformat(), "uuid": instance},
     )
 
 

@@ -140,10 +140,13 @@ class ZoomPollTasks:
         closed = [w for w in waiting if w.poll.closed_at is not None]
         payload: Mapping[str, Any] | None = None
         if closed:
-            reference = meeting.uuid or meeting.meeting_id
+            # The instance the fetch was queued for: a later one's answers are its own fetch's.
+            instance = task.args.get("uuid")
+            if not (isinstance(instance, str) and instance):
+                instance = meeting.uuid or meeting.meeting_id
             try:
                 payload = api.get(
-                    f"/past_meetings/{encode_meeting(reference)}/polls", category=Category.MEDIUM
+                    f"/past_meetings/{encode_meeting(instance)}/polls", category=Category.MEDIUM
                 )
             except ZoomNotFound:
                 payload = None  # not published yet

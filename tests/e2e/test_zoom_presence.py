@@ -376,4 +376,4 @@ def test_the_meeting_ending_fetches_the_zoom_polls_answers(
     assert ended.status_code == 200
     with bot.services.db.read() as db:
         keys = [task.key for task in db.exec(select(ZoomTask).where(ZoomTask.kind == RESULTS))]
-    assert keys == [results_key(1, "meeting-ended")]
+    assert keys == [results_key(1, "meeting-ended", meeting["uuid"])]

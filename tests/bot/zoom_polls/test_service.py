@@ -3,20 +3,23 @@ one it can carry gets its Zoom row and create task; the default follows the meet
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.polls.requests import PollRequest
 from bot.results import Refusal
-from bot.zoom_polls.service import CREATE, RESULTS, ZoomPolls, queue_results
+from bot.zoom_polls.service import CREATE, RESULTS, ZoomPolls, queue_results, results_key
 from storage import outbox
 from storage import repository as repo
 from storage.db import Database
 from storage.models import ListeningSession
+from storage.zoom import meetings as meeting_store
 from storage.zoom import polls as store
 from storage.zoom.meetings import ZoomTask
-from tests.bot.zoom_polls.helpers import create_poll, zoom_session
+from tests.bot.zoom_polls.helpers import UUID, create_poll, zoom_session
 from tests.storage.sessions import start_session
 
 REQUEST = PollRequest(question="Back the strike?", options=("Agree", "Disagree"), zoom=True)
@@ -172,3 +175,23 @@ def test_results_are_queued_once_per_trigger_and_only_for_zoom_polls(
         assert queue_results(s, session_id, clock.now(), trigger="session-end")
     kinds = sorted(task.kind for task in _tasks(sqlite_database))
     assert kinds == [CREATE, RESULTS, RESULTS]
+
+
+def test_each_meeting_instance_that_ends_gets_its_own_fetch(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    session_id = zoom_session(sqlite_database, clock)  # bound to instance UUID
+    _check(sqlite_database, clock, session_id, REQUEST)
+    service = ZoomPolls(sqlite_database, clock, connected=True, by_default=False)
+    service.on_meeting_ended(session_id)
+    service.on_meeting_ended(session_id)  # a retried webhook: the same instance
+    with sqlite_database.transaction() as s:
+        # The host started the meeting again: a new instance, with answers of its own.
+        meeting_store.save_meeting(s, session_id=session_id, uuid="second/instance==")
+    service.on_meeting_ended(session_id)
+    fetches = [task for task in _tasks(sqlite_database) if task.kind == RESULTS]
+    assert [task.key for task in fetches] == [
+        results_key(session_id, "meeting-ended", UUID),
+        results_key(session_id, "meeting-ended", "second/instance=="),
+    ]
+    assert [json.loads(task.args)["uuid"] for task in fetches] == [UUID, "second/instance=="]

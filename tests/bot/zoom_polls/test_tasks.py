@@ -26,6 +26,7 @@ from storage import polls as poll_store
 from storage import repository as repo
 from storage.db import Database
 from storage.polls import Poll
+from storage.zoom import meetings as meeting_store
 from storage.zoom import polls as store
 from storage.zoom.meetings import DueTask, ZoomTask
 from storage.zoom.people import SlackEmail
@@ -300,6 +301,23 @@ def test_answers_are_merged_once_counting_a_slack_voter_once(
     assert tasks.fetch_results(zoom.api, _results_task(session_id, clock)) is None
     assert _effects(sqlite_database) == effects
     assert len(zoom.calls) == 1
+
+
+def test_a_fetch_reads_the_answers_of_the_instance_it_was_queued_for(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    session_id = zoom_session(sqlite_database, clock)
+    poll = _zoom_poll(sqlite_database, clock, session_id)
+    _created(sqlite_database, poll)
+    _close(sqlite_database, clock, poll)
+    with sqlite_database.transaction() as s:
+        meeting_store.save_meeting(s, session_id=session_id, uuid="next-instance")
+    zoom = StubZoom()
+    zoom.answer("GET", PAST_POLLS, {"questions": [_respondent("zo@example.org", "Agree")]})
+    task = _task(RESULTS, session_id, clock, since=clock.now().isoformat(), uuid="abc+/def==")
+    assert ZoomPollTasks(sqlite_database, clock).fetch_results(zoom.api, task) is None
+    assert [call[1] for call in zoom.calls] == [PAST_POLLS]  # not the newer instance's
+    assert _row(sqlite_database, poll).status == store.MERGED
 
 
 def test_a_poll_still_open_in_slack_waits_for_its_close(
