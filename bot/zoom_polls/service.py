@@ -32,6 +32,10 @@ DELETE = "zoom.poll_delete"  # DELETE /meetings/{meetingId}/polls/{pollId} (recu
 # Zoom publishes a meeting's poll answers some time after it ends (no source says how long).
 FETCH_EVERY = timedelta(minutes=2)
 FETCH_FOR = timedelta(hours=2)
+# Before merging, the Slack voters' emails are looked up (users.info): how often to look
+# whether Slack has answered, and how long to wait for it after a poll's close at most.
+EMAIL_EVERY = timedelta(seconds=30)
+EMAIL_WAIT = timedelta(minutes=10)
 
 NOTHING_POSTED = "Nothing was posted."
 NO_CREDENTIALS = (

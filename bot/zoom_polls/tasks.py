@@ -29,6 +29,8 @@ from bot.zoom.api import (
     encode_meeting,
     meeting_path,
 )
+from bot.zoom.presence import EMAIL_RETRY
+from bot.zoom.presence_effects import slack_email_lookup
 from bot.zoom.tasks import Again, GiveUp
 from bot.zoom_polls.effects import (
     CREATED,
@@ -45,7 +47,15 @@ from bot.zoom_polls.rules import (
     responses_for,
     same_poll,
 )
-from bot.zoom_polls.service import CREATE, DELETE, FETCH_EVERY, FETCH_FOR, RESULTS
+from bot.zoom_polls.service import (
+    CREATE,
+    DELETE,
+    EMAIL_EVERY,
+    EMAIL_WAIT,
+    FETCH_EVERY,
+    FETCH_FOR,
+    RESULTS,
+)
 from storage import polls as poll_store
 from storage import repository as repo
 from storage.db import Database
@@ -123,7 +133,9 @@ class ZoomPollTasks:
         """GET the meeting's past polls and merge each awaited poll's answers, once.
 
         Zoom answers 404 (or no rows) until it has published them: then again in 2 minutes.
-        A poll still open in Slack waits for its close (its Slack voters are not all known yet).
+        A poll still open in Slack waits for its close (its Slack voters are not all known yet),
+        and a closed one for its Slack voters' emails (looked up now, checked every 30 s for up
+        to 10 minutes), so that a Zoom respondent who also voted in Slack counts once.
         A poll with no answers 2 hours after the later of the fetch's start and its close is
         given up, and its thread says so.
         """
@@ -138,6 +150,11 @@ class ZoomPollTasks:
         if meeting is None or (not waiting and not creating):
             return None
         closed = [w for w in waiting if w.poll.closed_at is not None]
+        # Counted once needs every Slack voter's email, checked in or not: a poll merges once
+        # Slack has answered their look-ups, or EMAIL_WAIT after its close regardless.
+        owed = self._ask_emails(closed, now=now)
+        held = [w for w in closed if w.poll.id in owed and now < _email_deadline(w, since)]
+        ready = [w for w in closed if w not in held]
         payload: Mapping[str, Any] | None = None
         if closed:
             # The instance the fetch was queued for: a later one's answers are its own fetch's.
@@ -153,7 +170,7 @@ class ZoomPollTasks:
             except ZoomForbidden as error:
                 self._refused(meeting, waiting, str(error.message or error))
                 return GiveUp(f"Zoom would not give the poll answers: {error}")
-        merged = self._merge(meeting, closed, payload, now=now) if payload else set()
+        merged = self._merge(meeting, ready, payload, now=now) if payload else set()
         left = [w for w in waiting if w.poll.id not in merged]
         overdue = [w for w in left if now >= _deadline(w, since)]
         if overdue:
@@ -161,10 +178,33 @@ class ZoomPollTasks:
         still = [w for w in left if w not in overdue]
         if not still and not (creating and now < since + FETCH_FOR):
             return None
-        at = now + FETCH_EVERY
+        at = now + (EMAIL_EVERY if held else FETCH_EVERY)
         if still and all(w.poll.closed_at is None for w in still):
             at = max(at, min(w.poll.closes_at for w in still))
         return Again(at=at)
+
+    def _ask_emails(self, closed: list[_Waiting], *, now: datetime) -> set[int]:
+        """Queue Slack's look-up of each closed poll's voters whose email the bot does not know
+        (presence's effect: once per person and session); returns the polls still owed one."""
+        fresh = now - EMAIL_RETRY
+        unknown: dict[int, list[tuple[int, str]]] = {}
+        with self.db.read() as db:
+            for waiting in closed:
+                poll = waiting.poll
+                assert poll.id is not None
+                voters = store.poll_voters(db, poll_id=poll.id)  # named and anonymous alike
+                for user_id in sorted(voters):
+                    if not people_store.is_zoom_only(user_id) and not (
+                        people_store.slack_email_known(db, user_id=user_id, looked_up_after=fresh)
+                    ):
+                        unknown.setdefault(poll.id, []).append((poll.session_id, user_id))
+        if unknown:
+            with self.db.transaction() as db:
+                for people in unknown.values():
+                    for session_id, user_id in people:
+                        lookup = slack_email_lookup(session_id=session_id, user_id=user_id)
+                        queue(db, lookup, now=now)
+        return set(unknown)
 
     def _waiting(self, db: Session, session_id: int) -> list[_Waiting]:
         rows = store.zoom_polls_of(db, session_id=session_id, statuses=(store.CREATED,))
@@ -290,6 +330,12 @@ def creation_problem(error: ZoomError) -> str:
         f"Zoom refused it (Zoom said: {said}). Zoom adds polls only to scheduled meetings, "
         "not instant ones"
     )
+
+
+def _email_deadline(waiting: _Waiting, since: datetime) -> datetime:
+    """When a poll stops waiting for its Slack voters' emails (then merges without them)."""
+    closed = waiting.poll.closed_at or waiting.poll.closes_at
+    return max(since, closed) + EMAIL_WAIT
 
 
 def _deadline(waiting: _Waiting, since: datetime) -> datetime:

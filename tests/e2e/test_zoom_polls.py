@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.report.export import session_document
 from bot.report.tour import write_report
 from bot.standin.zoom import FakeZoom
+from storage.models import Participant
 from storage.report import SessionFilter
 from storage.zoom.people import SlackEmail
 from storage.zoom.polls import ZoomAnswer, ZoomPoll
@@ -73,7 +74,8 @@ def _respondent(name: str, email: str, answer: str, polling_id: str) -> dict[str
 
 
 def _launch_vote_and_end(bot: RunningBot, fake_zoom: FakeZoom) -> tuple[str, str]:
-    """A --zoom poll voted on in Slack (the voter's email known), closed, the session ended.
+    """A --zoom poll voted on in Slack by people who never checked in (Slack gives the first
+    one's email when asked), closed, the session ended.
 
     Returns:
         The poll message's ts and Zoom's id of the poll.
@@ -81,9 +83,7 @@ def _launch_vote_and_end(bot: RunningBot, fake_zoom: FakeZoom) -> tuple[str, str
     message = _launch(bot, POLL + " --zoom", session=False)
     zoom_idle(bot)
     [created] = fake_zoom.polls(MEETING_ID)
-    with bot.services.db.transaction() as db:
-        # What the presence helper's email lookup (users:read.email) records for a Slack voter.
-        db.add(SlackEmail(user_id=PARTICIPANT, email=VOTER_EMAIL, looked_up_at=bot.clock.now()))
+    bot.slack.add_user(PARTICIPANT, email=VOTER_EMAIL)  # users.info's profile.email
     _vote(bot, message, 0)  # Agree
     _vote(bot, message, 1, user=OTHER_VOTER)  # Disagree
     bot.slack.wait_for_private_replies(OTHER_VOTER)
@@ -162,6 +162,15 @@ def test_zoom_answers_published_late_are_merged_counted_once_and_shown_everywher
     fetches = [c for c in fake_zoom.calls if "/past_meetings/" in c.path]
     assert [c.status for c in fetches] == [404]  # Zoom has not published them yet
     assert _zoom_row(bot).status == "created"
+    # Neither voter checked in: the fetch asked Slack for both voters' emails.
+    with bot.services.db.read() as db:
+        checked_in = select(Participant).where(col(Participant.checked_in_at).is_not(None))
+        assert db.exec(checked_in).all() == []
+        known = db.get(SlackEmail, PARTICIPANT)
+        assert known is not None
+        assert known.email == VOTER_EMAIL
+    looked_up = {c.args.get("user") for c in bot.slack.calls_to("users.info")}
+    assert {PARTICIPANT, OTHER_VOTER} <= looked_up
 
     fake_zoom.set_past_polls(
         MEETING_ID,

@@ -19,7 +19,14 @@ from bot.zoom.api import (
     ZoomUnavailable,
 )
 from bot.zoom.tasks import Again, GiveUp
-from bot.zoom_polls.service import CREATE, DELETE, FETCH_FOR, RESULTS, queue_results
+from bot.zoom_polls.service import (
+    CREATE,
+    DELETE,
+    EMAIL_WAIT,
+    FETCH_FOR,
+    RESULTS,
+    queue_results,
+)
 from bot.zoom_polls.tasks import ZoomPollTasks
 from storage import outbox
 from storage import polls as poll_store
@@ -27,6 +34,7 @@ from storage import repository as repo
 from storage.db import Database
 from storage.polls import Poll
 from storage.zoom import meetings as meeting_store
+from storage.zoom import people as people_store
 from storage.zoom import polls as store
 from storage.zoom.meetings import DueTask, ZoomTask
 from storage.zoom.people import SlackEmail
@@ -318,6 +326,58 @@ def test_a_fetch_reads_the_answers_of_the_instance_it_was_queued_for(
     assert ZoomPollTasks(sqlite_database, clock).fetch_results(zoom.api, task) is None
     assert [call[1] for call in zoom.calls] == [PAST_POLLS]  # not the newer instance's
     assert _row(sqlite_database, poll).status == store.MERGED
+
+
+def _voted_without_check_in(db: Database, clock: FixedClock, anonymous: bool = False) -> Poll:
+    """A closed Zoom poll with one Slack vote, by U7, who never checked in (email unknown)."""
+    session_id = zoom_session(db, clock)
+    poll = _zoom_poll(db, clock, session_id, anonymous=anonymous)
+    _created(db, poll)
+    with db.transaction() as s:
+        poll_store.add_participant(s, session_id=session_id, user_id="U7", now=clock.now())
+        poll_store.choose(s, poll_id=poll.id or 0, user_id="U7", option_index=0)
+    _close(db, clock, poll)
+    return poll
+
+
+@pytest.mark.parametrize("anonymous", [False, True])
+def test_slack_voters_emails_are_looked_up_before_the_answers_merge(
+    sqlite_database: Database, clock: FixedClock, anonymous: bool
+) -> None:
+    poll = _voted_without_check_in(sqlite_database, clock, anonymous)
+    session_id = poll.session_id
+    zoom = StubZoom()
+    zoom.answer("GET", PAST_POLLS, {"questions": [_respondent("U7@example.org", "Disagree")]})
+    tasks = ZoomPollTasks(sqlite_database, clock)
+    task = _results_task(session_id, clock)
+    assert tasks.fetch_results(zoom.api, task) == Again(at=clock.now() + timedelta(seconds=30))
+    assert _row(sqlite_database, poll).status == store.CREATED  # not merged yet
+    lookup = f"session:{session_id}:zoom:email:U7"
+    assert _effects(sqlite_database) == [lookup]
+    clock.advance(timedelta(seconds=30))
+    assert isinstance(tasks.fetch_results(zoom.api, task), Again)  # Slack has not answered
+    assert _effects(sqlite_database) == [lookup]  # asked once
+    with sqlite_database.transaction() as s:  # what the users.info sender keeps
+        people_store.record_slack_email(s, user_id="U7", email="u7@example.org", now=clock.now())
+    assert tasks.fetch_results(zoom.api, task) is None
+    row = _row(sqlite_database, poll)
+    assert (row.status, row.answers_added, row.duplicates) == (store.MERGED, 0, 1)
+
+
+def test_answers_merge_anyway_when_slack_never_gives_a_voters_email(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    poll = _voted_without_check_in(sqlite_database, clock)
+    zoom = StubZoom()
+    zoom.answer("GET", PAST_POLLS, {"questions": [_respondent("U7@example.org", "Disagree")]})
+    tasks = ZoomPollTasks(sqlite_database, clock)
+    task = _results_task(poll.session_id, clock)
+    clock.advance(EMAIL_WAIT - timedelta(seconds=1))
+    assert isinstance(tasks.fetch_results(zoom.api, task), Again)
+    clock.advance(timedelta(seconds=1))
+    assert tasks.fetch_results(zoom.api, task) is None
+    row = _row(sqlite_database, poll)
+    assert (row.status, row.answers_added, row.duplicates) == (store.MERGED, 1, 0)
 
 
 def test_a_poll_still_open_in_slack_waits_for_its_close(
