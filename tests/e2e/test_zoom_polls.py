@@ -33,9 +33,12 @@ VOTER_EMAIL = "part1@example.org"
 OTHER_VOTER = "U0PART2"
 
 
+ZOOM_TIMEOUT = 2.0  # seconds; loopback answers in milliseconds, a slowed one in more
+
+
 @pytest.fixture
 def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:
-    return zoom_overrides(fake_zoom)
+    return zoom_overrides(fake_zoom, ZOOM_TIMEOUT_SECONDS=str(ZOOM_TIMEOUT))
 
 
 def _start(bot: RunningBot, fake_zoom: FakeZoom, *, meeting_type: int = 2) -> None:
@@ -110,6 +113,31 @@ def test_a_zoom_poll_is_created_in_the_meeting_and_the_facilitator_told_to_launc
     assert "also in the Zoom meeting" in note
     assert "Polls* menu" in note
     assert _zoom_row(bot).zoom_poll_id == created["id"]
+
+
+def test_a_create_whose_answer_zoom_sent_too_late_leaves_one_poll_in_the_meeting(
+    bot: RunningBot, fake_zoom: FakeZoom
+) -> None:
+    _start(bot, fake_zoom)
+    # Zoom stores the poll, but its answer comes after the client has given up.
+    fake_zoom.slow("POST", f"/meetings/{MEETING_ID}/polls", seconds=ZOOM_TIMEOUT + 1)
+    message = _launch(bot, POLL + " --zoom", session=False)
+
+    def retried() -> bool:
+        bot.clock.advance(timedelta(minutes=1))  # past the worker's backoff
+        return _zoom_row(bot).status == "created"
+
+    eventually(retried, timeout=30, what="the create task's rerun")
+    zoom_idle(bot)
+    [created] = fake_zoom.polls(MEETING_ID)
+    assert _zoom_row(bot).zoom_poll_id == created["id"]
+    assert [c.method for c in fake_zoom.calls if c.path.endswith("/polls")] == [
+        "GET",
+        "POST",
+        "GET",
+    ]
+    [note] = _thread(bot, message["ts"])
+    assert "also in the Zoom meeting" in note
 
 
 def test_a_title_zoom_cannot_carry_is_refused_before_anything_is_posted(

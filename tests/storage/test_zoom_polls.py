@@ -8,8 +8,8 @@ from storage import polls as poll_store
 from storage.db import Database
 from storage.models import Participant
 from storage.polls import Poll
-from storage.zoom import polls as store
 from storage.zoom import people
+from storage.zoom import polls as store
 from storage.zoom.people import ZoomPerson
 from storage.zoom.polls import AnswerRow, ZoomTally
 from tests.storage.sessions import T0, start_session

@@ -183,12 +183,12 @@ def test_each_meeting_instance_that_ends_gets_its_own_fetch(
     session_id = zoom_session(sqlite_database, clock)  # bound to instance UUID
     _check(sqlite_database, clock, session_id, REQUEST)
     service = ZoomPolls(sqlite_database, clock, connected=True, by_default=False)
-    service.on_meeting_ended(session_id)
-    service.on_meeting_ended(session_id)  # a retried webhook: the same instance
     with sqlite_database.transaction() as s:
+        service.on_meeting_ended(s, session_id)
+        service.on_meeting_ended(s, session_id)  # a retried webhook: the same instance
         # The host started the meeting again: a new instance, with answers of its own.
         meeting_store.save_meeting(s, session_id=session_id, uuid="second/instance==")
-    service.on_meeting_ended(session_id)
+        service.on_meeting_ended(s, session_id)
     fetches = [task for task in _tasks(sqlite_database) if task.kind == RESULTS]
     assert [task.key for task in fetches] == [
         results_key(session_id, "meeting-ended", UUID),
