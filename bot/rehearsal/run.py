@@ -10,6 +10,7 @@ back for their room; a simulated facilitator follows the run sheet with `/next`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import secrets
@@ -274,10 +275,18 @@ class Rehearsal:
 
     def run_step(self, services: Services, session_id: int, position: int, step: Step) -> None:
         """`/next`, then what people do in that step, until it is over."""
-        answer = self.command("/next", "")
-        if answer:
-            self.transcript.answer(FACILITATOR, "/next", answer)
-        done = self._step_record(services, session_id, position)
+        # A poll's time is held from its launch until everyone has clicked: at 300 times real
+        # speed a one-minute poll lasts 0.2 s, which a busy machine can spend before the
+        # first click.
+        polling = isinstance(step, PollStep)
+        voters: list[Person] = []
+        with self.clock.held() if polling else contextlib.nullcontext():
+            answer = self.command("/next", "")
+            if answer:
+                self.transcript.answer(FACILITATOR, "/next", answer)
+            done = self._step_record(services, session_id, position)
+            if done is not None and polling and done.poll_id is not None:
+                voters = self._click_votes(services, done.poll_id)
         if done is None and not isinstance(step, BreakoutStep):
             raise RuntimeError(f"step {position + 1} was refused: {answer}")
         if done is None:
@@ -290,7 +299,7 @@ class Rehearsal:
         if isinstance(step, TalkStep):
             self._let_time_pass(step.duration or timedelta(minutes=1))
         elif isinstance(step, PollStep) and done.poll_id is not None:
-            self.vote(services, done.poll_id)
+            self._count_votes(services, done.poll_id, voters)
         elif isinstance(step, BreakoutStep) and done.round_id is not None:
             self.sit_in_rooms(services, done.round_id, step.prompt)
         elif isinstance(step, NoteStep):
@@ -301,33 +310,37 @@ class Rehearsal:
         agenda = services.agenda.view_of(session_id)
         return agenda.done.get(position) if agenda else None
 
-    def vote(self, services: Services, poll_id: int) -> None:
-        """Nearly everyone clicks their choice while the clock is held (at 300 times real speed
-        a minute lasts 0.2 s, less than forty people take to click); then the poll runs out
-        its time and closes at its deadline."""
+    def _click_votes(self, services: Services, poll_id: int) -> list[Person]:
+        """Nearly everyone clicks their choice (the caller holds the clock); who clicked."""
         with services.db.read() as db:
             poll = poll_store.get_poll(db, poll_id=poll_id)
         assert poll is not None
-        with self.clock.held():
-            message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
-            buttons = [
-                (block, button)
-                for block, button in message_buttons(message)
-                if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
-            ]
-            voters = [p for p in self.people if cast_of.will_vote(self.rng)]
-            picks = {
-                p.user_id: cast_of.choose(p, len(buttons), self.rng, multi=poll.multi)
-                for p in voters
-            }
+        message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
+        buttons = [
+            (block, button)
+            for block, button in message_buttons(message)
+            if str(button.get("action_id", "")).startswith(VOTE_ACTION_PREFIX)
+        ]
+        voters = [p for p in self.people if cast_of.will_vote(self.rng)]
+        picks = {
+            p.user_id: cast_of.choose(p, len(buttons), self.rng, multi=poll.multi) for p in voters
+        }
 
-            def vote(person: Person) -> None:
-                for index in picks[person.user_id]:
-                    block, button = buttons[index]
-                    self.click(person.user_id, message, button, block)
+        def vote(person: Person) -> None:
+            for index in picks[person.user_id]:
+                block, button = buttons[index]
+                self.click(person.user_id, message, button, block)
 
-            if buttons:
-                self._each(voters, vote)
+        if not buttons:
+            return []
+        self._each(voters, vote)
+        return voters
+
+    def _count_votes(self, services: Services, poll_id: int, voters: list[Person]) -> None:
+        """The poll runs out its time and closes at its deadline; its votes are counted."""
+        with services.db.read() as db:
+            poll = poll_store.get_poll(db, poll_id=poll_id)
+        assert poll is not None
         self._until_done(
             services, lambda: poll_closed(services, poll_id), "the poll to close", poll.closes_at
         )
@@ -335,7 +348,7 @@ class Rehearsal:
             closed = poll_store.get_poll(db, poll_id=poll_id)
             counted = poll_store.tally(db, poll=closed).voters if closed else 0
         self.votes += counted
-        self.clicked += len(voters) if buttons else 0
+        self.clicked += len(voters)
         self.transcript.line(f"  {len(voters)} people clicked; {counted} votes counted")
 
     def sit_in_rooms(self, services: Services, round_id: int, prompt: str) -> None:
