@@ -345,8 +345,8 @@ def _list_runsheets(settings: Settings) -> None:
 
 
 def _rehearse(args: argparse.Namespace) -> int:
+    from bot.rehearsal.command import rehearse
     from bot.rehearsal.options import RehearsalError, RehearsalOptions
-    from bot.rehearsal.run import rehearse
 
     options = RehearsalOptions(
         runsheet=args.runsheet,

@@ -11,7 +11,6 @@ back for their room; a simulated facilitator follows the run sheet with `/next`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import random
 import secrets
 import time
@@ -30,22 +29,22 @@ from bot.config import isolated_settings
 from bot.rehearsal import people as cast_of
 from bot.rehearsal.options import (
     CHANNEL,
-    RehearsalError,
     RehearsalOptions,
-    check_options,
-    load_sheet,
-    prepare_database,
-    report_path,
     seeded,
 )
 from bot.rehearsal.people import Person
 from bot.rehearsal.render import mrkdwn_to_text, render_message
-from bot.rehearsal.seen import breakout_round, message_button, message_buttons, poll_closed
+from bot.rehearsal.seen import (
+    breakout_round,
+    message_button,
+    message_buttons,
+    poll_closed,
+    stored_poll,
+)
 from bot.rehearsal.serving import WAIT, ServerThread, wait_until
 from bot.rehearsal.transcript import Transcript
 from bot.rooms import FIELD_KEY_POINTS, FIELD_NEW_THEMES, FIELD_SUMMARY, quote_field
 from bot.runsheets import RunSheet
-from bot.runsheets.library import RunSheetLibrary
 from bot.runsheets.model import BreakoutStep, NoteStep, PollStep, Step, TalkStep
 from bot.server import create_web_app
 from bot.services import Services
@@ -312,9 +311,7 @@ class Rehearsal:
 
     def _click_votes(self, services: Services, poll_id: int) -> list[Person]:
         """Nearly everyone clicks their choice (the caller holds the clock); who clicked."""
-        with services.db.read() as db:
-            poll = poll_store.get_poll(db, poll_id=poll_id)
-        assert poll is not None
+        poll = stored_poll(services, poll_id)
         message = wait_until(lambda: self._poll_message(services, poll_id), "the poll message")
         buttons = [
             (block, button)
@@ -338,15 +335,12 @@ class Rehearsal:
 
     def _count_votes(self, services: Services, poll_id: int, voters: list[Person]) -> None:
         """The poll runs out its time and closes at its deadline; its votes are counted."""
-        with services.db.read() as db:
-            poll = poll_store.get_poll(db, poll_id=poll_id)
-        assert poll is not None
+        deadline = stored_poll(services, poll_id).closes_at
         self._until_done(
-            services, lambda: poll_closed(services, poll_id), "the poll to close", poll.closes_at
+            services, lambda: poll_closed(services, poll_id), "the poll to close", deadline
         )
         with services.db.read() as db:
-            closed = poll_store.get_poll(db, poll_id=poll_id)
-            counted = poll_store.tally(db, poll=closed).voters if closed else 0
+            counted = poll_store.tally(db, poll=stored_poll(services, poll_id)).voters
         self.votes += counted
         self.clicked += len(voters)
         self.transcript.line(f"  {len(voters)} people clicked; {counted} votes counted")
@@ -458,46 +452,3 @@ class Rehearsal:
             f"  ⏱ {what} · session clock {self.clock.now():%H:%M:%S} · {elapsed:.1f}s real · "
             f"{self.votes} votes counted · {private} private replies to others"
         )
-
-
-def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
-    """Run a whole session offline and leave its database and tour report behind."""
-    from bot.report.tour import write_report
-    from storage.report import SessionFilter
-
-    check_options(options)
-    options = dataclasses.replace(options, db=options.db.expanduser())
-    sheet = load_sheet(options.runsheet)
-    database_url = prepare_database(options.db)
-    rehearsal = Rehearsal(options, sheet, out)
-    began = time.monotonic()
-    with rehearsal.running(database_url) as services:
-        RunSheetLibrary(services.db, rehearsal.clock).add(
-            rehearsal.sheet, options.runsheet.read_text(encoding="utf-8")
-        )
-        session_id = rehearsal.run(services)
-    report = report_path(options.db)
-    database = Database(database_url)
-    try:
-        write_report(
-            database,
-            SessionFilter(session_ids=(session_id,)),
-            report,
-            now=rehearsal.clock.now(),
-            progress=lambda _stage: None,
-        )
-    except OSError as error:
-        raise RehearsalError(
-            f"the rehearsal ran, but the report could not be written to {report}: "
-            f"{error.strerror or error}"
-        ) from None
-    finally:
-        database.dispose()
-    return RehearsalResult(
-        db=options.db,
-        report=report,
-        session_id=session_id,
-        transcript=rehearsal.transcript,
-        seconds=time.monotonic() - began,
-        counts={"votes": rehearsal.votes, "clicked": rehearsal.clicked},
-    )

@@ -8,6 +8,7 @@ from typing import Any
 from bot.services import Services
 from storage import polls as poll_store
 from storage import rooms as room_store
+from storage.polls import Poll
 from storage.rooms import BreakoutRound
 
 
@@ -33,6 +34,14 @@ def poll_closed(services: Services, poll_id: int) -> bool:
     with services.db.read() as db:
         poll = poll_store.get_poll(db, poll_id=poll_id)
     return poll is not None and poll.closed_at is not None
+
+
+def stored_poll(services: Services, poll_id: int) -> Poll:
+    """The poll as stored now."""
+    with services.db.read() as db:
+        found = poll_store.get_poll(db, poll_id=poll_id)
+    assert found is not None
+    return found
 
 
 def breakout_round(services: Services, round_id: int) -> BreakoutRound:

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -33,6 +32,10 @@ from bot.zoom.errors import (
     ZoomUnavailable,
     zoom_error,
 )
+
+# Re-exported: callers build meeting paths next to their calls.
+from bot.zoom.meetings import encode_meeting as encode_meeting
+from bot.zoom.meetings import meeting_path as meeting_path
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -61,23 +64,6 @@ TOKEN_REFUSED = (
     "Zoom refused a freshly issued access token: check ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET "
     "belong to the Server-to-Server OAuth app of ZOOM_ACCOUNT_ID, and that the app is activated"
 )
-
-
-def encode_meeting(meeting_id_or_uuid: str) -> str:
-    """The path segment for a meeting id or instance uuid, encoded as Zoom requires.
-
-    Zoom wants uuids that start with "/" or contain "//" double-encoded; every other uuid is
-    encoded once ("+", "/" and "=" are base64 characters). A numeric id is left as it is.
-    """
-    once = quote(meeting_id_or_uuid, safe="")
-    if meeting_id_or_uuid.startswith("/") or "//" in meeting_id_or_uuid:
-        return quote(once, safe="")
-    return once
-
-
-def meeting_path(meeting_id_or_uuid: str) -> str:
-    """The API path of a meeting or meeting instance: "/meetings/<encoded id or uuid>"."""
-    return "/meetings/" + encode_meeting(meeting_id_or_uuid)
 
 
 class ZoomApi:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 _MEETING_URL = re.compile(
     r"^https?://(?:[\w-]+\.)*zoom(?:gov)?\.(?:us|com)/(?:j|w|s|wc(?:/join)?|my)/(\d{9,11})(?:[/?#].*)?$",
@@ -29,3 +30,20 @@ def format_meeting_id(meeting_id: str) -> str:
     if len(digits) in (9, 10):
         return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
     return digits
+
+
+def encode_meeting(meeting_id_or_uuid: str) -> str:
+    """The path segment for a meeting id or instance uuid, encoded as Zoom requires.
+
+    Zoom wants uuids that start with "/" or contain "//" double-encoded; every other uuid is
+    encoded once ("+", "/" and "=" are base64 characters). A numeric id is left as it is.
+    """
+    once = quote(meeting_id_or_uuid, safe="")
+    if meeting_id_or_uuid.startswith("/") or "//" in meeting_id_or_uuid:
+        return quote(once, safe="")
+    return once
+
+
+def meeting_path(meeting_id_or_uuid: str) -> str:
+    """The API path of a meeting or meeting instance: "/meetings/<encoded id or uuid>"."""
+    return "/meetings/" + encode_meeting(meeting_id_or_uuid)

@@ -12,8 +12,8 @@ import pytest
 
 from bot.cli import main
 from bot.clock import SystemClock
+from bot.rehearsal.command import rehearse
 from bot.rehearsal.options import RehearsalOptions
-from bot.rehearsal.run import rehearse
 from bot.report.tour import write_report
 from storage.db import Database
 from storage.report import SessionFilter
