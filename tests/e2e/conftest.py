@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,7 +190,17 @@ def bot(
 ) -> Iterator[RunningBot]:
     """The real app in HTTP mode on a loopback port, on a real SQLite file."""
     settings = bot_settings(fake_slack, migrated_sqlite_url, **settings_overrides)
-    services = create_services(settings, clock=clock)
+    with running_bot(settings, fake_slack, clock) as running:
+        yield running
+
+
+@contextmanager
+def running_bot(
+    settings: Settings, slack: FakeSlack, clock: FixedClock, *, socket_mode: bool = False
+) -> Iterator[RunningBot]:
+    """The real app served over loopback HTTP (built for Socket Mode if asked: then it gets no
+    webhooks and polls Zoom instead), stopped afterwards."""
+    services = create_services(settings, clock=clock, socket_mode=socket_mode)
     app = create_app(services)
     services.start_background()
     server = ServerThread(create_web_app(app, services))
@@ -197,8 +208,8 @@ def bot(
     try:
         yield RunningBot(
             url=url,
-            slack=fake_slack,
-            sender=ClickSender(url, fake_slack),
+            slack=slack,
+            sender=ClickSender(url, slack),
             services=services,
             clock=clock,
         )

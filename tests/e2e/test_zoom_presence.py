@@ -15,25 +15,21 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.bootstrap import create_app, create_services
 from bot.clock import FixedClock
-from bot.rehearsal.serving import ServerThread
-from bot.server import create_web_app
 from bot.standin import FakeSlack
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from bot.standin.zoom.state import iso
 from bot.standin.zoom.webhooks import webhook_body
 from bot.zoom_polls.service import RESULTS, results_key
-from storage.migrate import upgrade
 from storage.zoom.meetings import ZoomTask
 from storage.zoom.people import ZoomEventSeen, ZoomPerson
 from tests.e2e.conftest import (
     FACILITATOR,
     PARTICIPANT,
-    ClickSender,
     RunningBot,
     ack_text,
     bot_settings,
+    running_bot,
 )
 from tests.e2e.rooms_helpers import check_in_via_slack, outbox_sent
 from tests.e2e.zoom_helpers import MEETING_ID, WEBHOOK_SECRET, zoom_idle, zoom_overrides
@@ -252,28 +248,16 @@ def test_the_endpoint_answers_zoom_url_validation(bot: RunningBot, meeting: dict
 
 @pytest.fixture
 def socket_mode_bot(
-    fake_slack: FakeSlack, sqlite_url: str, clock: FixedClock, settings_overrides: dict[str, Any]
+    fake_slack: FakeSlack,
+    migrated_sqlite_url: str,
+    clock: FixedClock,
+    settings_overrides: dict[str, Any],
 ) -> Iterator[RunningBot]:
     """The real app built for Socket Mode (no webhook reaches it: it polls Zoom's live
     participants), its slash commands still sent over loopback HTTP."""
-    settings = bot_settings(fake_slack, sqlite_url, **settings_overrides)
-    services = create_services(settings, clock=clock, socket_mode=True)
-    upgrade(services.db.engine)
-    app = create_app(services)
-    services.start_background()
-    server = ServerThread(create_web_app(app, services))
-    url = server.start()
-    try:
-        yield RunningBot(
-            url=url,
-            slack=fake_slack,
-            sender=ClickSender(url, fake_slack),
-            services=services,
-            clock=clock,
-        )
-    finally:
-        server.stop()
-        services.stop_background()
+    settings = bot_settings(fake_slack, migrated_sqlite_url, **settings_overrides)
+    with running_bot(settings, fake_slack, clock, socket_mode=True) as running:
+        yield running
 
 
 def live(
