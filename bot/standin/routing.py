@@ -119,15 +119,24 @@ class Routing(WebApiMethods):
             return answer
 
         data = self._check_token(method, token)
-        if data is None:
-            with self._cond:
-                wait = self._admit(method, args, token)
-                data = None if wait else self._method(method, args, token)
-            if data is None:
-                return self._rate_limited_answer(method, args, headers, token, path, wait)
-        call = Call(method, args, headers, token, not data.get("ok"), False, 200, data, path)
-        self._record(call)
-        return json_answer(data)
+        if data is not None:
+            self._record(
+                Call(method, args, headers, token, not data.get("ok"), False, 200, data, path)
+            )
+            return json_answer(data)
+        with self._cond:
+            wait = self._admit(method, args, token)
+            if wait:
+                answered = None
+            else:
+                data = self._method(method, args, token)
+                failed = not data.get("ok")
+                call = Call(method, args, headers, token, failed, False, 200, data, path)
+                answered = call, self._store(call)  # listed in the same hold as its change
+        if answered is None:
+            return self._rate_limited_answer(method, args, headers, token, path, wait)
+        self._deliver(*answered)
+        return json_answer(call.response)
 
     def _admit(self, method: str, args: dict[str, Any], token: str) -> float:
         """Spend one call of the token's budget: 0.0 if admitted, else the seconds to wait."""

@@ -137,16 +137,34 @@ class StandInState:
 
         Never call this with the lock held: subscribers are called after it is released.
         """
+        self._deliver(call, self._store(call))
+
+    def _store(self, call: Call) -> tuple[int, tuple[Callable[[Call], None], ...]] | None:
+        """Append a call and wake wait_for() waiters; the caller may hold the lock.
+
+        Storing under the same hold as the state change it records means no reader sees a
+        message edited by a call that is not listed yet. Returns the delivery turn, if anyone
+        subscribes: pass it to _deliver() once the lock is released.
+        """
         with self._cond:
             self._calls.append(call)
             self._cond.notify_all()
             if not self._subscribers:
-                return
-            subscribers = tuple(self._subscribers.values())
+                return None
             # Calls are recorded on many server threads; a ticket keeps their deliveries in
             # recording order, each still on its own thread (waiting releases the lock).
             ticket = self._next_turn
             self._next_turn += 1
+            return ticket, tuple(self._subscribers.values())
+
+    def _deliver(
+        self, call: Call, turn: tuple[int, tuple[Callable[[Call], None], ...]] | None
+    ) -> None:
+        """Hand a stored call to the subscribers, in recording order (never with the lock held)."""
+        if turn is None:
+            return
+        ticket, subscribers = turn
+        with self._cond:
             self._cond.wait_for(lambda: self._turn == ticket)
         try:
             for callback in subscribers:
