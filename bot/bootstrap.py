@@ -11,6 +11,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.leadership import Leadership
 from bot.polls import PollService
 from bot.rooms import PREASSIGN_TASK, RoomService
 from bot.rooms.zoom_task import preassign_handler
@@ -92,13 +93,25 @@ def create_services(
         if zoom_api is not None and zoom_health is not None
         else None
     )
+    # Several replicas may share PostgreSQL: one leads (SQLite: this process, alone).
+    leadership = None
+    if not database.is_sqlite:
+        leadership = Leadership(database, real_clock, settings.REPLICA_NAME)
+        database.notices_from = settings.REPLICA_NAME
+    deadlines.serve(polls)
+    deadlines.serve(rooms)
     services = Services(
         settings=settings,
         db=database,
         clock=real_clock,
         client=create_web_client(settings, budgets),
         deadlines=deadlines,
-        outbox=OutboxSender(database, real_clock, budgets=budgets),
+        outbox=OutboxSender(
+            database,
+            real_clock,
+            budgets=budgets,
+            fence=leadership.still_leading if leadership is not None else None,
+        ),
         sessions=sessions,
         polls=polls,
         rooms=rooms,
@@ -110,6 +123,7 @@ def create_services(
         zoom_worker=zoom_worker,
         zoom_health=zoom_health,
         socket_mode=socket_mode,
+        leadership=leadership,
     )
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(

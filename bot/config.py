@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from functools import cached_property
 from typing import Annotated, Any
 
@@ -102,6 +104,7 @@ class Settings(BaseSettings):
     # Every poll of a session bound to a Zoom meeting also goes to the meeting unless launched
     # with --slack-only; when false, only polls launched with --zoom do.
     ZOOM_POLLS_DEFAULT: bool = False
+    REPLICA_NAME: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
     ZOOM_PLAN: str = "pro"
     ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)

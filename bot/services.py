@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.leadership import Leadership
 from bot.polls import PollService
 from bot.rooms import RoomService
 from bot.runsheets.running import Agenda
@@ -64,6 +65,8 @@ class Services:
     # Zoom: the webhook endpoint's checks and event handlers, and who is in the meeting.
     zoom_webhook: ZoomWebhook | None = None
     presence: ZoomPresence | None = None
+    # Which replica leads (PostgreSQL); None: this process alone runs everything.
+    leadership: Leadership | None = None
 
     @property
     def on_session_end(self) -> list[EndHook]:
@@ -86,17 +89,46 @@ class Services:
         return self.checking_in.on_check_in
 
     def start_background(self) -> None:
-        """Recover deadlines, then start the scheduler and the sender (once the app is built)."""
-        for step in self.recover:
-            step()
+        """Start the background work: on the leader (SQLite: always) the deadlines, the sender
+        and the Zoom worker; on every replica, listening for what concerns the leader."""
         self.deadlines.every("prune-deliveries", self.sessions.prune_deliveries, minutes=10)
         self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
         if self.zoom_worker is not None:
             self.deadlines.every("prune-zoom-tasks", self.zoom_worker.prune, minutes=60)
-        self.deadlines.start()
+        self.deadlines.start(paused=True)
+        leadership = self.leadership
+        if leadership is None:
+            self._lead(0)
+            return
+        leadership.on_lead.append(self._lead)
+        leadership.on_lose.append(self._follow)
+        leadership.on_notice.setdefault("deadline", []).append(self.deadlines.relayed)
+        leadership.on_notice.setdefault("outbox", []).append(lambda _text: self.outbox.wake())
+        if self.zoom_worker is not None:
+            worker = self.zoom_worker
+            leadership.on_notice.setdefault("zoom", []).append(lambda _text: worker.wake())
+        self.deadlines.relay = lambda job: leadership.notify("deadline", job)
+        leadership.start()
+
+    def _lead(self, _epoch: int) -> None:
+        """This replica leads: recover deadlines, then run them, send, call Zoom."""
+        self.deadlines.relay = None
+        for step in self.recover:
+            step()
+        self.deadlines.resume()
         self.outbox.start()
         if self.zoom_worker is not None:
             self.zoom_worker.start()
+
+    def _follow(self) -> None:
+        """This replica no longer leads: stop sending and calling Zoom now, hold the deadlines."""
+        leadership = self.leadership
+        if leadership is not None:
+            self.deadlines.relay = lambda job: leadership.notify("deadline", job)
+        self.deadlines.pause()
+        self.outbox.stop(grace=0)
+        if self.zoom_worker is not None:
+            self.zoom_worker.stop()
 
     def stop_background(self) -> None:
         """Stop waking deadlines, send what can be sent in a few seconds, close the database."""
@@ -104,4 +136,6 @@ class Services:
         if self.zoom_worker is not None:
             self.zoom_worker.stop()
         self.outbox.stop()
+        if self.leadership is not None:
+            self.leadership.stop()
         self.db.dispose()

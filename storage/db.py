@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from storage import leader
 from storage.outbox import CHANGED, QUEUED, Pending
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -92,6 +93,9 @@ class Database:
         self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
         self._on_queued: list[Callable[[Sequence[Pending], bool], None]] = []
         self._on_flag: list[tuple[str, Callable[[], None]]] = []
+        # Several replicas (PostgreSQL): this replica's name, sent with a notice of every commit
+        # that queued outbox rows or Zoom tasks, so that the leader learns of them at once.
+        self.notices_from: str | None = None
         # SQLite has one writer. Its busy handler lets a waiting writer sleep and poll, so under
         # a burst of votes the group-commit writer, which takes the lock again at once, could
         # starve the others for seconds; waiting on one lock in this process takes turns instead.
@@ -120,6 +124,8 @@ class Database:
         with self._writer, Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
+                if self.notices_from is not None:
+                    self._notify_leader(session)
                 session.commit()
             except BaseException:
                 session.rollback()
@@ -134,6 +140,13 @@ class Database:
                 # they happened, so one target's rows never reach it out of order.
                 for callback in self._on_queued:
                     callback(queued, changed)
+
+    def _notify_leader(self, session: Session) -> None:
+        """Notices, delivered at commit, of the outbox rows and Zoom tasks this one wrote."""
+        if session.info.get(QUEUED) or session.info.get(CHANGED):
+            leader.notify(session, f"outbox {self.notices_from}")
+        if any(session.info.get(flag) for flag, _ in self._on_flag):
+            leader.notify(session, f"zoom {self.notices_from}")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -87,10 +87,13 @@ class OutboxSender:
         workers: int = WORKERS,
         monotonic: Callable[[], float] = time.monotonic,
         budgets: Budgets | None = None,
+        fence: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.budgets = budgets or Budgets()
+        # Several replicas: whether this one still leads, asked before every round's sends.
+        self.fence = fence
         self.kinds: dict[str, Kind] = {}
         self._workers = workers
         self._monotonic = monotonic
@@ -121,6 +124,7 @@ class OutboxSender:
         if self._thread is not None:
             return
         self._stopping = False
+        self._resync_at = float("-inf")  # rows queued while it was not running
         self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="outbox")
         self._thread = threading.Thread(target=self._run, name="outbox-dispatcher", daemon=True)
         self._thread.start()
@@ -166,6 +170,8 @@ class OutboxSender:
     def _learn(self, rows: Sequence[Pending], changed: bool) -> None:
         """A commit queued `rows`, or `changed` others: called as it commits."""
         with self._cond:
+            if self._thread is None:
+                return  # not sending here (another replica leads): read at start instead
             self._pending.add(rows)
             if changed:
                 self._resync_at = float("-inf")
@@ -294,6 +300,9 @@ class OutboxSender:
             taken.append(row)
         if expired:
             self._record(expired)
+        if taken and self.fence is not None and not self.fence():
+            self._last_taken = 0  # another replica leads now: it sends these
+            return IDLE_POLL
         coalesced = [row.id for row in taken if self.kinds[row.kind].pace is not None]
         if coalesced:
             # Only the latest tally matters: once taken it is done, and a change that comes

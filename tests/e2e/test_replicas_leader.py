@@ -1,0 +1,116 @@
+"""Two replicas in one process on one PostgreSQL database: one leads, the other hands over.
+
+Each replica is the real app with its own services, database pool and HTTP port, as two
+`serve` processes would be; they share the fake Slack and the test's clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from bot.clock import FixedClock
+from bot.polls.closing import close_job_id
+from bot.standin import FakeSlack
+from storage.polls import Poll
+from tests.e2e.conftest import CHANNEL, PARTICIPANT, RunningBot, bot_settings, running_bot
+from tests.e2e.test_polls import POLL, _click_body, _is_poll_post
+from tests.harness.waiting import eventually
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def replicas(
+    fake_slack: FakeSlack, migrated_postgres_url: str, clock: FixedClock
+) -> Iterator[list[RunningBot]]:
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(
+                running_bot(
+                    bot_settings(fake_slack, migrated_postgres_url, REPLICA_NAME=name),
+                    fake_slack,
+                    clock,
+                )
+            )
+            for name in ("replica-a", "replica-b")
+        ]
+
+
+def _poll(bot: RunningBot) -> Poll:
+    with bot.services.db.read() as db:
+        return list(db.exec(select(Poll).order_by(Poll.id)).all())[-1]  # type: ignore[arg-type]
+
+
+def _poll_message(bot: RunningBot) -> dict[str, Any]:
+    [post] = bot.slack.wait_for("chat.postMessage", predicate=_is_poll_post)
+    ts = post.response["ts"]
+    eventually(lambda: _poll(bot).message_ts == ts, what="the poll's message ts stored")
+    return next(m for m in bot.slack.messages(CHANNEL) if m["ts"] == ts)
+
+
+def _leadership(bot: RunningBot) -> Any:
+    leadership = bot.services.leadership
+    assert leadership is not None  # PostgreSQL: replicas elect a leader
+    return leadership
+
+
+def test_a_poll_made_on_a_follower_is_run_by_the_leader_and_survives_its_stop(
+    replicas: list[RunningBot],
+) -> None:
+    leader, follower = replicas
+    assert _leadership(leader).is_leader
+    assert not _leadership(follower).is_leader
+    assert follower.command("/session", 'start "Durham listening session"').text == ""
+    leader.slack.wait_for("chat.postMessage")
+
+    # Created through the follower: its deadline reaches the leader's scheduler within 1 s.
+    sent = time.monotonic()
+    assert follower.command("/poll", POLL + " --time 2m").text == ""
+    message = _poll_message(follower)
+    poll_id = _poll(follower).id
+    assert poll_id is not None
+    job = close_job_id(poll_id)
+    eventually(lambda: job in leader.services.deadlines.pending(), timeout=1, what="the relay")
+    assert time.monotonic() - sent < 2
+    assert job not in follower.services.deadlines.pending()
+
+    # A vote through the follower reaches the tally, sent by the leader.
+    assert follower.sender.action(_click_body(message, 0, PARTICIPANT)).status_code == 200
+    eventually(
+        lambda: any(
+            "*1* voted" in str(c.args.get("blocks")) for c in leader.slack.calls_to("chat.update")
+        ),
+        what="the live tally",
+    )
+
+    # The leader stops: the follower leads within 5 s and recovers the deadline.
+    stopped = time.monotonic()
+    leader.services.stop_background()
+    eventually(
+        lambda: _leadership(follower).is_leader and job in follower.services.deadlines.pending(),
+        timeout=5,
+        what="the follower leading, with the poll's deadline",
+    )
+    assert time.monotonic() - stopped < 5 + 1
+
+    follower.clock.advance(timedelta(minutes=3))
+    # The scheduler runs on real time: bring the job's real moment forward to match the clock.
+    follower.services.deadlines.scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+    eventually(lambda: _poll(follower).closed_at is not None, timeout=5, what="the close")
+    follower.slack.wait_for("files.completeUploadExternal")
+    assert follower.services.outbox.wait_idle()
+    finals = [
+        c
+        for c in follower.slack.calls_to("chat.update")
+        if c.args.get("ts") == message["ts"] and "Closed at its deadline" in str(c.args)
+    ]
+    assert len(finals) == 1
+    uploads = [c for c in follower.slack.calls_to("files.completeUploadExternal") if not c.failed]
+    assert len(uploads) == 1
