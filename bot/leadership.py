@@ -129,11 +129,7 @@ class Leadership:
             connection = store.connect(self.db.url, self.replica, timeout=HEARTBEAT_TIMEOUT)
             store.listen(connection)
             self._connection = connection
-        if (
-            not self.is_leader
-            and time.monotonic() >= self._try_from
-            and store.try_lock(connection)
-        ):
+        if not self.is_leader and time.monotonic() >= self._try_from and store.try_lock(connection):
             epoch = store.raise_epoch(connection, self.replica, self.clock.now())
             logger.info("leadership: %s leads (epoch %d)", self.replica, epoch)
             self._lead(epoch)
