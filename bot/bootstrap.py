@@ -125,6 +125,8 @@ def create_services(
         socket_mode=socket_mode,
         leadership=leadership,
     )
+    if leadership is not None:
+        leadership.on_replicas.append(budgets.share)
     register_session_effects(services.outbox, client=services.client, sessions=sessions)
     register_summary_effects(
         services.outbox,

@@ -49,6 +49,9 @@ class Leadership:
         self.on_lead: list[Callable[[int], None]] = []
         self.on_lose: list[Callable[[], None]] = []
         self.on_notice: dict[str, list[Notice]] = {}
+        # Told how many replicas run (leader or not) when that changes: budgets shared by all.
+        self.on_replicas: list[Callable[[int], None]] = []
+        self.replicas = 1
         self.epoch: int | None = None
         self._connection: psycopg.Connection[object] | None = None
         self._thread: threading.Thread | None = None
@@ -139,6 +142,12 @@ class Leadership:
                 if self._stop.is_set():
                     return
         store.heartbeat(connection, HEARTBEAT_TIMEOUT)
+        replicas = store.count_replicas(connection)
+        if replicas != self.replicas:
+            self.replicas = replicas
+            logger.info("leadership: %d replicas running", replicas)
+            for told in self.on_replicas:
+                told(replicas)
 
     def _dispatch(self, payload: str) -> None:
         topic, _, rest = payload.partition(" ")

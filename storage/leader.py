@@ -85,6 +85,15 @@ def heartbeat(connection: psycopg.Connection[Any], timeout: float) -> None:
     connection.execute("SELECT 1")
 
 
+def count_replicas(connection: psycopg.Connection[Any]) -> int:
+    """How many replicas hold a lock connection, counted on the lock connection itself."""
+    row = connection.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
+        (APPLICATION + " %",),
+    ).fetchone()
+    return max(1, int(row[0])) if row else 1
+
+
 def notices(connection: psycopg.Connection[Any], timeout: float) -> Iterator[str]:
     """The payloads of notices arriving within `timeout` seconds."""
     for notice in connection.notifies(timeout=timeout):

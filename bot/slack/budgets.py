@@ -40,6 +40,9 @@ METHOD_TIERS = {
 POST_MESSAGE = "chat.postMessage"
 POST_MESSAGE_PER_SECOND = 1.0
 POST_MESSAGE_BURST = 3
+# Called by the replica that got the request (a form opens at once), not by the one sender: with
+# several replicas each spends its share of these (see `Budgets.share`).
+REQUEST_METHODS = frozenset({"views.open", "views.push", "views.update"})
 BURST_SECONDS = 6  # a bucket holds this many seconds' worth of calls: Slack's "modest bursts"
 
 
@@ -80,6 +83,22 @@ class Budgets:
         self._tickets = itertools.count()
         self._local = threading.local()
         self.waited: dict[str, float] = {}  # seconds callers spent waiting, per method
+        self.replicas = 1  # replicas sharing the workspace's budget for REQUEST_METHODS
+
+    def share(self, replicas: int) -> None:
+        """Spend 1/`replicas` of Slack's rate for the methods every replica calls itself."""
+        replicas = max(1, replicas)
+        with self._cond:
+            if replicas == self.replicas:
+                return
+            factor = self.replicas / replicas
+            self.replicas = replicas
+            for (method, _channel), bucket in self._buckets.items():
+                if method in REQUEST_METHODS:
+                    bucket.refill(self._monotonic())
+                    bucket.rate *= factor
+                    bucket.capacity = max(1.0, bucket.capacity * factor)
+                    bucket.tokens = min(bucket.tokens, bucket.capacity)
 
     def _bucket(self, method: str, channel: str | None) -> _Bucket | None:
         key = _key(method, channel)
@@ -93,6 +112,8 @@ class Budgets:
         bucket = self._buckets.get(key)
         if bucket is None:
             rate *= HEADROOM * self.scale
+            if method in REQUEST_METHODS:
+                rate, burst = rate / self.replicas, max(1.0, burst / self.replicas)
             bucket = _Bucket(rate, burst, burst, self._monotonic())
             self._buckets[key] = bucket
         return bucket

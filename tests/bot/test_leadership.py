@@ -72,6 +72,8 @@ def test_the_first_replica_leads_and_the_others_follow(
     with db.read() as session:
         assert leader_running(session)
         assert replicas_running(session) == 3
+    # Each learns the count at its next heartbeat (budgets for forms are shared by it).
+    eventually(lambda: all(r.leadership.replicas == 3 for r in replicas), what="the count")
 
 
 def test_when_the_leader_stops_another_leads_within_seconds(replicas: list[Replica]) -> None:

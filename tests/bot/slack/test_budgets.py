@@ -104,3 +104,22 @@ def test_a_prepaid_call_costs_one_token_whatever_channel_it_names(clock: Clock) 
         budgets.spend("chat.postEphemeral", "C0MEETING")  # paid already: takes nothing
     # The token refilled meanwhile is still there (room notices once went at half their budget).
     assert budgets.take("chat.postEphemeral", timeout=0)
+
+
+def test_replicas_share_the_budget_of_the_methods_each_calls_itself(clock: Clock) -> None:
+    budgets = Budgets(monotonic=clock)
+    budgets.take("views.open", timeout=0)  # the bucket exists before the count is known
+    budgets.share(3)
+    while budgets.take("views.open", timeout=0):
+        pass
+    # A third of Tier 4's 100 a minute at 90% (0.5 a second), and a third of its burst:
+    # together the three stay within Slack's.
+    clock.now += 1.9
+    assert sum(budgets.take("views.open", timeout=0) for _ in range(5)) == 1
+    while budgets.take("chat.update", timeout=0):
+        pass
+    # The sender's methods are the leader's alone: its budget stays whole.
+    assert budgets.available("chat.update") == pytest.approx(60 / 45)
+    budgets.share(1)
+    clock.now += 1.9
+    assert sum(budgets.take("views.open", timeout=0) for _ in range(5)) == 3  # 1.5 a second
