@@ -135,7 +135,7 @@ class Services:
         self.deadlines.stop()
         if self.zoom_worker is not None:
             self.zoom_worker.stop()
-        self.outbox.stop()
+        self.outbox.close()
         if self.leadership is not None:
             self.leadership.stop()
         self.db.dispose()

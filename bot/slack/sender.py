@@ -103,6 +103,7 @@ class OutboxSender:
         self._busy: set[str] = set()
         self._done: list[_Done] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._direct: ThreadPoolExecutor | None = None  # send_now's threads
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._stop_by = float("inf")
@@ -146,11 +147,8 @@ class OutboxSender:
 
     def send_now(self, what: str, call: Callable[[], object]) -> None:
         """Send something that follows from no committed change (a refusal, a private view of
-        results) on the sender's workers; a failure is logged, nothing is retried."""
-        pool = self._pool
-        if pool is None or self._stopping:
-            logger.warning("outbox: not running, so %s was not sent", what)
-            return
+        results) on threads of its own, on every replica (leader or not: it answers a request
+        this one received); a failure is logged, nothing is retried."""
 
         def attempt() -> None:
             try:
@@ -158,7 +156,18 @@ class OutboxSender:
             except Exception:
                 logger.exception("could not send %s", what)
 
-        pool.submit(attempt)
+        with self._cond:
+            if self._direct is None:
+                self._direct = ThreadPoolExecutor(max_workers=2, thread_name_prefix="answer")
+            self._direct.submit(attempt)
+
+    def close(self) -> None:
+        """Stop (see `stop`) and let the direct answers already handed over finish."""
+        self.stop()
+        with self._cond:
+            direct, self._direct = self._direct, None
+        if direct is not None:
+            direct.shutdown(wait=True)
 
     def wake(self) -> None:
         """Look for due rows now, reading the outbox again (rows another process queued)."""

@@ -90,6 +90,14 @@ def test_a_poll_made_on_a_follower_is_run_by_the_leader_and_survives_its_stop(
         what="the live tally",
     )
 
+    # A refusal is the follower's own answer to its request (the sender is the leader's).
+    late = "U0LATE"
+    body = _click_body(message, 0, late)
+    body["actions"][0]["value"] = "not a vote"
+    assert follower.sender.action(body).status_code == 200
+    refusal = follower.slack.wait_for_private_replies(late)[0]
+    assert "poll" in str(refusal.args.get("text", "")).lower()
+
     # The leader stops: the follower leads within 5 s and recovers the deadline.
     stopped = time.monotonic()
     leader.services.stop_background()
