@@ -7,7 +7,8 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -139,6 +140,33 @@ def _freeze_startup_heap() -> None:
     gc.freeze()
 
 
+REPLICAS_ADVICE = (
+    "one process per SQLite file — use PostgreSQL (DATABASE_URL=postgresql://…) to run "
+    "several replicas"
+)
+
+_LOCK_FILE = "the lock file next to the SQLite database"
+
+
+@contextmanager
+def _single_process(database_url: str, advice: str, place: str) -> Iterator[None]:
+    """Hold the SQLite file's process lock while the block runs (nothing for PostgreSQL):
+    a second bot on the file stops with one line naming the first one's pid."""
+    from storage.filelock import AlreadyRunning, hold_single_process
+
+    try:
+        lock = hold_single_process(database_url)
+    except AlreadyRunning as error:
+        holder = f"pid {error.pid}" if error.pid else "pid unknown"
+        raise UserError(
+            f"another listening-bot is already running on {error.database} ({holder}); {advice}"
+        ) from None
+    except OSError as error:
+        raise UserError(f"cannot write {place}: {error.strerror or error}") from None
+    with lock:
+        yield
+
+
 def _upgrade_database(settings: Settings) -> None:
     from storage.db import Database
     from storage.migrate import upgrade
@@ -151,11 +179,16 @@ def _upgrade_database(settings: Settings) -> None:
 
 
 def _run(settings: Settings) -> None:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    with _single_process(settings.DATABASE_URL, REPLICAS_ADVICE, _LOCK_FILE):
+        _run_socket_mode(settings)
+
+
+def _run_socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.bootstrap import create_app, create_services
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     _upgrade_database(settings)
     services = create_services(settings, socket_mode=True)
     app = create_app(services, socket_mode=True)
@@ -181,12 +214,17 @@ def _run(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    with _single_process(settings.DATABASE_URL, REPLICAS_ADVICE, _LOCK_FILE):
+        _serve_http(settings, host, port)
+
+
+def _serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from bot.bootstrap import create_app, create_services
     from bot.server import create_web_app
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     _upgrade_database(settings)
     services = create_services(settings)
     app = create_app(services)
@@ -358,7 +396,14 @@ def _rehearse(args: argparse.Namespace) -> int:
     # The bot's own log lines would interleave with the transcript: only warnings show.
     logging.getLogger().setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     try:
-        result = rehearse(options, sys.stdout)
+        # The rehearsal replaces its --db file: two on one file would wreck each other.
+        with _single_process(
+            f"sqlite:///{args.db.expanduser()}", "give this one another --db", f"--db {args.db}"
+        ):
+            result = rehearse(options, sys.stdout)
+    except UserError as error:
+        print(f"listening-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     except RehearsalError as error:
         for line in str(error).splitlines():
             print(f"listening-bot: {line}", file=sys.stderr)

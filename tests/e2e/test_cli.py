@@ -268,3 +268,54 @@ def test_no_slack_token_says_how_to_get_one_and_mentions_the_rehearsal(tmp_path:
     assert result.returncode == 2
     assert "api.slack.com/apps" in result.stderr
     assert "./scripts/rehearse" in result.stderr
+
+
+def test_a_second_bot_on_one_sqlite_file_stops_at_start(tmp_path: Path, slack: FakeSlack) -> None:
+    port = _free_port()
+    db_file = tmp_path / "bot.db"
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{db_file}",
+    }
+    bot = BotProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "first.log"
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        bot.wait_until_serving(base)
+        for second in (["serve", "--host", "127.0.0.1", "--port", str(_free_port())], ["run"]):
+            result = _cli(*second, env=env)
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.strip().splitlines() == [
+                f"listening-bot: another listening-bot is already running on {db_file} "
+                f"(pid {bot.process.pid}); one process per SQLite file — use PostgreSQL "
+                "(DATABASE_URL=postgresql://…) to run several replicas"
+            ]
+        assert not slack.calls_to("apps.connections.open")  # the second `run` never connected
+
+        command = payloads.slash_command(
+            "/session",
+            'start "Locked session"',
+            user_id=FACILITATOR,
+            channel_id=CHANNEL,
+            response_url=slack.response_url("locked"),
+        )
+        assert SlackSender(base, SIGNING_SECRET).command(command).status_code == 200
+        slack.wait_for("chat.postMessage", timeout=10)
+        with create_engine(env["DATABASE_URL"]).connect() as connection:
+            session_id = connection.exec_driver_sql("SELECT id FROM listening_session").scalar()
+        # The commands that read or upgrade the database work alongside the running bot.
+        export = ["export", "--session", str(session_id), "--format", "json"]
+        for command_line in (
+            [*export, "--out", str(tmp_path / "session.json")],
+            ["report", "--out", str(tmp_path / "report.md")],
+            ["db", "upgrade"],
+        ):
+            done = _cli(*command_line, env=env)
+            assert done.returncode == 0, (command_line, done.stderr)
+        assert bot.process.poll() is None, bot.output()
+    finally:
+        assert bot.stop() in (0, -signal.SIGTERM), bot.output()

@@ -16,6 +16,7 @@ from bot.rehearsal.command import rehearse
 from bot.rehearsal.options import RehearsalOptions
 from bot.report.tour import write_report
 from storage.db import Database
+from storage.filelock import hold_single_process
 from storage.report import SessionFilter
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "labour-listening-tour.yaml"
@@ -182,6 +183,21 @@ def test_a_database_named_like_the_report_is_refused(
     assert main(["rehearse", str(EXAMPLE), "--db", str(tmp_path / name)]) == 2
     assert "would be overwritten by the report" in capsys.readouterr().err
     assert not (tmp_path / name).exists()
+
+
+def test_a_database_another_rehearsal_is_using_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "busy.db"
+    db.write_bytes(b"in use")
+    with hold_single_process(f"sqlite:///{db}"):  # as the other rehearsal's process does
+        assert main(["rehearse", str(EXAMPLE), "--db", str(db)]) == 2
+    error = capsys.readouterr().err
+    assert error.strip().splitlines() == [
+        f"listening-bot: another listening-bot is already running on {db} "
+        f"(pid {os.getpid()}); give this one another --db"
+    ]
+    assert db.read_bytes() == b"in use"
 
 
 def test_a_database_that_is_not_a_regular_file_is_left_alone(
