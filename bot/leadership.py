@@ -117,7 +117,7 @@ class Leadership:
         while not self._stop.is_set():
             try:
                 self._round(wait=INTERVAL)
-            except (psycopg.Error, OSError) as error:
+            except Exception as error:  # the connection, or starting to lead, failed
                 if self.is_leader:
                     logger.error("leadership: lost the lock connection (%s); stopping", error)
                 self._lose()
