@@ -94,6 +94,7 @@ def create_services(
     )
     services = Services(
         settings=settings,
+        replica=settings.REPLICA_NAME,
         db=database,
         clock=real_clock,
         client=create_web_client(settings, budgets),
