@@ -26,7 +26,8 @@ def test_a_healthy_replica_names_itself_and_nothing_waits(bot: RunningBot) -> No
         "leader": True,
         "oldest_unsent_seconds": None,
     }
-    assert isinstance(body["replica"], str) and body["replica"]
+    assert isinstance(body["replica"], str)
+    assert body["replica"]
 
 
 def test_the_oldest_unsent_row_ages_by_the_bots_clock(bot: RunningBot) -> None:
