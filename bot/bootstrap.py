@@ -102,6 +102,7 @@ def create_services(
     deadlines.serve(rooms)
     services = Services(
         settings=settings,
+        replica=settings.REPLICA_NAME,
         db=database,
         clock=real_clock,
         client=create_web_client(settings, budgets),
@@ -125,6 +126,8 @@ def create_services(
         socket_mode=socket_mode,
         leadership=leadership,
     )
+    if leadership is not None:
+        services.is_leader = lambda: leadership.is_leader
     if leadership is not None:
         leadership.on_replicas.append(budgets.share)
     register_session_effects(services.outbox, client=services.client, sessions=sessions)

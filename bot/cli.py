@@ -419,6 +419,14 @@ def _rehearse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _name_replica_in_logs(replica: str) -> None:
+    """Put the replica's name in every log line from now on (once the settings are read)."""
+    # REPLICA_NAME is letters, digits and ._- only: never a %-placeholder.
+    formatter = logging.Formatter(f"%(asctime)s %(levelname)s [{replica}] %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `listening-bot` console script."""
     args = _parser().parse_args(argv)
@@ -441,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check_runsheet(args.file)
     try:
         settings = load_settings(args.env_file)
+        _name_replica_in_logs(settings.REPLICA_NAME)
         if args.command == "db":
             _upgrade_database(settings)
             print("database is up to date")

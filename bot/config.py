@@ -55,6 +55,8 @@ WHERE_TO_GET: dict[str, str] = {
     "group (default Group)",
     "ZOOM_METRICS_SECONDS": "leave it unset for 30 (seconds between live participant checks in "
     "Socket Mode, 10 to 600)",
+    "REPLICA_NAME": "use 1 to 64 letters, digits, '.', '_' or '-' (e.g. bot-1), or leave it "
+    "unset for <hostname>-<pid>",
     "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
     "the Zoom meeting)",
 }
@@ -63,6 +65,15 @@ ZOOM_PLANS = ("free", "pro", "business")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_REPLICA_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def default_replica_name() -> str:
+    """`<hostname>-<pid>`, made to fit REPLICA_NAME's rule (a host name may have other
+    characters, or be long)."""
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()) or "host"
+    pid = str(os.getpid())
+    return f"{host[: 63 - len(pid)]}-{pid}"
 
 
 class ConfigError(Exception):
@@ -104,7 +115,6 @@ class Settings(BaseSettings):
     # Every poll of a session bound to a Zoom meeting also goes to the meeting unless launched
     # with --slack-only; when false, only polls launched with --zoom do.
     ZOOM_POLLS_DEFAULT: bool = False
-    REPLICA_NAME: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     # The account's plan sets Zoom's per-second rate limits (and which endpoints answer at all).
     ZOOM_PLAN: str = "pro"
     ZOOM_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=120)
@@ -114,6 +124,8 @@ class Settings(BaseSettings):
     ZOOM_GROUP_QUESTION: str = "Group"
     # Socket Mode has no webhooks: live participants are polled this often (a Heavy API call).
     ZOOM_METRICS_SECONDS: int = Field(default=30, ge=10, le=600)
+    # Names this process in log lines and /healthz, when several replicas share one database.
+    REPLICA_NAME: str = Field(default_factory=default_replica_name)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -172,6 +184,13 @@ class Settings(BaseSettings):
         ):
             # psycopg (3) is the driver we install; psycopg2 URLs would fail later and obscurely.
             raise ValueError("must use the psycopg driver: postgresql+psycopg://…")
+        return value
+
+    @field_validator("REPLICA_NAME")
+    @classmethod
+    def _replica_name(cls, value: str) -> str:
+        if not _REPLICA_NAME.match(value):
+            raise ValueError(f"must be 1 to 64 letters, digits, '.', '_' or '-', not {value!r}")
         return value
 
     @field_validator("SUMMARY_CHANNEL")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from bot.services import Services
 from bot.zoom.webhook import ZoomWebhook
+from storage import outbox
 
 logger = logging.getLogger(__name__)
 
@@ -45,20 +47,23 @@ def create_web_app(bolt_app: App, services: Services) -> Starlette:
         status, payload = await run_in_threadpool(zoom.handle, body, dict(request.headers))
         return JSONResponse(payload, status_code=status)
 
-    def database_ok() -> bool:
+    def health() -> tuple[int, dict[str, Any]]:
+        replica = {"replica": services.replica, "leader": services.is_leader()}
         try:
             with services.db.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            return True
+            with services.db.read() as db:
+                oldest = outbox.oldest_unsent(db)
         except Exception:
             logger.exception("health check: database unreachable")
-            return False
+            return 503, {"ok": False, "database": "unreachable", **replica}
+        # How long the oldest post still waiting has waited, by the bot's clock.
+        age = None if oldest is None else (services.clock.now() - oldest).total_seconds()
+        return 200, {"ok": True, "database": "ok", **replica, "oldest_unsent_seconds": age}
 
     async def healthz(_request: Request) -> Response:
-        ok = await run_in_threadpool(database_ok)
-        return JSONResponse(
-            {"ok": ok, "database": "ok" if ok else "unreachable"}, status_code=200 if ok else 503
-        )
+        status, body = await run_in_threadpool(health)
+        return JSONResponse(body, status_code=status)
 
     return Starlette(
         routes=[

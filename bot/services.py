@@ -65,6 +65,10 @@ class Services:
     # Zoom: the webhook endpoint's checks and event handlers, and who is in the meeting.
     zoom_webhook: ZoomWebhook | None = None
     presence: ZoomPresence | None = None
+    # This process's name (REPLICA_NAME), and whether it leads the replicas sharing the
+    # database: a lone bot always does; leader election sets its own check.
+    replica: str = ""
+    is_leader: Callable[[], bool] = field(default=lambda: True)
     # Which replica leads (PostgreSQL); None: this process alone runs everything.
     leadership: Leadership | None = None
 

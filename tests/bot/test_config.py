@@ -58,6 +58,9 @@ def test_blank_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("ZOOM_API_URL", "ftp://zoom", "http(s) URL"),
         ("FACILITATORS", "U0AAA,alice", "member IDs"),
         ("SUMMARY_CHANNEL", "#general", "channel ID"),
+        ("REPLICA_NAME", "bot 1", "letters, digits"),
+        ("REPLICA_NAME", "x" * 65, "letters, digits"),
+        ("REPLICA_NAME", "%(message)s", "letters, digits"),
     ],
 )
 def test_malformed_values_name_the_variable(
@@ -78,3 +81,11 @@ def test_zoom_is_enabled_only_with_all_three_credentials(monkeypatch: pytest.Mon
     assert load_settings(env_file=None).zoom_enabled is False
     monkeypatch.setenv("ZOOM_CLIENT_SECRET", "secret")
     assert load_settings(env_file=None).zoom_enabled is True
+
+
+def test_the_replica_is_named_after_the_host_and_process_by_default() -> None:
+    import os
+
+    name = load_settings(env_file=None).REPLICA_NAME
+    assert name.endswith(f"-{os.getpid()}")
+    assert 1 <= len(name) <= 64

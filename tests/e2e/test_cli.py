@@ -177,6 +177,7 @@ def test_serve_answers_signed_requests_over_http(tmp_path: Path, slack: FakeSlac
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.api_url,
             "DATABASE_URL": db_url,
+            "REPLICA_NAME": "bot-7",
         },
         tmp_path / "serve.log",
     )
@@ -202,6 +203,7 @@ def test_serve_answers_signed_requests_over_http(tmp_path: Path, slack: FakeSlac
         # uvicorn shuts down gracefully, then re-raises SIGTERM as services conventionally do.
         assert bot.stop() in (0, -signal.SIGTERM), bot.output()
     assert "Shutting down" in bot.output()
+    assert " INFO [bot-7] listening-bot: stopping" in bot.output()  # log lines name the replica
     tables = set(inspect(create_engine(db_url)).get_table_names())
     assert "listening_session" in tables  # serve upgraded the database on start
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from sqlmodel import select
 
 from bot.clock import FixedClock
@@ -67,6 +68,11 @@ def test_a_poll_made_on_a_follower_is_run_by_the_leader_and_survives_its_stop(
     leader, follower = replicas
     assert _leadership(leader).is_leader
     assert not _leadership(follower).is_leader
+    health = [requests.get(f"{bot.url}/healthz", timeout=5).json() for bot in replicas]
+    assert [(h["replica"], h["leader"]) for h in health] == [
+        ("replica-a", True),
+        ("replica-b", False),
+    ]
     assert follower.command("/session", 'start "Durham listening session"').text == ""
     leader.slack.wait_for("chat.postMessage")
 

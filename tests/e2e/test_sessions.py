@@ -435,7 +435,7 @@ def test_healthz_reports_the_database(bot: RunningBot) -> None:
 
     response = requests.get(f"{bot.url}/healthz", timeout=5)
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "database": "ok"}
+    assert response.json()["database"] == "ok"
 
 
 def test_a_check_in_confirmation_slack_delays_past_five_minutes_is_dropped(
