@@ -88,7 +88,8 @@ def heartbeat(connection: psycopg.Connection[Any], timeout: float) -> None:
 def count_replicas(connection: psycopg.Connection[Any]) -> int:
     """How many replicas hold a lock connection, counted on the lock connection itself."""
     row = connection.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s",
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name LIKE %s",
         (APPLICATION + " %",),
     ).fetchone()
     return max(1, int(row[0])) if row else 1
@@ -125,7 +126,10 @@ def notify_now(url: str, replica: str, payload: str) -> None:
 def replicas_running(db: Session) -> int:
     """How many replicas hold a lock connection (leader or waiting to lead) right now."""
     count = db.execute(
-        text("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE :prefix"),
+        text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name LIKE :prefix"
+        ),
         {"prefix": APPLICATION + " %"},
     ).scalar_one()
     return int(count)

@@ -53,7 +53,7 @@ def _terminate_lock_connection(db: Database, name: str) -> int:
         ended = connection.execute(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = :name"
+                " WHERE datname = current_database() AND application_name = :name"
             ),
             {"name": f"{APPLICATION} {name}"},
         ).scalar_one()
