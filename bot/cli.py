@@ -223,7 +223,7 @@ def _serve_http(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from bot.bootstrap import create_app, create_services
-    from bot.server import create_web_app
+    from bot.server import KEEP_ALIVE_SECONDS, create_web_app
 
     _upgrade_database(settings)
     services = create_services(settings)
@@ -236,7 +236,14 @@ def _serve_http(settings: Settings, host: str, port: int) -> None:
     # it found installed: ours turns it into _Stop, so the sender still drains what it can.
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        uvicorn.run(web, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            web,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     except (_Stop, KeyboardInterrupt):
         logger.info("stopping")
     finally:

@@ -21,6 +21,10 @@ from storage import outbox
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything absurd early
+# How long an idle keep-alive connection stays open. uvicorn's default (5 s) is shorter than a
+# load balancer's idle timeout (AWS ALB 60 s, nginx 75 s): the balancer would reuse a connection
+# the bot is closing and the request in flight would be dropped. Longer than theirs, as advised.
+KEEP_ALIVE_SECONDS = 90
 
 
 def create_web_app(bolt_app: App, services: Services) -> Starlette:

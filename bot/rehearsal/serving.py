@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from bot.rehearsal.options import RehearsalError
+from bot.server import KEEP_ALIVE_SECONDS
 
 WAIT = 60.0  # real seconds any one thing may take before the rehearsal gives up
 
@@ -19,7 +20,16 @@ class ServerThread:
     """uvicorn serving the bot on a free loopback port, in a thread."""
 
     def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        # Keep-alive outlasts any wait of the rehearsal (WAIT), so the client never reuses a
+        # connection the server is closing at that moment (the request would be dropped).
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="rehearsal-http", daemon=True)
 
