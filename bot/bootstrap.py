@@ -111,7 +111,7 @@ def create_services(
             database,
             real_clock,
             budgets=budgets,
-            fence=leadership.still_leading if leadership is not None else None,
+            fence=leadership.fence if leadership is not None else None,
         ),
         sessions=sessions,
         polls=polls,

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 import psycopg
+from sqlmodel import Session
 
 from bot.clock import Clock
 from storage import leader as store
@@ -92,19 +93,26 @@ class Leadership:
         self._lose()
         self._close()
 
-    def still_leading(self) -> bool:
-        """Fencing: whether this replica's epoch is still the current one (checked in the
-        database, so a leader that lost its lock unawares is refused)."""
+    def fence(self, db: Session) -> int | None:
+        """Fencing, in the transaction that claims what this replica is about to send: its
+        epoch if that is still the current one, else None. Checked in the database, so a
+        leader that lost its lock unawares is refused; the epoch's row is held until commit,
+        so no new leader starts in between (it waits out the claims made, see
+        `storage.outbox.wait_out_claims`)."""
         epoch = self.epoch
         if epoch is None:
-            return False
+            return None
         if not self.shared:
-            return True
+            return epoch
+        if store.epoch_is(db, epoch):
+            return epoch
+        logger.warning("leadership: epoch %d is over; another replica leads", epoch)
+        return None
+
+    def still_leading(self) -> bool:
+        """Whether this replica's epoch is still the current one (see `fence`)."""
         with self.db.transaction() as db:
-            current = store.epoch_is(db, epoch)
-        if not current:
-            logger.warning("leadership: epoch %d is over; another replica leads", epoch)
-        return current
+            return self.fence(db) is not None
 
     def notify(self, topic: str, text: str = "") -> None:
         """Tell the other replicas (the leader) `topic` now; nothing to do on SQLite."""

@@ -114,9 +114,11 @@ class Services:
         self.deadlines.relay = lambda job: leadership.notify("deadline", job)
         leadership.start()
 
-    def _lead(self, _epoch: int) -> None:
+    def _lead(self, epoch: int) -> None:
         """This replica leads: recover deadlines, then run them, send, call Zoom."""
         self.deadlines.relay = None
+        if self.leadership is not None:
+            self.outbox.take_over(epoch)  # what the last leader may still be sending waits
         for step in self.recover:
             step()
         self.deadlines.resume()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -103,6 +103,10 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(ERROR_MAX)))
     # A multi-step effect's steps already done (e.g. the message edited, the chart not yet).
     progress: str | None = Field(default=None, sa_column=Column(Text))
+    # Several replicas: the leader's epoch that took the row to send it, and when (a new
+    # leader lets a claim of an earlier epoch run out before it sends the row itself).
+    claimed_epoch: int | None = Field(default=None, sa_column=Column(Integer))
+    claimed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 @dataclass(frozen=True)
@@ -357,8 +361,43 @@ def retry_later(db: Session, *, row_id: int, due_at: datetime, error: str) -> No
             last_error=error[:ERROR_MAX],
             attempts=OutboxRow.attempts + 1,
             sent_at=None,
+            claimed_epoch=None,  # its try is over: no later leader need wait for it
+            claimed_at=None,
         )
     )
+
+
+def claim(db: Session, *, ids: Iterable[int], epoch: int, now: datetime) -> None:
+    """Record that the leader of `epoch` is sending these rows (in the transaction that checked
+    the epoch is still current)."""
+    chosen = list(ids)
+    if chosen:
+        db.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id).in_(chosen), col(OutboxRow.sent_at).is_(None))
+            .values(claimed_epoch=epoch, claimed_at=now)
+        )
+
+
+def wait_out_claims(db: Session, *, epoch: int, now: datetime, grace: timedelta) -> int:
+    """A new leader of `epoch`: unsent rows an earlier leader claimed less than `grace` ago
+    may still be in flight there; they wait until that claim has run out (`grace` after it).
+    Returns how many wait."""
+    claimed = db.exec(
+        select(OutboxRow.id, OutboxRow.claimed_at).where(
+            col(OutboxRow.sent_at).is_(None),
+            col(OutboxRow.claimed_epoch) < epoch,
+            col(OutboxRow.claimed_at) > now - grace,
+        )
+    ).all()
+    for row_id, claimed_at in claimed:
+        assert claimed_at is not None
+        db.execute(
+            update(OutboxRow)
+            .where(col(OutboxRow.id) == row_id, col(OutboxRow.due_at) < claimed_at + grace)
+            .values(due_at=claimed_at + grace)
+        )
+    return len(claimed)
 
 
 def save_progress(db: Session, *, row_id: int, progress: Mapping[str, Any]) -> None:

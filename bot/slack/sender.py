@@ -28,6 +28,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.slack.budgets import Budgets
@@ -87,12 +88,13 @@ class OutboxSender:
         workers: int = WORKERS,
         monotonic: Callable[[], float] = time.monotonic,
         budgets: Budgets | None = None,
-        fence: Callable[[], bool] | None = None,
+        fence: Callable[[Session], int | None] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.budgets = budgets or Budgets()
-        # Several replicas: whether this one still leads, asked before every round's sends.
+        # Several replicas: in the transaction that claims a round's rows, this replica's
+        # leader epoch if it still leads, else None (and the round sends nothing).
         self.fence = fence
         self.kinds: dict[str, Kind] = {}
         self._workers = workers
@@ -309,15 +311,9 @@ class OutboxSender:
             taken.append(row)
         if expired:
             self._record(expired)
-        if taken and self.fence is not None and not self.fence():
+        if taken and not self._claim(taken, now):
             self._last_taken = 0  # another replica leads now: it sends these
             return IDLE_POLL
-        coalesced = [row.id for row in taken if self.kinds[row.kind].pace is not None]
-        if coalesced:
-            # Only the latest tally matters: once taken it is done, and a change that comes
-            # while it is being sent queues a new one.
-            with self.db.transaction() as db:
-                store.mark_sent(db, ids=coalesced, now=now)
         with self._cond:
             for row in taken:
                 self._inflight.add(row.id)
@@ -332,6 +328,37 @@ class OutboxSender:
                 self._cond.notify_all()
         self._last_taken = len(taken) + len(expired)
         return next_wait
+
+    def _claim(self, taken: list[Pending], now: datetime) -> bool:
+        """Before a round's sends: take the coalesced rows as done, and with several replicas
+        check this one still leads and claim the rest with its epoch, in one transaction.
+        False when another replica leads (nothing is sent)."""
+        # Only the latest tally matters: once taken it is done, and a change that comes while
+        # it is being sent queues a new one.
+        coalesced = [row.id for row in taken if self.kinds[row.kind].pace is not None]
+        if self.fence is None and not coalesced:
+            return True
+        with self.db.transaction() as db:
+            if self.fence is not None:
+                epoch = self.fence(db)
+                if epoch is None:
+                    return False
+                others = [row.id for row in taken if row.id not in coalesced]
+                store.claim(db, ids=others, epoch=epoch, now=now)
+            store.mark_sent(db, ids=coalesced, now=now)
+        return True
+
+    def take_over(self, epoch: int) -> int:
+        """A new leader, before it starts: rows an earlier leader claimed within the last
+        INFLIGHT_GRACE seconds may still be on their way to Slack from it; they wait until
+        that time has passed (or it records them). Returns how many wait."""
+        with self.db.transaction() as db:
+            waiting = store.wait_out_claims(
+                db, epoch=epoch, now=self.clock.now(), grace=timedelta(seconds=INFLIGHT_GRACE)
+            )
+        if waiting:
+            logger.info("outbox: %d rows the last leader was sending wait for it first", waiting)
+        return waiting
 
     def _replaced(self, row: Pending, replaced_by: Callable[[Pending, Pending], bool]) -> bool:
         with self._cond:

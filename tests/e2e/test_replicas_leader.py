@@ -14,11 +14,16 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import text
 from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.polls.closing import close_job_id
+from bot.sessions.effects import SESSION_POST
+from bot.slack.sender import INFLIGHT_GRACE
 from bot.standin import FakeSlack
+from storage import outbox
+from storage.leader import APPLICATION
 from storage.polls import Poll
 from tests.e2e.conftest import CHANNEL, PARTICIPANT, RunningBot, bot_settings, running_bot
 from tests.e2e.test_polls import POLL, _click_body, _is_poll_post
@@ -128,3 +133,57 @@ def test_a_poll_made_on_a_follower_is_run_by_the_leader_and_survives_its_stop(
     assert len(finals) == 1
     uploads = [c for c in follower.slack.calls_to("files.completeUploadExternal") if not c.failed]
     assert len(uploads) == 1
+
+
+def _end_lock_connection(bot: RunningBot) -> int:
+    """pg_terminate_backend on a replica's lock connection (its process keeps running)."""
+    with bot.services.db.engine.connect() as connection:
+        ended = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND application_name = :name"
+            ),
+            {"name": f"{APPLICATION} {bot.services.replica}"},
+        ).scalar_one()
+    return int(ended)
+
+
+def _posted_row(bot: RunningBot) -> outbox.OutboxRow:
+    with bot.services.db.read() as db:
+        [row] = [r for r in outbox.rows(db) if r.kind == SESSION_POST]
+    return row
+
+
+def test_a_post_in_flight_when_the_leader_loses_its_lock_is_not_sent_again(
+    replicas: list[RunningBot],
+) -> None:
+    leader, follower = replicas
+    assert _leadership(leader).is_leader
+    # The leader's post of "started" reaches Slack, but Slack's answer is slow to come back.
+    answer = leader.slack.hold_next("chat.postMessage")
+    assert follower.command("/session", 'start "Durham listening session"').text == ""
+    leader.slack.wait_for("chat.postMessage")
+    row = _posted_row(leader)
+    assert row.sent_at is None
+    assert row.claimed_epoch == _leadership(leader).epoch == 1  # claimed with its epoch
+
+    # Meanwhile its lock connection is ended: the follower leads, with a new epoch.
+    assert _end_lock_connection(leader) == 1
+    eventually(lambda: _leadership(follower).is_leader, timeout=5, what="the follower leading")
+    assert _leadership(follower).epoch == 2
+    # The new leader leaves the row to the send still in flight: it waits INFLIGHT_GRACE
+    # from the claim before it would send it itself.
+    waiting = _posted_row(follower)
+    assert row.claimed_at is not None
+    assert waiting.due_at == row.claimed_at + timedelta(seconds=INFLIGHT_GRACE)
+    assert follower.services.outbox.wait_idle()
+
+    # Slack answers the old leader, which records the post as sent: it is posted once.
+    answer.set()
+    eventually(lambda: _posted_row(follower).sent_at is not None, what="the post recorded")
+    follower.clock.advance(timedelta(seconds=INFLIGHT_GRACE + 1))
+    assert follower.services.outbox.wait_idle()
+    posts = follower.slack.calls_to("chat.postMessage")
+    assert len(posts) == 1, [c.args.get("text") for c in posts]
+    assert len(follower.slack.messages(CHANNEL)) == 1
+    assert not _leadership(leader).is_leader
