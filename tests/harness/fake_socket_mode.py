@@ -1,4 +1,10 @@
-"""A stand-in for Slack's Socket Mode WebSocket server on 127.0.0.1."""
+"""A stand-in for Slack's Socket Mode WebSocket server on 127.0.0.1.
+
+Like Slack, it keeps every connection the app opens (one per process, up to 10) and spreads
+the envelopes over them round-robin, each envelope to exactly one connection; it records which
+connection each envelope went to and which connection acked it. Connections are numbered
+1, 2, ... in the order they were accepted (reconnects get new numbers).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from websockets.sync.server import Server, ServerConnection, serve
 from bot.standin import APP_ID, validate_blocks, validate_view
 
 ACK_DEADLINE_SECONDS = 3.0
+MAX_CONNECTIONS = 10  # "Your app can have up to 10 open WebSocket connections at the same time"
 
 # Slack only asks for an ack payload where the ack can carry one (slash command replies,
 # view_submission response_action, block_suggestion options); everything else is fire-and-ack.
@@ -55,8 +62,14 @@ class FakeSocketMode:
         self._cond = threading.Condition()
         self._acks: dict[str, dict[str, Any]] = {}
         self._sent_at: dict[str, float] = {}
-        self._current: ServerConnection | None = None
-        self._retiring: ServerConnection | None = None
+        # Open connections by number, in the order they were accepted.
+        self._open: dict[int, ServerConnection] = {}
+        # Connections asked to refresh: no new envelopes; closed when a new connection opens.
+        self._retiring: list[int] = []
+        self._closing: set[int] = set()  # retiring connections already being closed
+        self._next_turn = 0  # round-robin position over the connections taking envelopes
+        self._delivered: dict[str, int] = {}  # envelope_id -> the connection it was sent on
+        self._acked_on: dict[str, list[int]] = {}  # envelope_id -> connections its acks came on
         self._connection_count = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -123,7 +136,13 @@ class FakeSocketMode:
     def connected(self) -> bool:
         """Whether a client connection is currently open."""
         with self._cond:
-            return self._current is not None
+            return bool(self._open)
+
+    @property
+    def open_connections(self) -> list[int]:
+        """The numbers of the connections open now, oldest first."""
+        with self._cond:
+            return list(self._open)
 
     @property
     def connection_count(self) -> int:
@@ -137,17 +156,27 @@ class FakeSocketMode:
         """Block until a client is connected and count connections were accepted in total."""
         with self._cond:
             if not self._cond.wait_for(
-                lambda: self._current is not None and self._connection_count >= count, timeout
+                lambda: bool(self._open) and self._connection_count >= count, timeout
             ):
                 raise AssertionError(
                     f"no Socket Mode connection #{count} within {timeout}s "
-                    f"(accepted {self._connection_count}, open: {self._current is not None})"
+                    f"(accepted {self._connection_count}, open: {bool(self._open)})"
                 )
+
+    def wait_open_connections(self, count: int, timeout: float = 5.0) -> list[int]:
+        """Block until at least count connections are open at once; returns their numbers."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self._open) >= count, timeout):
+                raise AssertionError(
+                    f"{len(self._open)} Socket Mode connections open after {timeout}s, "
+                    f"not {count} (accepted {self._connection_count})"
+                )
+            return list(self._open)
 
     def wait_disconnected(self, timeout: float = 5.0) -> None:
         """Block until no client connection is open."""
         with self._cond:
-            if not self._cond.wait_for(lambda: self._current is None, timeout):
+            if not self._cond.wait_for(lambda: not self._open, timeout):
                 raise AssertionError(f"Socket Mode client still connected after {timeout}s")
 
     # -- sending ----------------------------------------------------------------
@@ -202,6 +231,22 @@ class FakeSocketMode:
         self.send_raw(envelope, timeout=timeout)
         return envelope_id
 
+    def delivered_on(self, envelope_id: str) -> int:
+        """The number of the connection envelope_id was sent on."""
+        with self._cond:
+            return self._delivered[envelope_id]
+
+    def acked_on(self, envelope_id: str) -> list[int]:
+        """The numbers of the connections an ack for envelope_id came on, one per ack."""
+        with self._cond:
+            return list(self._acked_on.get(envelope_id, []))
+
+    @property
+    def deliveries(self) -> dict[str, int]:
+        """Every envelope sent so far: envelope_id -> the connection it went to."""
+        with self._cond:
+            return dict(self._delivered)
+
     def wait_ack(self, envelope_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
         """Block until the client acknowledged envelope_id; returns the ack message."""
         with self._cond:
@@ -220,33 +265,65 @@ class FakeSocketMode:
                     "Socket Mode violations:\n" + "\n".join(f"- {v}" for v in self.violations)
                 )
 
-    def send_raw(self, message: dict[str, Any] | str, *, timeout: float = 5.0) -> None:
-        """Send any message (dict as JSON) to the connected client."""
-        self.wait_connected(timeout)
-        with self._cond:
-            connection = self._current
-        if connection is None:
-            raise AssertionError("Socket Mode client disconnected before send")
-        connection.send(message if isinstance(message, str) else json.dumps(message))
+    def send_raw(
+        self, message: dict[str, Any] | str, *, timeout: float = 5.0, connection: int | None = None
+    ) -> int:
+        """Send any message (dict as JSON) to one client connection; returns its number.
 
-    def send_disconnect(self, reason: str = "refresh_requested") -> None:
-        """Ask the client to reconnect; the old connection is closed once the new one opens."""
+        Without `connection`, the open connections not asked to refresh take turns
+        (round-robin); if all of them were asked to refresh, the newest open one gets it.
+        """
+        self.wait_connected(timeout)
+        text = message if isinstance(message, str) else json.dumps(message)
+        envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
         with self._cond:
-            self._retiring = self._current
+            number = self._pick(connection)
+            target = self._open[number]
+            if isinstance(envelope_id, str):
+                self._delivered[envelope_id] = number
+        target.send(text)
+        return number
+
+    def _pick(self, connection: int | None) -> int:
+        """The connection the next message goes to (called with the lock held)."""
+        if connection is not None:
+            if connection not in self._open:
+                raise AssertionError(f"Socket Mode connection #{connection} is not open")
+            return connection
+        if not self._open:
+            raise AssertionError("Socket Mode client disconnected before send")
+        taking = [n for n in self._open if n not in self._retiring]
+        if not taking:
+            return max(self._open)
+        number = taking[self._next_turn % len(taking)]
+        self._next_turn += 1
+        return number
+
+    def send_disconnect(
+        self, reason: str = "refresh_requested", *, connection: int | None = None
+    ) -> None:
+        """Ask a client (the newest connection unless told) to reconnect; its old connection
+        gets no more envelopes and is closed once a new connection opens."""
+        self.wait_connected()
+        with self._cond:
+            number = connection if connection is not None else max(self._open)
+            self._retiring.append(number)
         self.send_raw(
             {
                 "type": "disconnect",
                 "reason": reason,
                 "debug_info": {"host": "applink-fake-1"},
-            }
+            },
+            connection=number,
         )
 
-    def drop(self) -> None:
-        """Close the current connection from the server side (1001 going away)."""
+    def drop(self, connection: int | None = None) -> None:
+        """Close a connection (the newest unless told) from the server side (1001 going away)."""
         with self._cond:
-            connection = self._current
-        if connection is not None:
-            connection.close(1001, "going away")
+            number = connection if connection is not None else max(self._open, default=None)
+            target = self._open.get(number) if number is not None else None
+        if target is not None:
+            target.close(1001, "going away")
 
     # -- server callbacks -------------------------------------------------------------
 
@@ -259,10 +336,20 @@ class FakeSocketMode:
     def _handle(self, connection: ServerConnection) -> None:
         """Serve one client connection until it closes."""
         with self._cond:
-            retiring, self._retiring = self._retiring, None
-            self._current = connection
+            full = len(self._open) >= MAX_CONNECTIONS
+        if full:
+            connection.close(1008, "too many connections")
+            return
+        with self._cond:
+            retiring = None
+            waiting = [n for n in self._retiring if n not in self._closing]
+            if waiting:
+                self._closing.add(waiting[0])
+                retiring = self._open.get(waiting[0])
             self._connection_count += 1
             number = self._connection_count
+            self._open[number] = connection
+            open_now = len(self._open)
             self._cond.notify_all()
         if retiring is not None:
             # Slack closes the refreshed connection; the builtin client otherwise blocks ~3 s
@@ -275,7 +362,7 @@ class FakeSocketMode:
                     json.dumps(
                         {
                             "type": "hello",
-                            "num_connections": 1,
+                            "num_connections": open_now,
                             "debug_info": {
                                 "host": "applink-fake-1",
                                 "build_number": number,
@@ -286,16 +373,18 @@ class FakeSocketMode:
                     )
                 )
             for raw in connection:
-                self._on_message(raw)
+                self._on_message(raw, number)
         except ConnectionClosed:
             pass  # the builtin client closes the TCP socket without a close frame
         finally:
             with self._cond:
-                if self._current is connection:
-                    self._current = None
+                self._open.pop(number, None)
+                if number in self._retiring:
+                    self._retiring.remove(number)
+                self._closing.discard(number)
                 self._cond.notify_all()
 
-    def _on_message(self, raw: str | bytes) -> None:
+    def _on_message(self, raw: str | bytes, number: int) -> None:
         """Record a client message and resolve the ack it carries."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         try:
@@ -310,6 +399,7 @@ class FakeSocketMode:
             if isinstance(envelope_id, str):
                 self._check_ack(envelope_id, message)
                 self._acks[envelope_id] = message
+                self._acked_on.setdefault(envelope_id, []).append(number)
             self._cond.notify_all()
 
     def _check_ack(self, envelope_id: str, message: dict[str, Any]) -> None:

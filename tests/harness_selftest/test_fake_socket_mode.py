@@ -23,6 +23,7 @@ from bot.standin.payloads import (
 )
 from tests.harness.fake_socket_mode import FakeSocketMode, close_socket_mode_client
 from tests.harness.fixtures import APP_TOKEN, BOT_TOKEN
+from tests.harness.waiting import eventually
 
 MODAL = {
     "type": "modal",
@@ -221,3 +222,93 @@ def test_unacked_envelope_times_out(fake_socket_mode: FakeSocketMode) -> None:
     """Without a client the envelope cannot be sent, and the error says so."""
     with pytest.raises(AssertionError, match="no Socket Mode connection"):
         fake_socket_mode.send_envelope("events_api", {}, timeout=0.05)
+
+
+def _clicker(fake_slack: FakeSlack, seen: Seen, name: str) -> App:
+    """A Bolt app that records, under `name`, the value of every "join" click it handles."""
+    app = App(
+        client=WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url),
+        logger=logging.getLogger(f"selftest.bolt.{name}"),
+    )
+
+    @app.action("join")
+    def on_join(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        seen.add(name, body["actions"][0]["value"])
+
+    return app
+
+
+def test_envelopes_are_spread_round_robin_over_several_connections(
+    fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """Two clients of one app: envelopes alternate between them, each sent to one and acked
+    once, on the connection it was sent on; hello counts the open connections."""
+    handlers = []
+    try:
+        for name in ("one", "two"):
+            handlers.append(SocketModeHandler(_clicker(fake_slack, seen, name), APP_TOKEN))
+            handlers[-1].connect()
+            fake_socket_mode.wait_connected(count=len(handlers))
+        assert fake_socket_mode.wait_open_connections(2) == [1, 2]
+
+        ids = [
+            fake_socket_mode.send_envelope_nowait(
+                "interactive", block_action(user_id=f"U{i}", action_id="join", value=str(i))
+            )
+            for i in range(6)
+        ]
+        for envelope_id in ids:
+            fake_socket_mode.wait_ack(envelope_id)
+        assert [fake_socket_mode.delivered_on(e) for e in ids] == [1, 2, 1, 2, 1, 2]
+        assert [fake_socket_mode.acked_on(e) for e in ids] == [[1], [2], [1], [2], [1], [2]]
+        assert fake_socket_mode.deliveries == dict(zip(ids, [1, 2, 1, 2, 1, 2], strict=True))
+        with seen.cond:
+            assert seen.cond.wait_for(lambda: len(seen.items) == 6, 5)
+            assert sorted(seen.items) == sorted(
+                [("one", "0"), ("two", "1"), ("one", "2"), ("two", "3"), ("one", "4"), ("two", "5")]
+            )
+    finally:
+        for handler in handlers:
+            close_socket_mode_client(handler.client)
+    fake_socket_mode.wait_disconnected()
+    assert fake_socket_mode.open_connections == []
+
+
+def test_a_refreshing_connection_gets_no_envelopes_while_the_others_do(
+    fake_slack: FakeSlack, fake_socket_mode: FakeSocketMode, seen: Seen
+) -> None:
+    """After a disconnect message to one of two connections, envelopes go to the other until
+    the refreshed client is back on a new connection; then they are spread again."""
+    handlers = []
+    try:
+        for name in ("one", "two"):
+            handlers.append(SocketModeHandler(_clicker(fake_slack, seen, name), APP_TOKEN))
+            handlers[-1].connect()
+            fake_socket_mode.wait_connected(count=len(handlers))
+        fake_socket_mode.send_disconnect(connection=1)
+        payload = block_action(user_id="U1", action_id="join", value="x")
+        envelope_id = fake_socket_mode.send_envelope_nowait("interactive", payload)
+        assert fake_socket_mode.delivered_on(envelope_id) == 2
+        fake_socket_mode.wait_ack(envelope_id)
+
+        fake_socket_mode.wait_connected(count=3)
+        eventually(lambda: fake_socket_mode.open_connections == [2, 3], what="#1 closed")
+        ids = [fake_socket_mode.send_envelope_nowait("interactive", payload) for _ in range(2)]
+        for e in ids:
+            fake_socket_mode.wait_ack(e)
+        assert sorted(fake_socket_mode.delivered_on(e) for e in ids) == [2, 3]
+        assert [fake_socket_mode.acked_on(e) for e in ids] == [
+            [fake_socket_mode.delivered_on(e)] for e in ids
+        ]
+    finally:
+        for handler in handlers:
+            close_socket_mode_client(handler.client)
+
+
+def test_send_to_a_connection_that_is_not_open_fails(
+    handler: SocketModeHandler, fake_socket_mode: FakeSocketMode
+) -> None:
+    """Naming a connection that is not open is an error of the test, said plainly."""
+    with pytest.raises(AssertionError, match="connection #7 is not open"):
+        fake_socket_mode.send_raw({"type": "x"}, connection=7)
