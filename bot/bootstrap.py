@@ -88,16 +88,22 @@ def create_services(
     zoom_api = zoom_api_from_settings(settings)
     zoom_health = ZoomHealth(database, real_clock) if zoom_api is not None else None
     zoom_meetings = ZoomMeetings(database, real_clock, api=zoom_api, health=zoom_health)
-    zoom_worker = (
-        ZoomWorker(database, real_clock, zoom_api, zoom_health)
-        if zoom_api is not None and zoom_health is not None
-        else None
-    )
     # Several replicas may share PostgreSQL: one leads (SQLite: this process, alone).
     leadership = None
     if not database.is_sqlite:
         leadership = Leadership(database, real_clock, settings.REPLICA_NAME)
         database.notices_from = settings.REPLICA_NAME
+    zoom_worker = (
+        ZoomWorker(
+            database,
+            real_clock,
+            zoom_api,
+            zoom_health,
+            fence=leadership.fence if leadership is not None else None,
+        )
+        if zoom_api is not None and zoom_health is not None
+        else None
+    )
     deadlines.serve(polls)
     deadlines.serve(rooms)
     services = Services(

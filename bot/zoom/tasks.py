@@ -16,8 +16,10 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel import Session
 
 from bot.clock import Clock, real_seconds_until
 from bot.zoom.api import ZoomApi, ZoomError, ZoomStopped, ZoomUnavailable
@@ -37,6 +39,10 @@ MAX_TRIES_ON_BUGS = 5  # an error that is not Zoom's (a bug) is given up after t
 SESSION_GRACE = timedelta(hours=3)
 SESSION_ENDED = "session ended"
 KEEP_DONE = timedelta(days=2)  # finished tasks are kept this long (to see what ran), then pruned
+# A task taken to run is not due again for this long, unless its run says when: with several
+# replicas, a new leader does not run a task the last one may still be running (its calls
+# have timeouts and a few retries); if that one died, the task runs once this has passed.
+LEASE = timedelta(seconds=90)
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,22 @@ class ZoomWorker:
     observers to it); the worker itself never judges Zoom's health.
     """
 
-    def __init__(self, db: Database, clock: Clock, api: ZoomApi, health: ZoomHealth) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        api: ZoomApi,
+        health: ZoomHealth,
+        *,
+        fence: Callable[[Session], int | None] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.api = api
         self.health = health
+        # Several replicas: in the transaction that takes a task, this replica's leader epoch
+        # if it still leads, else None (and the task is left to the leader).
+        self.fence = fence
         self.handlers: dict[str, TaskHandler] = {}
         self._cond = threading.Condition()
         self._woken = False
@@ -132,14 +149,17 @@ class ZoomWorker:
     def run_due(self) -> int:
         """Run every task due now, in order; returns how many ran (the thread's one round)."""
         ran = 0
+        tried: set[int] = set()  # a task still due after its turn (not taken here) waits
         while not self._stopping:
             with self.db.read() as db:
                 due = store.due_tasks(db, now=self.clock.now(), limit=10)
+            due = [task for task in due if task.id not in tried]
             if not due:
                 break
             for task in due:
                 if self._stopping:
                     break
+                tried.add(task.id)
                 self._run_one(task)
                 ran += 1
         return ran
@@ -173,9 +193,18 @@ class ZoomWorker:
             return POLL_SECONDS
         return max(0.0, min(POLL_SECONDS, real_seconds_until(self.clock, next_at)))
 
+    def _take(self, task: DueTask, now: datetime) -> bool:
+        """Lease the task (see LEASE), checking first that this replica still leads."""
+        with self.db.transaction() as db:
+            if self.fence is not None and self.fence(db) is None:
+                return False
+            return store.lease_task(db, task_id=task.id, now=now, until=now + LEASE)
+
     def _run_one(self, task: DueTask) -> None:
         handler = self.handlers.get(task.kind)
         now = self.clock.now()
+        if not self._take(task, now):
+            return  # another replica leads, or took this task
         if handler is None:
             logger.error("zoom task %s: no handler for kind %s", task.key, task.kind)
             with self.db.transaction() as db:
@@ -184,7 +213,10 @@ class ZoomWorker:
         try:
             outcome = handler(self.api, task)
         except ZoomStopped:
-            return  # the bot is stopping: the task stays due and runs after the restart
+            # The bot is stopping: the task is due again and runs after the restart.
+            with self.db.transaction() as db:
+                store.release_task(db, task_id=task.id, now=self.clock.now())
+            return
         except ZoomUnavailable as error:
             logger.warning("zoom task %s: Zoom unavailable (%s)", task.key, error)
             self._retry(task, str(error), retry_after=error.retry_after)

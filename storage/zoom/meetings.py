@@ -189,6 +189,31 @@ def next_due(db: Session) -> datetime | None:
     ).scalar()
 
 
+def lease_task(db: Session, *, task_id: int, now: datetime, until: datetime) -> bool:
+    """Take a due task to run it: it is not due again before `until` (unless its run says
+    when), so no other worker runs it meanwhile. False when it is no longer due (another
+    worker took it, or it is done)."""
+    result = db.execute(
+        update(ZoomTask)
+        .where(
+            col(ZoomTask.id) == task_id,
+            col(ZoomTask.done_at).is_(None),
+            col(ZoomTask.due_at) <= now,
+        )
+        .values(due_at=until)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_task(db: Session, *, task_id: int, now: datetime) -> None:
+    """Give a leased task back, due now (its run was interrupted before it called Zoom)."""
+    db.execute(
+        update(ZoomTask)
+        .where(col(ZoomTask.id) == task_id, col(ZoomTask.done_at).is_(None))
+        .values(due_at=now)
+    )
+
+
 def finish_task(db: Session, *, task_id: int, now: datetime, failed: str | None = None) -> None:
     """Mark a task done (or given up, saying why)."""
     db.execute(

@@ -13,9 +13,24 @@ from sqlmodel import col, select
 
 from bot.clock import FixedClock
 from bot.standin.zoom import FakeZoom
-from bot.zoom.api import Category, ZoomApi, ZoomNotFound, ZoomUnavailable, meeting_path
+from bot.zoom.api import (
+    Category,
+    ZoomApi,
+    ZoomNotFound,
+    ZoomStopped,
+    ZoomUnavailable,
+    meeting_path,
+)
 from bot.zoom.health import FAILURES_BEFORE_WARNING, ZOOM_BACK, ZOOM_DOWN, ZoomHealth
-from bot.zoom.tasks import BACKOFF, SESSION_ENDED, SESSION_GRACE, Again, GiveUp, ZoomWorker
+from bot.zoom.tasks import (
+    BACKOFF,
+    LEASE,
+    SESSION_ENDED,
+    SESSION_GRACE,
+    Again,
+    GiveUp,
+    ZoomWorker,
+)
 from storage import repository as repo
 from storage.db import Database
 from storage.migrate import upgrade
@@ -310,3 +325,63 @@ def test_stop_ends_a_backoff_in_hand_and_leaves_the_task_due(
     assert row.done_at is None
     assert row.attempts == 0  # stopping is no failure: it runs after the restart
     assert not health.down
+
+
+def test_a_task_taken_by_one_worker_is_not_run_by_another(db: Database, clock: FixedClock) -> None:
+    # Several replicas: the old leader may still be running a task when a new one starts.
+    session_id = start_session(db, clock)
+    first = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+    second = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+    ran: list[str] = []
+
+    def slow(api: ZoomApi, task: DueTask) -> None:
+        ran.append(f"first:{task.key}")
+        second.run_due()  # meanwhile, on the other replica
+
+    first.register("k", slow)
+    second.register("k", lambda api, task: ran.append(f"second:{task.key}"))
+    add(db, clock, session_id, "a")
+    first.run_due()
+    assert ran == ["first:a"]
+    assert tasks(db)["a"].done_at is not None
+
+    # A worker that died with a task in hand: the task waits out its lease, then runs once.
+    add(db, clock, session_id, "b")
+    with db.transaction() as unit:
+        [due] = store.due_tasks(unit, now=clock.now())
+        assert store.lease_task(unit, task_id=due.id, now=clock.now(), until=clock.now() + LEASE)
+    second.run_due()
+    assert ran == ["first:a"]
+    clock.advance(LEASE)
+    second.run_due()
+    assert ran == ["first:a", "second:b"]
+
+
+def test_a_replica_that_no_longer_leads_runs_no_task(db: Database, clock: FixedClock) -> None:
+    session_id = start_session(db, clock)
+    epoch: list[int | None] = [None]
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock), fence=lambda _db: epoch[0])
+    ran: list[str] = []
+    worker.register("k", lambda api, task: ran.append(task.key))
+    add(db, clock, session_id, "a")
+    worker.run_due()
+    assert ran == []
+    assert tasks(db)["a"].done_at is None  # still due, for the leader
+    epoch[0] = 3
+    worker.run_due()
+    assert ran == ["a"]
+
+
+def test_a_task_interrupted_by_a_stop_is_due_again_at_once(db: Database, clock: FixedClock) -> None:
+    session_id = start_session(db, clock)
+    worker = ZoomWorker(db, clock, API, ZoomHealth(db, clock))
+
+    def stopped(api: ZoomApi, task: DueTask) -> None:
+        raise ZoomStopped("stopping")
+
+    worker.register("k", stopped)
+    add(db, clock, session_id, "a")
+    worker.run_due()
+    row = tasks(db)["a"]
+    assert row.done_at is None
+    assert row.due_at <= clock.now()
