@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -18,6 +18,8 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
+from bot.cli_args import parser
+from bot.cli_support import UserError
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -27,102 +29,6 @@ logger = logging.getLogger("listening-bot")
 
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130  # as shells report Ctrl+C
-EXPORT_FORMATS = ("csv", "json", "md")
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="listening-bot",
-        description="Run live listening sessions on Slack (and Zoom).",
-    )
-    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="connect to Slack in Socket Mode (the default way to run)")
-    serve = commands.add_parser("serve", help="serve Slack and Zoom over HTTP")
-    serve.add_argument("--port", type=int, default=3000, help="port (default 3000)")
-    serve.add_argument("--host", default="0.0.0.0", help="interface (default 0.0.0.0)")
-    db = commands.add_parser("db", help="database maintenance")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
-    db_commands.add_parser("upgrade", help="apply database migrations")
-    export = commands.add_parser("export", help="export everything recorded about a session")
-    export.add_argument("--session", required=True, type=_positive_int, help="session id")
-    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="csv, json or md")
-    export.add_argument(
-        "--out", required=True, type=Path, help="file to write (a folder of CSV files for csv)"
-    )
-    report = commands.add_parser("report", help="write the tour-wide report (.html or .md)")
-    report.add_argument("--since", type=_date, help="first day, YYYY-MM-DD")
-    report.add_argument("--until", type=_date, help="last day (inclusive), YYYY-MM-DD")
-    report.add_argument(
-        "--session", type=_positive_int, action="append", default=[], help="session id (repeat)"
-    )
-    report.add_argument("--out", required=True, type=Path, help="report.html or report.md")
-    rehearse = commands.add_parser(
-        "rehearse",
-        help="run a whole session offline: the real bot, a local Slack, simulated people",
-        description="Rehearse a run sheet: no network and no credentials needed. Prints what "
-        "the channel, a participant and the facilitator see, and leaves a database and its "
-        "tour report.",
-    )
-    rehearse.add_argument(
-        "runsheet", type=Path, help="the run sheet, e.g. examples/labour-listening-tour.yaml"
-    )
-    rehearse.add_argument(
-        "--participants", type=int, default=40, help="simulated people, 1 to 1,000 (default 40)"
-    )
-    rehearse.add_argument(
-        "--speed",
-        type=float,
-        default=300.0,
-        help="times faster than real time, 1 to 3,600 (default 300: a 2-minute poll takes 0.4 s)",
-    )
-    rehearse.add_argument(
-        "--db", type=Path, default=Path("rehearsal.db"), help="database (default ./rehearsal.db)"
-    )
-    rehearse.add_argument("--seed", type=int, help="the same seed, the same people and choices")
-    runsheet = commands.add_parser(
-        "runsheet", help="check, add and list run sheets (a session's agenda, in YAML)"
-    )
-    runsheet_commands = runsheet.add_subparsers(
-        dest="runsheet_command", required=True, metavar="RUNSHEET_COMMAND"
-    )
-    check = runsheet_commands.add_parser(
-        "check", help="validate a run sheet file (needs no database and no settings)"
-    )
-    check.add_argument(
-        "file", type=Path, help="the run sheet, e.g. examples/labour-listening-tour.yaml"
-    )
-    add = runsheet_commands.add_parser(
-        "add", help="validate a run sheet and store it (a changed sheet becomes a new version)"
-    )
-    add.add_argument("file", type=Path, help="the run sheet (YAML)")
-    runsheet_commands.add_parser("list", help="list the stored run sheets and their versions")
-    manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
-    manifest.add_argument(
-        "--url",
-        help="public https URL of /slack/events for HTTP mode (omit for Socket Mode)",
-    )
-    return parser
-
-
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0 or len(text) > 18:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a session id (a whole number)")
-    return int(text)
-
-
-def _date(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-21"
-        ) from None
-
-
-class UserError(Exception):
-    """A mistake in the command line the user can fix; printed as one line, exit code 2."""
 
 
 class _Stop(Exception):
@@ -436,7 +342,7 @@ def _name_replica_in_logs(replica: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `listening-bot` console script."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -472,6 +378,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _add_runsheet(settings, args.file)
         elif args.command == "runsheet":
             _list_runsheets(settings)
+        elif args.command == "person" and args.person_command == "export":
+            from bot.privacy.cli_people import run_person_export
+
+            run_person_export(settings, args.who, args.out)
+        elif args.command == "person":
+            from bot.privacy.cli_people import run_person_forget
+
+            run_person_forget(settings, args.who)
+        elif args.command == "purge":
+            from bot.privacy.cli_people import run_purge
+
+            run_purge(settings, args.before)
+        elif args.command == "quote":
+            from bot.privacy.cli_quotes import run_quote_withdraw
+
+            run_quote_withdraw(settings, args.quote_id)
     except UserError as error:
         print(f"listening-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG

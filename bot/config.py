@@ -57,6 +57,12 @@ WHERE_TO_GET: dict[str, str] = {
     "Socket Mode, 10 to 600)",
     "REPLICA_NAME": "use 1 to 64 letters, digits, '.', '_' or '-' (e.g. bot-1), or leave it "
     "unset for <hostname>-<pid>",
+    "REPORT_MIN_GROUP": "use a whole number of people, 1 or more (default 5): smaller groups "
+    "read 'fewer than N' in summaries, exports and the tour report",
+    "DATA_RETENTION_DAYS": "use a whole number of days, 1 or more, or leave it unset to keep "
+    "people's identities until you purge them",
+    "PRIVACY_NOTICE_URL": "use the https:// address of your privacy notice",
+    "PRIVACY_NOTICE_TEXT": "write at most 1,000 characters, or use PRIVACY_NOTICE_URL",
     "ZOOM_POLLS_DEFAULT": "use true or false (false: only polls launched with --zoom also go to "
     "the Zoom meeting)",
 }
@@ -126,6 +132,12 @@ class Settings(BaseSettings):
     ZOOM_METRICS_SECONDS: int = Field(default=30, ge=10, le=600)
     # Names this process in log lines and /healthz, when several replicas share one database.
     REPLICA_NAME: str = Field(default_factory=default_replica_name)
+    # Data and privacy: the smallest group, role or place a breakdown shows; how long people's
+    # identities are kept (None: keep); the organiser's privacy notice, shown at check-in.
+    REPORT_MIN_GROUP: int = Field(default=5, ge=1, le=1000)
+    DATA_RETENTION_DAYS: int | None = Field(default=None, ge=1, le=36500)
+    PRIVACY_NOTICE_URL: str | None = None
+    PRIVACY_NOTICE_TEXT: str | None = Field(default=None, max_length=1000)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -192,6 +204,11 @@ class Settings(BaseSettings):
         if not _REPLICA_NAME.match(value):
             raise ValueError(f"must be 1 to 64 letters, digits, '.', '_' or '-', not {value!r}")
         return value
+
+    @field_validator("PRIVACY_NOTICE_URL")
+    @classmethod
+    def _privacy_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
 
     @field_validator("SUMMARY_CHANNEL")
     @classmethod

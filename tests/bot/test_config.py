@@ -61,6 +61,14 @@ def test_blank_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("REPLICA_NAME", "bot 1", "letters, digits"),
         ("REPLICA_NAME", "x" * 65, "letters, digits"),
         ("REPLICA_NAME", "%(message)s", "letters, digits"),
+        ("REPORT_MIN_GROUP", "0", "greater than or equal to 1"),
+        ("REPORT_MIN_GROUP", "-5", "greater than or equal to 1"),
+        ("REPORT_MIN_GROUP", "five", "valid integer"),
+        ("REPORT_MIN_GROUP", "2.5", "valid integer"),
+        ("DATA_RETENTION_DAYS", "0", "greater than or equal to 1"),
+        ("DATA_RETENTION_DAYS", "a year", "valid integer"),
+        ("PRIVACY_NOTICE_URL", "example.org/privacy", "http(s) URL"),
+        ("PRIVACY_NOTICE_TEXT", "x" * 1001, "at most 1000"),
     ],
 )
 def test_malformed_values_name_the_variable(
