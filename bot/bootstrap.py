@@ -13,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
+from bot.privacy.notice import PrivacyNotice
 from bot.rooms import PREASSIGN_TASK, RoomService
 from bot.rooms.zoom_task import preassign_handler
 from bot.runsheets.library import RunSheetLibrary
@@ -131,19 +132,24 @@ def create_services(
         zoom_health=zoom_health,
         socket_mode=socket_mode,
         leadership=leadership,
+        privacy=PrivacyNotice.from_settings(settings),
     )
     if leadership is not None:
         services.is_leader = lambda: leadership.is_leader
     if leadership is not None:
         leadership.on_replicas.append(budgets.share)
-    register_session_effects(services.outbox, client=services.client, sessions=sessions)
+    register_session_effects(
+        services.outbox, client=services.client, sessions=sessions, privacy=services.privacy
+    )
     register_summary_effects(
         services.outbox,
         client=services.client,
         summaries=summaries,
         summary_channel=settings.SUMMARY_CHANNEL,
     )
-    register_poll_effects(services.outbox, client=services.client, polls=polls)
+    register_poll_effects(
+        services.outbox, client=services.client, polls=polls, privacy=services.privacy
+    )
     services.on_session_end.append(polls.close_for_session)
     services.status_lines.append(lambda session: poll_status_lines(polls.open_states(session)))
     services.recover.append(polls.recover)

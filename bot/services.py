@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
+from bot.privacy.notice import PrivacyNotice
 from bot.rooms import RoomService
 from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
@@ -71,6 +72,8 @@ class Services:
     is_leader: Callable[[], bool] = field(default=lambda: True)
     # Which replica leads (PostgreSQL); None: this process alone runs everything.
     leadership: Leadership | None = None
+    # The privacy notice shown at check-in (PRIVACY_NOTICE_URL / _TEXT, DATA_RETENTION_DAYS).
+    privacy: PrivacyNotice = field(default_factory=PrivacyNotice)
 
     @property
     def on_session_end(self) -> list[EndHook]:

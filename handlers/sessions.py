@@ -162,7 +162,7 @@ def open_check_in(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     view = (
         render_check_in_closed(form.message)
         if isinstance(form, Refusal)
-        else render_check_in_form(form)
+        else render_check_in_form(form, services.privacy)
     )
     open_form(services.client, trigger_id=body["trigger_id"], view=view, tell=privately(respond))
 

@@ -29,6 +29,7 @@ from bot.polls import (
     VoteRecorded,
 )
 from bot.polls.effects import chosen_indexes
+from bot.privacy.notice import PrivacyNotice
 from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, is_uneditable
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
@@ -48,9 +49,15 @@ Blocks = list[dict[str, object]]
 STEP_MESSAGE, STEP_CHART = "message", "chart"
 
 
-def register_poll_effects(sender: OutboxSender, *, client: WebClient, polls: PollService) -> None:
+def register_poll_effects(
+    sender: OutboxSender,
+    *,
+    client: WebClient,
+    polls: PollService,
+    privacy: PrivacyNotice | None = None,
+) -> None:
     """Say how the outbox sends every kind of poll effect."""
-    messages = PollMessages(client, polls)
+    messages = PollMessages(client, polls, privacy or PrivacyNotice())
     sender.register(POLL_POST, Kind(send=messages.post, refused=messages.post_refused))
     sender.register(
         POLL_LIVE,
@@ -74,9 +81,10 @@ def register_poll_effects(sender: OutboxSender, *, client: WebClient, polls: Pol
 class PollMessages:
     """The poll senders, with the Web API client and the poll service they read through."""
 
-    def __init__(self, client: WebClient, polls: PollService) -> None:
+    def __init__(self, client: WebClient, polls: PollService, privacy: PrivacyNotice) -> None:
         self.client = client
         self.polls = polls
+        self.privacy = privacy
 
     def post(self, row: Pending, progress: Progress) -> bool:
         """Post a launched poll's message and remember where it is."""
@@ -184,7 +192,7 @@ class PollMessages:
             result = self.confirmations([row])[0]
         if result is None:
             return False
-        text, blocks = _confirmation(result)
+        text, blocks = _confirmation(result, self.privacy)
         answer_privately(
             self.client,
             row,
@@ -214,12 +222,12 @@ def _vote_of(row: Pending) -> tuple[int, str, tuple[int, ...] | None]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _confirmation(result: VoteRecorded) -> tuple[str, Blocks | None]:
+def _confirmation(result: VoteRecorded, privacy: PrivacyNotice) -> tuple[str, Blocks | None]:
     """A vote's confirmation, ready to send.
 
     Hundreds of voters get the same few confirmations (they depend on the poll, the choice and
     whether the voter has checked in), so each is rendered, and its Block Kit validated, once.
     Blocks only when there is a button to show; otherwise the text says it all.
     """
-    text, blocks = render_vote_confirmation(result)
+    text, blocks = render_vote_confirmation(result, privacy)
     return text, as_dicts(blocks) if not result.checked_in else None

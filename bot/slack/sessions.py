@@ -10,6 +10,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.privacy.notice import PrivacyNotice
 from bot.sessions import (
     CHECK_IN_NOTED,
     CHECKED_IN,
@@ -34,10 +35,14 @@ logger = logging.getLogger(__name__)
 
 
 def register_session_effects(
-    sender: OutboxSender, *, client: WebClient, sessions: SessionService
+    sender: OutboxSender,
+    *,
+    client: WebClient,
+    sessions: SessionService,
+    privacy: PrivacyNotice | None = None,
 ) -> None:
     """Say how the sender posts each kind of session effect."""
-    messages = SlackSessionMessages(client, sessions)
+    messages = SlackSessionMessages(client, sessions, privacy or PrivacyNotice())
     sender.register(
         SESSION_POST, Kind(send=messages.post_session_message, refused=messages.undo_start)
     )
@@ -62,9 +67,10 @@ def _same_session_reply(row: Pending, later: Pending) -> bool:
 class SlackSessionMessages:
     """Sends a session's effects with the bot's one Web API client."""
 
-    def __init__(self, client: WebClient, sessions: SessionService) -> None:
+    def __init__(self, client: WebClient, sessions: SessionService, privacy: PrivacyNotice) -> None:
         self.client = client
         self.sessions = sessions
+        self.privacy = privacy
 
     def post_session_message(self, row: Pending, progress: Progress) -> bool:
         """Post a new session's message (with its check-in row) and remember where it is."""
@@ -72,7 +78,7 @@ class SlackSessionMessages:
         if session is None or session.id is None or session.message_ts:
             return False  # discarded, or already posted before a restart
         choices = self.sessions.check_in_choices(session)
-        text, blocks = render_session_message(self.sessions.view(session), choices)
+        text, blocks = render_session_message(self.sessions.view(session), choices, self.privacy)
         posted = self.client.chat_postMessage(
             channel=session.channel_id, text=text, blocks=as_dicts(blocks)
         )

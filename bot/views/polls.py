@@ -28,6 +28,7 @@ from bot.polls import (
     VoteRecorded,
     bar_cells,
 )
+from bot.privacy.notice import PrivacyNotice
 from bot.views.common import (
     SECTION_TEXT_MAX,
     context,
@@ -39,6 +40,7 @@ from bot.views.common import (
     split_mrkdwn,
     trim,
 )
+from bot.views.privacy import privacy_line
 from bot.views.sessions import CHECK_IN_ACTION
 from bot.zoom_polls.rules import ZOOM_ANSWERS_MAX, ZOOM_ANSWERS_MIN, ZOOM_TITLE_MAX
 from storage.polls import (
@@ -299,8 +301,11 @@ def _until(moment: datetime) -> str:
     return slack_date(moment, "{time}")
 
 
-def render_vote_confirmation(result: VoteRecorded) -> tuple[str, list[Block]]:
-    """The private confirmation a voter gets once their vote is committed."""
+def render_vote_confirmation(
+    result: VoteRecorded, privacy: PrivacyNotice | None = None
+) -> tuple[str, list[Block]]:
+    """The private confirmation a voter gets once their vote is committed; someone who has
+    not checked in is asked to, and shown the privacy notice (they have not seen it yet)."""
     chosen = ", ".join(f"*{esc(option)}*" for option in result.chosen)
     if result.anonymous:
         text = (
@@ -343,6 +348,7 @@ def render_vote_confirmation(result: VoteRecorded) -> tuple[str, list[Block]]:
                 ],
             )
         )
+        blocks.append(context(privacy_line(privacy or PrivacyNotice())))
     return text, blocks
 
 

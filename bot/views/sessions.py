@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.privacy.notice import PrivacyNotice
 from bot.sessions import (
     DEFAULT_ROLES,
     OFFERED_MAX,
@@ -52,6 +53,7 @@ from bot.views.common import (
     slack_date,
     trim,
 )
+from bot.views.privacy import privacy_line
 from storage.models import ATTRIBUTE_MAX, TITLE_MAX, ListeningSession
 
 # The session message checks people in with one or two clicks (contract: a benchmark clicks
@@ -91,10 +93,13 @@ def _details(session: ListeningSession) -> str:
 
 
 def render_session_message(
-    view: SessionView, choices: CheckInChoices | None = None
+    view: SessionView,
+    choices: CheckInChoices | None = None,
+    privacy: PrivacyNotice | None = None,
 ) -> tuple[str, list[Block]]:
     """The channel message for a session: details, attendance and, while it runs, one-click
-    check-in (`choices`: what it offers; by default the common roles and no place picker).
+    check-in (`choices`: what it offers; by default the common roles and no place picker)
+    with the privacy notice under it.
 
     Returns:
         The notification text and the blocks.
@@ -113,6 +118,7 @@ def render_session_message(
         )
         offered = choices or CheckInChoices(roles=DEFAULT_ROLES, places=())
         blocks.append(render_check_in_actions(session, offered))
+        blocks.append(context(privacy_line(privacy or PrivacyNotice())))
         blocks.append(
             context(
                 f"Started by {mention(session.started_by)} {slack_date(session.started_at)}"
@@ -193,8 +199,9 @@ def read_check_in_click(body: dict[str, Any]) -> CheckInClick | str:
     )
 
 
-def render_check_in_form(form: CheckInForm) -> View:
-    """The check-in modal, pre-filled from the person's last check-in or the session."""
+def render_check_in_form(form: CheckInForm, privacy: PrivacyNotice | None = None) -> View:
+    """The check-in modal, pre-filled from the person's last check-in or the session, with
+    the privacy notice at the bottom."""
     session = form.session
     role_option = Option(value=form.role, text=trim(form.role, ROLE_MAX)) if form.role else None
     consent = Option(
@@ -254,6 +261,7 @@ def render_check_in_form(form: CheckInForm) -> View:
                     initial_options=[consent] if form.consent_to_quote else None,
                 ),
             ),
+            context(privacy_line(privacy or PrivacyNotice())),
         ],
     )
 

@@ -1,0 +1,46 @@
+"""The privacy line: what is kept, who sees it, how long, how to withdraw, the organiser's notice."""
+
+from __future__ import annotations
+
+from bot.config import load_settings
+from bot.privacy.notice import PrivacyNotice
+from bot.views.privacy import privacy_line
+
+
+def test_by_default_it_says_what_is_kept_until_when_and_how_to_withdraw() -> None:
+    line = privacy_line(PrivacyNotice())
+    assert "check-in (role, place, group), your votes and your room's report-back" in line
+    assert "Slack ID" in line
+    assert "until the organisers delete it" in line
+    assert "fewer than 5 people" in line
+    assert "ask a facilitator" in line
+    assert "<http" not in line  # no link was set
+
+
+def test_the_settings_give_the_link_the_text_and_the_retention() -> None:
+    settings = load_settings(
+        env_file=None,
+        PRIVACY_NOTICE_URL="https://example.org/privacy",
+        PRIVACY_NOTICE_TEXT="Data controller: the Labour Party.",
+        DATA_RETENTION_DAYS=90,
+        REPORT_MIN_GROUP=8,
+    )
+    line = privacy_line(PrivacyNotice.from_settings(settings))
+    assert "<https://example.org/privacy|Privacy notice>" in line
+    assert line.endswith(" Data controller: the Labour Party.")
+    assert "kept for 90 days after the session" in line
+    assert "fewer than 8 people" in line
+    assert "for 1 day after" in privacy_line(PrivacyNotice(retention_days=1))
+
+
+def test_the_organisers_text_cannot_ping_or_fake_a_link() -> None:
+    line = privacy_line(
+        PrivacyNotice(
+            url="https://example.org/p?a=1|evil>x",
+            text="<!channel> see <https://evil.example|our notice> & more",
+        )
+    )
+    assert "<!channel>" not in line
+    assert "&lt;!channel&gt;" in line
+    assert "<https://evil.example|" not in line
+    assert "<https://example.org/p?a=1%7Cevil%3Ex|Privacy notice>" in line
