@@ -73,7 +73,7 @@ def create_services(
     sessions = SessionService(database, settings, real_clock)
     polls = PollService(database, real_clock, sessions, deadlines)
     rooms = RoomService(database, settings, real_clock, sessions, deadlines)
-    summaries = SummaryService(database, real_clock)
+    summaries = SummaryService(database, real_clock, min_group=settings.REPORT_MIN_GROUP)
     agenda = Agenda(
         database,
         real_clock,

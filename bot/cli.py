@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -163,12 +164,14 @@ def _progress(stage: str) -> None:
 
 
 def _export(settings: Settings, session_id: int, fmt: str, out: Path) -> None:
+    from bot.privacy.groups import suppress_document
     from bot.report.export import UnknownSession, export_session
     from storage.db import Database
 
     db = Database(settings.DATABASE_URL)
     try:
-        files = export_session(db, session_id, fmt, out)
+        shown = partial(suppress_document, min_group=settings.REPORT_MIN_GROUP)
+        files = export_session(db, session_id, fmt, out, shown=shown)
     except UnknownSession:
         raise UserError(
             f"there is no session {session_id} in {settings.DATABASE_URL} — the id is shown by "
@@ -183,6 +186,7 @@ def _export(settings: Settings, session_id: int, fmt: str, out: Path) -> None:
 
 def _report(settings: Settings, args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
+    from bot.privacy.groups import suppress_report
     from bot.report.tour import REPORT_SUFFIXES, NothingToReport, write_report
     from storage.db import Database
     from storage.report import SessionFilter
@@ -196,7 +200,14 @@ def _report(settings: Settings, args: argparse.Namespace) -> None:
     where = SessionFilter(since=args.since, until=until, session_ids=tuple(args.session))
     db = Database(settings.DATABASE_URL)
     try:
-        report = write_report(db, where, out, now=SystemClock().now(), progress=_progress)
+        report = write_report(
+            db,
+            where,
+            out,
+            now=SystemClock().now(),
+            progress=_progress,
+            shown=partial(suppress_report, min_group=settings.REPORT_MIN_GROUP),
+        )
     except NothingToReport:
         raise UserError("no sessions match: check --since/--until/--session") from None
     except OSError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from functools import partial
 from typing import TextIO
 
 from bot.rehearsal.options import (
@@ -21,6 +22,7 @@ from storage.db import Database
 
 def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
     """Run a whole session offline and leave its database and tour report behind."""
+    from bot.privacy.groups import suppress_report
     from bot.report.tour import write_report
     from storage.report import SessionFilter
 
@@ -35,6 +37,7 @@ def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
             rehearsal.sheet, options.runsheet.read_text(encoding="utf-8")
         )
         session_id = rehearsal.run(services)
+        min_group = services.settings.REPORT_MIN_GROUP
     report = report_path(options.db)
     database = Database(database_url)
     try:
@@ -44,6 +47,7 @@ def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
             report,
             now=rehearsal.clock.now(),
             progress=lambda _stage: None,
+            shown=partial(suppress_report, min_group=min_group),
         )
     except OSError as error:
         raise RehearsalError(

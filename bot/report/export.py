@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,15 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def session_document(db: Database, session_id: int) -> dict[str, Any]:
-    """Everything about a session as plain data; anonymous polls as totals only.
+Document = dict[str, Any]
+
+
+def session_document(db: Database, session_id: int) -> Document:
+    """Everything about a session as plain data; anonymous polls as totals only. Its tables
+    are whole: bot.privacy.groups.suppress_document hides their small groups.
+
+    The lists of people (participants, votes, room members, who submitted) are the
+    organisers' own record, person by person, and stay as they are.
 
     Raises:
         UnknownSession: there is no such session.
@@ -69,10 +76,12 @@ def session_document(db: Database, session_id: int) -> dict[str, Any]:
                 "votes": [] if poll.anonymous else votes_by_poll.get(poll.id, []),
                 # With answers from the Zoom meeting: each source apart (n and options above
                 # are both together), and Zoom's named answers by participant id.
+                # A small group's row has no figures: "hidden" says so, n is null.
                 "by_source": [
                     {
                         "source": result.name.lower(),
                         "n": result.n,
+                        "hidden": None,
                         "options": [
                             {"text": share.label, "count": share.count, "percent": share.percent}
                             for share in result.shares
@@ -152,6 +161,8 @@ def session_document(db: Database, session_id: int) -> dict[str, Any]:
         "poll_keys": sorted({poll.key for poll in data.polls}),
         "rounds": list(rounds.values()),
         "quotes_withheld_without_consent": withheld,
+        # Filled in by bot.privacy.groups.suppress_document.
+        "small_groups": {"min_group": 1, "note": None},
     }
 
 
@@ -198,6 +209,25 @@ def write_csv(document: dict[str, Any], folder: Path) -> list[Path]:
                 ]
                 for p in document["polls"]
                 for o in p["options"]
+            ],
+        ),
+        "poll_sources.csv": (
+            ["poll_id", "key", "source", "n", "option", "count", "percent"],
+            [
+                [p["id"], p["key"], src["source"], src["hidden"], "", "", ""]
+                if src["hidden"]
+                else [
+                    p["id"],
+                    p["key"],
+                    src["source"],
+                    src["n"],
+                    o["text"],
+                    o["count"],
+                    o["percent"],
+                ]
+                for p in document["polls"]
+                for src in p["by_source"]
+                for o in (src["options"] or [None])
             ],
         ),
         "votes.csv": (
@@ -272,7 +302,12 @@ def render_session_markdown(document: dict[str, Any]) -> str:
         details.append(f"area {md_escape(session['area'])}")
     if session["group"]:
         details.append(f"group {md_escape(session['group'])}")
-    lines += [", ".join(details) + ".", "", "## Participants", ""]
+    lines += [", ".join(details) + "."]
+    if document["small_groups"]["note"]:
+        lines += ["", f"{document['small_groups']['note']} Their people count in every total."]
+    lines += ["", "## Participants", ""]
+    # One line per person: the organisers' record, not a table to publish.
+    lines += ["Each participant on their own line (personal data: not for publication).", ""]
     lines += ["| Role | Place | Group | Checked in |", "|---|---|---|---|"]
     for p in document["participants"]:
         lines.append(
@@ -290,6 +325,9 @@ def render_session_markdown(document: dict[str, Any]) -> str:
         if poll["by_source"]:
             lines += ["", "By source (someone who answered in both counts once, in Slack):", ""]
             for source in poll["by_source"]:
+                if source["hidden"]:
+                    lines.append(f"- {source['source'].capitalize()}: {source['hidden']}")
+                    continue
                 shares = ", ".join(
                     f"{md_escape(o['text'])} {o['percent']}% ({o['count']:,})"
                     for o in source["options"]
@@ -312,14 +350,17 @@ def render_session_markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_session(db: Database, session_id: int, fmt: str, out: Path) -> list[Path]:
-    """Write the session export; returns the files written.
+def export_session(
+    db: Database, session_id: int, fmt: str, out: Path, *, shown: Callable[[Document], Document]
+) -> list[Path]:
+    """Write the session export as `shown` lets it be shown (bot.privacy.groups.
+    suppress_document: small groups hidden); returns the files written.
 
     Raises:
         UnknownSession: there is no such session.
         OSError: `out` cannot be written.
     """
-    document = session_document(db, session_id)
+    document = shown(session_document(db, session_id))
     if fmt == "csv":
         return write_csv(document, out)
     text = (

@@ -107,6 +107,8 @@ class Result:
     name: str
     n: int
     shares: tuple[Share, ...]
+    # A small group's row (bot.privacy.groups): its name only, n 0 and no shares.
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,9 @@ class TourAttendance:
     sessions: int
     people: int
     check_ins: int
-    by_role: tuple[tuple[str, int], ...]
-    by_group: tuple[tuple[str, int], ...]
+    # A count is None where the row is a small group's, hidden (bot.privacy.groups).
+    by_role: tuple[tuple[str, int | None], ...]
+    by_group: tuple[tuple[str, int | None], ...]
 
 
 @dataclass(frozen=True)
@@ -167,3 +170,6 @@ class TourReport:
     attendance: TourAttendance
     polls: tuple[PollAggregate, ...]
     themes: tuple[Theme, ...]
+    # Set by bot.privacy.groups: what a hidden row reads, and the note when any row is hidden.
+    hidden_label: str = ""
+    hidden_note: str = ""

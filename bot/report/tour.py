@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -40,8 +41,10 @@ def write_report(
     *,
     now: datetime,
     progress: Progress,
+    shown: Callable[[TourReport], TourReport],
 ) -> TourReport:
-    """Collect, aggregate and write the report to `out` (.html or .md).
+    """Collect, aggregate and write the report to `out` (.html or .md), as `shown` lets it be
+    shown (bot.privacy.groups.suppress_report: small groups hidden), and return that.
 
     Raises:
         NothingToReport: no session matches.
@@ -51,8 +54,10 @@ def write_report(
     data = collect(db, where)
     if not data.sessions:
         raise NothingToReport()
-    report = build_report(
-        data, generated_at=now, since=where.since, until=where.until, progress=progress
+    report = shown(
+        build_report(
+            data, generated_at=now, since=where.since, until=where.until, progress=progress
+        )
     )
     progress("writing " + out.name)
     if out.suffix.lower() == ".html":

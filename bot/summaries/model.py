@@ -42,3 +42,6 @@ class SessionSummary:
     rooms: tuple[RoomSummary, ...]
     quotes: tuple[tuple[str, str], ...]  # (text, "Role, Place"), consented only
     themes: tuple[tuple[str, int], ...]  # theme name, report-backs tagged with it
+    # Set when small groups are hidden: the smallest shown, and whether any row was hidden.
+    min_group: int = 1
+    small_groups_hidden: bool = False

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.outbox import queue
+from bot.privacy.groups import attendance_hides, suppress_attendance, suppress_results
 from bot.report.aggregate import attribution, poll_aggregates, tour_attendance
 from bot.report.collect import collect, latest_reports
 from bot.report.model import Result
@@ -26,9 +28,11 @@ from storage.report import SessionFilter
 class SummaryService:
     """Builds session summaries and queues them: the final one once per ended session."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, min_group: int) -> None:
         self.db = db
         self.clock = clock
+        # Groups, roles and places of fewer people than this are not shown (REPORT_MIN_GROUP).
+        self.min_group = min_group
 
     def queue_final(self, db: Session, session: ListeningSession) -> None:
         """Session-end report: queue the final summary in the caller's transaction."""
@@ -75,7 +79,7 @@ class SummaryService:
             summary_repo.mark_summary_done(db, session_id=session_id, now=self.clock.now())
 
     def build(self, session_id: int, *, interim: bool) -> SessionSummary | None:
-        """Gather a session's summary; None if there is no such session."""
+        """Gather a session's summary, small groups hidden; None if there is no such session."""
         with self.db.read() as s:
             sessions = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
             if not sessions:
@@ -91,7 +95,7 @@ class SummaryService:
         voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
         voted.update({tally.poll_id: tally.voters for tally in data.anonymous})
         theme_counts = Counter(name for names in themes.values() for name in names)
-        return SessionSummary(
+        summary = SessionSummary(
             session=sessions[0],
             interim=interim,
             at=self.clock.now(),
@@ -121,3 +125,24 @@ class SummaryService:
             quotes=tuple((q.text, attribution(q.role, q.place)) for q in data.quotes),
             themes=tuple(sorted(theme_counts.items(), key=lambda item: (-item[1], item[0]))),
         )
+        return suppress_small_groups(summary, min_group=self.min_group)
+
+
+def suppress_small_groups(summary: SessionSummary, *, min_group: int) -> SessionSummary:
+    """The summary with its breakdowns' groups of fewer than `min_group` people hidden (the
+    attendance by role and group, each poll's Slack and Zoom rows); its totals as they were."""
+    attendance = suppress_attendance(summary.attendance, min_group=min_group)
+    polls = tuple(
+        replace(item, sources=suppress_results(item.sources, min_group=min_group))
+        for item in summary.polls
+    )
+    hides = attendance_hides(attendance) or any(
+        source.hidden for item in polls for source in item.sources
+    )
+    return replace(
+        summary,
+        attendance=attendance,
+        polls=polls,
+        min_group=min_group,
+        small_groups_hidden=hides,
+    )

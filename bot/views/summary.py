@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
+from bot.privacy.groups import fewer_than, hidden_note
 from bot.summaries import SessionSummary
 from bot.views.common import (
     MAX_BLOCKS,
@@ -39,10 +40,11 @@ def _heading(summary: SessionSummary) -> list[Block]:
 
 def _attendance(summary: SessionSummary) -> list[str]:
     att = summary.attendance
+    small = fewer_than(summary.min_group)
     return [
         f"*Attendance* — {att.check_ins} checked in",
-        f"*By role*\n{counted_lines(list(att.by_role), limit=50)}",
-        f"*By group*\n{counted_lines(list(att.by_group), limit=50)}",
+        f"*By role*\n{counted_lines(list(att.by_role), limit=50, hidden=small)}",
+        f"*By group*\n{counted_lines(list(att.by_group), limit=50, hidden=small)}",
     ]
 
 
@@ -61,14 +63,20 @@ def _polls(summary: SessionSummary) -> list[str]:
             line = (
                 f"{bar(share.count, result.n)} {share.percent}% {esc(share.label)} ({share.count})"
             )
-            if item.sources:
+            shown = [source for source in item.sources if not source.hidden]
+            if shown:
                 line += " — " + " · ".join(
-                    f"{source.name} {source.shares[number].count}" for source in item.sources
+                    f"{source.name} {source.shares[number].count}" for source in shown
                 )
             lines.append(line)
         notes = [f"of {result.n} who voted" if result.n else "nobody voted"]
         if item.sources:
-            notes[0] += " (" + ", ".join(f"{s.n} in {s.name}" for s in item.sources) + ")"
+            small = fewer_than(summary.min_group)
+            notes[0] += (
+                " ("
+                + ", ".join(f"{small if s.hidden else s.n} in {s.name}" for s in item.sources)
+                + ")"
+            )
         if item.poll.multi:
             notes.append("several answers allowed")
         if item.poll.anonymous:
@@ -106,6 +114,12 @@ def _themes(summary: SessionSummary) -> list[str]:
     return [f"*Themes*\n{counted_lines(list(summary.themes), limit=100)}"]
 
 
+def _small_groups(summary: SessionSummary) -> list[str]:
+    if not summary.small_groups_hidden:
+        return []
+    return [f"_{hidden_note(summary.min_group)} Their people count in every total._"]
+
+
 def render_summary(summary: SessionSummary) -> list[tuple[str, list[Block]]]:
     """The summary as one or more messages (text fallback, blocks), in order.
 
@@ -119,6 +133,7 @@ def render_summary(summary: SessionSummary) -> list[tuple[str, list[Block]]]:
         _rooms(summary),
         _quotes(summary),
         _themes(summary),
+        _small_groups(summary),
     ):
         if texts:
             parts.append([DividerBlock(), *(section(t) for t in pack_lines(texts))])

@@ -292,6 +292,7 @@ def test_csv_and_markdown_exports(tour: tuple[Database, Truth], tmp_path: Path) 
             "session.csv",
             "participants.csv",
             "poll_results.csv",
+            "poll_sources.csv",
             "votes.csv",
             "rooms.csv",
             "report_backs.csv",

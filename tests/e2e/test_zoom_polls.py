@@ -8,6 +8,8 @@ sources. A poll Zoom cannot carry is refused before anything is posted.
 
 from __future__ import annotations
 
+import csv
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,9 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from bot.cli import main
 from bot.report.export import session_document
+from bot.report.model import TourReport
 from bot.report.tour import write_report
 from bot.standin.zoom import FakeZoom
 from storage.models import Participant
@@ -26,6 +30,11 @@ from tests.e2e.conftest import CHANNEL, PARTICIPANT, RunningBot, ack_text, all_t
 from tests.e2e.test_polls import _launch, _message, _poll, _vote
 from tests.e2e.zoom_helpers import MEETING_ID, zoom_idle, zoom_overrides
 from tests.harness.waiting import eventually
+
+
+def whole(report: TourReport) -> TourReport:
+    return report
+
 
 QUESTION = "Should the party back the strike?"
 POLL = f'"{QUESTION}" "Agree" "Disagree"'
@@ -38,7 +47,8 @@ ZOOM_TIMEOUT = 2.0  # seconds; loopback answers in milliseconds, a slowed one in
 
 @pytest.fixture
 def settings_overrides(fake_zoom: FakeZoom) -> dict[str, Any]:
-    return zoom_overrides(fake_zoom, ZOOM_TIMEOUT_SECONDS=str(ZOOM_TIMEOUT))
+    # A handful of voters split by source, shown whole (hidden: the test with REPORT_MIN_GROUP 3).
+    return zoom_overrides(fake_zoom, ZOOM_TIMEOUT_SECONDS=str(ZOOM_TIMEOUT), REPORT_MIN_GROUP="1")
 
 
 def _start(bot: RunningBot, fake_zoom: FakeZoom, *, meeting_type: int = 2) -> None:
@@ -240,7 +250,9 @@ def test_zoom_answers_published_late_are_merged_counted_once_and_shown_everywher
 
     # The tour report: both sources with each n, and together.
     out = tmp_path / "report.md"
-    write_report(bot.services.db, SessionFilter(), out, now=bot.clock.now(), progress=print)
+    write_report(
+        bot.services.db, SessionFilter(), out, now=bot.clock.now(), progress=print, shown=whole
+    )
     report = out.read_text()
     assert "Overall (n = 4)" in report
     assert "| Slack | 2 | 50% (1) | 50% (1) |" in report
@@ -259,6 +271,79 @@ def test_zoom_answers_published_late_are_merged_counted_once_and_shown_everywher
     bot.services.zoom_worker.wake()
     zoom_idle(bot)
     assert len([c for c in fake_zoom.calls if "/past_meetings/" in c.path]) == 2
+
+
+def test_a_small_source_and_its_complement_are_hidden_in_every_export_and_the_report(
+    bot: RunningBot, fake_zoom: FakeZoom, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _start(bot, fake_zoom)
+    _, zoom_poll_id = _launch_vote_and_end(bot, fake_zoom)  # 2 in Slack
+    in_zoom = [f"z{i}@example.org" for i in range(5)]
+    fake_zoom.set_past_polls(
+        MEETING_ID, [_respondent(email, email, "Agree", zoom_poll_id) for email in in_zoom]
+    )
+    bot.clock.advance(timedelta(minutes=2))
+    assert bot.services.zoom_worker is not None
+    bot.services.zoom_worker.wake()
+    zoom_idle(bot)
+    assert _zoom_row(bot).status == "merged"
+    total = 2 + len(in_zoom)
+    session_id = str(_poll(bot).session_id)
+    monkeypatch.setenv("DATABASE_URL", bot.services.settings.DATABASE_URL)
+
+    def cli(min_group: int, *args: str) -> None:
+        monkeypatch.setenv("REPORT_MIN_GROUP", str(min_group))
+        assert main(["--env-file", "/nonexistent/.env", *args]) == 0
+
+    # 3 or more: Slack's 2 are too few, and Zoom's 5 would be the total minus them.
+    cli(3, "export", "--session", session_id, "--format", "json", "--out", str(tmp_path / "s.json"))
+    document = json.loads((tmp_path / "s.json").read_text())
+    [exported] = document["polls"]
+    assert exported["n"] == total
+    assert sum(o["count"] for o in exported["options"]) == total
+    assert [(s["source"], s["n"], s["hidden"], s["options"]) for s in exported["by_source"]] == [
+        ("slack", None, "fewer than 3", []),
+        ("zoom", None, "fewer than 3", []),
+    ]
+    assert document["small_groups"]["note"] == "Groups of fewer than 3 people are not shown."
+    # the person-level lists stay: the organisers' own record
+    assert len(exported["votes"]) == 2
+    assert len(exported["zoom_votes"]) == len(in_zoom)
+
+    cli(3, "export", "--session", session_id, "--format", "csv", "--out", str(tmp_path / "csv"))
+    with (tmp_path / "csv" / "poll_sources.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["source"], r["n"], r["count"]) for r in rows] == [
+        ("slack", "fewer than 3", ""),
+        ("zoom", "fewer than 3", ""),
+    ]
+
+    cli(3, "export", "--session", session_id, "--format", "md", "--out", str(tmp_path / "s.md"))
+    md = (tmp_path / "s.md").read_text()
+    assert "- Slack: fewer than 3" in md
+    assert "- Zoom: fewer than 3" in md
+    assert f"n = {total}" in md
+    assert "Groups of fewer than 3 people are not shown." in md
+
+    cli(3, "report", "--out", str(tmp_path / "r.md"))
+    report = (tmp_path / "r.md").read_text()
+    assert f"Overall (n = {total})" in report
+    assert "| Slack | fewer than 3 | – | – |" in report
+    assert "| Zoom | fewer than 3 | – | – |" in report
+    cli(3, "report", "--out", str(tmp_path / "r.html"))
+    html = (tmp_path / "r.html").read_text()
+    for source in ("Slack", "Zoom"):
+        assert f'<tr class="hidden-group"><td>{source}</td>' in html
+
+    # 2: nobody is too few, every row is shown
+    cli(2, "export", "--session", session_id, "--format", "json", "--out", str(tmp_path / "a.json"))
+    [shown] = json.loads((tmp_path / "a.json").read_text())["polls"]
+    assert [(s["source"], s["n"]) for s in shown["by_source"]] == [
+        ("slack", 2),
+        ("zoom", len(in_zoom)),
+    ]
+    cli(2, "export", "--session", session_id, "--format", "md", "--out", str(tmp_path / "a.md"))
+    assert "fewer than" not in (tmp_path / "a.md").read_text()
 
 
 def test_a_recurring_meetings_poll_is_deleted_once_its_answers_are_in(

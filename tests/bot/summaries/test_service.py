@@ -36,7 +36,7 @@ def _ended_session(db: Database, clock: FixedClock, summaries: SummaryService) -
 def test_the_final_summary_is_one_row_as_migration_0005_writes_it(
     sqlite_database: Database, clock: FixedClock
 ) -> None:
-    summaries = SummaryService(sqlite_database, clock)
+    summaries = SummaryService(sqlite_database, clock, min_group=5)
     session_id = _ended_session(sqlite_database, clock, summaries)
     [row] = _rows(sqlite_database, "summary.final")
     assert (row.key, row.target, row.priority) == (
@@ -54,7 +54,7 @@ def test_the_final_summary_is_one_row_as_migration_0005_writes_it(
 def test_recovery_queues_only_what_is_missing_and_nothing_once_done(
     sqlite_database: Database, clock: FixedClock
 ) -> None:
-    summaries = SummaryService(sqlite_database, clock)
+    summaries = SummaryService(sqlite_database, clock, min_group=5)
     session_id = _ended_session(sqlite_database, clock, summaries)
     assert summaries.unposted() == [session_id]
     summaries.recover()  # the row exists: its key is unique, so nothing changes
@@ -77,7 +77,7 @@ def test_recovery_queues_only_what_is_missing_and_nothing_once_done(
 def test_an_interim_summary_is_queued_once_per_request(
     sqlite_database: Database, clock: FixedClock
 ) -> None:
-    summaries = SummaryService(sqlite_database, clock)
+    summaries = SummaryService(sqlite_database, clock, min_group=5)
     assert summaries.request_interim(session_id=7, delivery_key="command:T1")
     assert not summaries.request_interim(session_id=7, delivery_key="command:T1")  # redelivered
     assert summaries.request_interim(session_id=7, delivery_key="command:T2")

@@ -1,0 +1,171 @@
+"""Small groups: which rows of a breakdown to hide so that nobody is singled out.
+
+A breakdown (by group, role, place, session or source) shows rows that together make a total
+that is printed too. A row of fewer than `min_group` people is hidden ("fewer than 5"), and so
+are as many of the next smallest rows as it takes for the hidden rows to stay hidden: the total
+minus the shown rows is the hidden rows' sum, so hiding one row alone gives it away, and two
+hidden rows of 1 and 2 people give away a group of 3 (all 3 chose No: so did each of them).
+
+This runs after aggregation, on finished results: the tallies are never changed, only what is
+shown of them. The people of a hidden row still count in every total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from bot.report.model import PollAggregate, Result, SessionRow, TourAttendance, TourReport
+
+
+def rows_to_hide(counts: Sequence[int], *, min_group: int) -> frozenset[int]:
+    """The rows of a breakdown to hide, by index.
+
+    The rule: every row with 1 to `min_group - 1` people is hidden. Then, while the hidden rows
+    are fewer than two or hold fewer than `min_group` people together, the smallest shown row
+    with people is hidden too (of equal rows, the one listed later). The total is assumed
+    known, so the hidden rows' sum is known; with two or more hidden rows holding at least
+    `min_group` people, no single hidden row, nor a group smaller than `min_group`, can be
+    worked out by subtraction. Rows of 0 people are always shown: they single out nobody, and
+    hiding them would protect nobody (a reader may know they are empty). When every row with
+    people is hidden, what they hold together is the total, which is shown anyway.
+
+    Args:
+        counts: the number of people in each row (their total is the breakdown's total).
+        min_group: the smallest number of people a shown row may hold; 1 shows everything.
+
+    Returns:
+        The indices of the rows to hide (empty when nothing is small).
+    """
+    hidden = {index for index, count in enumerate(counts) if 0 < count < min_group}
+    if not hidden:
+        return frozenset()
+    candidates = sorted(
+        (index for index, count in enumerate(counts) if count > 0 and index not in hidden),
+        key=lambda index: (counts[index], -index),
+    )
+    for index in candidates:
+        if len(hidden) >= 2 and sum(counts[i] for i in hidden) >= min_group:
+            break
+        hidden.add(index)
+    return frozenset(hidden)
+
+
+def fewer_than(min_group: int) -> str:
+    """What a hidden row reads instead of its figures: "fewer than 5"."""
+    return f"fewer than {min_group}"
+
+
+def hidden_note(min_group: int) -> str:
+    """The note shown wherever something was hidden."""
+    return f"Groups of fewer than {min_group} people are not shown."
+
+
+def hidden_result(result: Result) -> Result:
+    """A row with its name only: no n, no counts, no percentages."""
+    return Result(name=result.name, n=0, shares=(), hidden=True)
+
+
+def suppress_results(results: Sequence[Result], *, min_group: int) -> tuple[Result, ...]:
+    """The rows of one breakdown, small ones (and their complements) hidden."""
+    hide = rows_to_hide([result.n for result in results], min_group=min_group)
+    return tuple(
+        hidden_result(result) if index in hide else result for index, result in enumerate(results)
+    )
+
+
+def suppress_counts(
+    rows: Sequence[tuple[str, int | None]], *, min_group: int
+) -> tuple[tuple[str, int | None], ...]:
+    """(name, count) rows of a head count, the hidden ones' count None."""
+    counts = [count or 0 for _, count in rows]
+    hide = rows_to_hide(counts, min_group=min_group)
+    return tuple(
+        (name, None if index in hide else count) for index, (name, count) in enumerate(rows)
+    )
+
+
+def suppress_sessions(
+    rows: Sequence[tuple[SessionRow, Result]], *, min_group: int
+) -> tuple[tuple[SessionRow, Result], ...]:
+    """A poll's rows by session, small sessions (and their complements) hidden."""
+    shown = suppress_results([result for _, result in rows], min_group=min_group)
+    return tuple((session, result) for (session, _), result in zip(rows, shown, strict=True))
+
+
+def suppress_poll(aggregate: PollAggregate, *, min_group: int) -> PollAggregate:
+    """A poll's breakdowns with small rows hidden; its overall result as it was."""
+    return replace(
+        aggregate,
+        by_group=suppress_results(aggregate.by_group, min_group=min_group),
+        by_role=suppress_results(aggregate.by_role, min_group=min_group),
+        by_session=suppress_sessions(aggregate.by_session, min_group=min_group),
+        by_source=suppress_results(aggregate.by_source, min_group=min_group),
+    )
+
+
+def suppress_attendance(attendance: TourAttendance, *, min_group: int) -> TourAttendance:
+    """Check-ins by role and group with small rows hidden; the totals as they were."""
+    return replace(
+        attendance,
+        by_role=suppress_counts(attendance.by_role, min_group=min_group),
+        by_group=suppress_counts(attendance.by_group, min_group=min_group),
+    )
+
+
+def poll_hides(aggregate: PollAggregate) -> bool:
+    """Whether any row of a poll's breakdowns is hidden."""
+    sessions = (result for _, result in aggregate.by_session)
+    rows = (*aggregate.by_group, *aggregate.by_role, *aggregate.by_source, *sessions)
+    return any(result.hidden for result in rows)
+
+
+def attendance_hides(attendance: TourAttendance) -> bool:
+    """Whether any row of the attendance is hidden."""
+    return any(count is None for _, count in (*attendance.by_role, *attendance.by_group))
+
+
+def suppress_report(report: TourReport, *, min_group: int) -> TourReport:
+    """The tour report with every breakdown's small rows hidden, and whether any was."""
+    polls = tuple(suppress_poll(poll, min_group=min_group) for poll in report.polls)
+    attendance = suppress_attendance(report.attendance, min_group=min_group)
+    hid = attendance_hides(attendance) or any(map(poll_hides, polls))
+    return replace(
+        report,
+        polls=polls,
+        attendance=attendance,
+        hidden_label=fewer_than(min_group),
+        hidden_note=hidden_note(min_group) if hid else "",
+    )
+
+
+def suppress_document(document: dict[str, Any], *, min_group: int) -> dict[str, Any]:
+    """A session export (bot.report.export) with its polls' Slack and Zoom rows of small
+    groups hidden. The lists of people (participants, votes, room members) are the organisers'
+    own record, person by person, and stay as they are."""
+    polls = []
+    hid = False
+    for poll in document["polls"]:
+        sources = poll["by_source"]
+        hide = rows_to_hide([source["n"] for source in sources], min_group=min_group)
+        hid = hid or bool(hide)
+        polls.append(
+            {
+                **poll,
+                "by_source": [
+                    {**source, "n": None, "hidden": fewer_than(min_group), "options": []}
+                    if index in hide
+                    else source
+                    for index, source in enumerate(sources)
+                ],
+            }
+        )
+    return {
+        **document,
+        "polls": polls,
+        "small_groups": {
+            "min_group": min_group,
+            "note": hidden_note(min_group) if hid else None,
+        },
+    }
