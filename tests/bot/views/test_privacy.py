@@ -1,4 +1,4 @@
-"""The privacy line: what is kept, who sees it, how long, how to withdraw, the organiser's notice."""
+"""The privacy line: what is kept, who sees it, how long, how to withdraw, whose notice."""
 
 from __future__ import annotations
 
