@@ -52,9 +52,18 @@ def rows_to_hide(counts: Sequence[int], *, min_group: int) -> frozenset[int]:
     return frozenset(hidden)
 
 
+NOT_SHOWN = "not shown"  # a row hidden so that a small one cannot be worked out from it
+
+
 def fewer_than(min_group: int) -> str:
-    """What a hidden row reads instead of its figures: "fewer than 5"."""
+    """What a small group's hidden row reads instead of its figures: "fewer than 5"."""
     return f"fewer than {min_group}"
+
+
+def hidden_as(count: int, min_group: int) -> str:
+    """What a hidden row reads: "fewer than 5" for a small group, "not shown" for a larger
+    row hidden with it (so that the small one cannot be worked out by subtraction)."""
+    return fewer_than(min_group) if count < min_group else NOT_SHOWN
 
 
 def hidden_note(min_group: int) -> str:
@@ -62,27 +71,30 @@ def hidden_note(min_group: int) -> str:
     return f"Groups of fewer than {min_group} people are not shown."
 
 
-def hidden_result(result: Result) -> Result:
-    """A row with its name only: no n, no counts, no percentages."""
-    return Result(name=result.name, n=0, shares=(), hidden=True)
+def hidden_result(result: Result, min_group: int) -> Result:
+    """A row with its name and what it reads only: no n, no counts, no percentages."""
+    label = hidden_as(result.n, min_group)
+    return Result(name=result.name, n=0, shares=(), hidden=True, hidden_label=label)
 
 
 def suppress_results(results: Sequence[Result], *, min_group: int) -> tuple[Result, ...]:
     """The rows of one breakdown, small ones (and their complements) hidden."""
     hide = rows_to_hide([result.n for result in results], min_group=min_group)
     return tuple(
-        hidden_result(result) if index in hide else result for index, result in enumerate(results)
+        hidden_result(result, min_group) if index in hide else result
+        for index, result in enumerate(results)
     )
 
 
 def suppress_counts(
-    rows: Sequence[tuple[str, int | None]], *, min_group: int
-) -> tuple[tuple[str, int | None], ...]:
-    """(name, count) rows of a head count, the hidden ones' count None."""
-    counts = [count or 0 for _, count in rows]
+    rows: Sequence[tuple[str, int | str]], *, min_group: int
+) -> tuple[tuple[str, int | str], ...]:
+    """(name, count) rows of a head count, a hidden row's count replaced by what it reads."""
+    counts = [count if isinstance(count, int) else 0 for _, count in rows]
     hide = rows_to_hide(counts, min_group=min_group)
     return tuple(
-        (name, None if index in hide else count) for index, (name, count) in enumerate(rows)
+        (name, hidden_as(counts[index], min_group) if index in hide else count)
+        for index, (name, count) in enumerate(rows)
     )
 
 
@@ -123,7 +135,7 @@ def poll_hides(aggregate: PollAggregate) -> bool:
 
 def attendance_hides(attendance: TourAttendance) -> bool:
     """Whether any row of the attendance is hidden."""
-    return any(count is None for _, count in (*attendance.by_role, *attendance.by_group))
+    return any(isinstance(count, str) for _, count in (*attendance.by_role, *attendance.by_group))
 
 
 def suppress_report(report: TourReport, *, min_group: int) -> TourReport:
@@ -135,7 +147,6 @@ def suppress_report(report: TourReport, *, min_group: int) -> TourReport:
         report,
         polls=polls,
         attendance=attendance,
-        hidden_label=fewer_than(min_group),
         hidden_note=hidden_note(min_group) if hid else "",
     )
 
@@ -154,7 +165,12 @@ def suppress_document(document: dict[str, Any], *, min_group: int) -> dict[str, 
             {
                 **poll,
                 "by_source": [
-                    {**source, "n": None, "hidden": fewer_than(min_group), "options": []}
+                    {
+                        **source,
+                        "n": None,
+                        "hidden": hidden_as(source["n"], min_group),
+                        "options": [],
+                    }
                     if index in hide
                     else source
                     for index, source in enumerate(sources)

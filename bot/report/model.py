@@ -107,8 +107,10 @@ class Result:
     name: str
     n: int
     shares: tuple[Share, ...]
-    # A small group's row (bot.privacy.groups): its name only, n 0 and no shares.
+    # A hidden row (bot.privacy.groups): its name only, n 0 and no shares, and what it reads
+    # instead ("fewer than 5", or "not shown" for a larger row hidden with a small one).
     hidden: bool = False
+    hidden_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,9 @@ class TourAttendance:
     sessions: int
     people: int
     check_ins: int
-    # A count is None where the row is a small group's, hidden (bot.privacy.groups).
-    by_role: tuple[tuple[str, int | None], ...]
-    by_group: tuple[tuple[str, int | None], ...]
+    # A hidden row's count is what it reads instead, e.g. "fewer than 5" (bot.privacy.groups).
+    by_role: tuple[tuple[str, int | str], ...]
+    by_group: tuple[tuple[str, int | str], ...]
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,5 @@ class TourReport:
     attendance: TourAttendance
     polls: tuple[PollAggregate, ...]
     themes: tuple[Theme, ...]
-    # Set by bot.privacy.groups: what a hidden row reads, and the note when any row is hidden.
-    hidden_label: str = ""
+    # Set by bot.privacy.groups: the note when any row is hidden.
     hidden_note: str = ""

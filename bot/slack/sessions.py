@@ -111,7 +111,8 @@ class SlackSessionMessages:
         session = self.sessions.get(row.int_arg("session_id"))
         if session is None or session.ended_at is None:
             return False
-        text, blocks = render_session_ended(self.sessions.view(session))
+        view = self.sessions.view(session)
+        text, blocks = render_session_ended(view, self.privacy.min_group)
         self.client.chat_postMessage(channel=session.channel_id, text=text, blocks=as_dicts(blocks))
         return True
 

@@ -51,24 +51,20 @@ def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=trim(text, SECTION_TEXT_MAX))])
 
 
-def counted_lines(
-    counts: Sequence[tuple[str, int | None]], *, limit: int = 12, hidden: str = "hidden"
-) -> str:
+def counted_lines(counts: Sequence[tuple[str, int | str]], *, limit: int = 12) -> str:
     """`• value — n` lines for a tally, the long tail folded into "and N more".
 
-    A count of None is a small group's, hidden: its line reads `hidden` ("fewer than 5"), and a
-    folded tail holding one gives no head count (it would give the hidden one away).
+    A count that is text is a hidden row's (bot.privacy.groups: "fewer than 5"), shown as it
+    is; a folded tail holding one gives no head count (it would give the hidden one away).
     """
     if not counts:
         return "_nobody yet_"
-    lines = [
-        f"• {esc(name, 60)} — {hidden if count is None else count}"
-        for name, count in counts[:limit]
-    ]
+    lines = [f"• {esc(name, 60)} — {count}" for name, count in counts[:limit]]
     rest = counts[limit:]
     if rest:
         folded = [count for _, count in rest]
-        people = "" if None in folded else f" ({sum(c or 0 for c in folded)} people)"
+        ints = [count for count in folded if isinstance(count, int)]
+        people = "" if len(ints) < len(folded) else f" ({sum(ints)} people)"
         lines.append(f"• _and {len(rest)} more{people}_")
     return "\n".join(lines)
 

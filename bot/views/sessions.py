@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.privacy.groups import hidden_note, suppress_counts
 from bot.privacy.notice import PrivacyNotice
 from bot.sessions import (
     DEFAULT_ROLES,
@@ -355,18 +356,24 @@ def render_status(status: SessionStatus) -> tuple[str, list[Block]]:
     return f"Status of {esc(session.title, TITLE_MAX)}: {att.checked_in} checked in", blocks
 
 
-def render_session_ended(view: SessionView) -> tuple[str, list[Block]]:
-    """The channel post when a session ends."""
+def render_session_ended(view: SessionView, min_group: int = 1) -> tuple[str, list[Block]]:
+    """The channel post when a session ends: attendance by role, roles of fewer than
+    `min_group` people (and their complements) hidden."""
     session = view.session
     att = view.attendance
     assert session.ended_at is not None
+    by_role = suppress_counts(att.by_role, min_group=min_group)
+    roles = counted_lines(by_role)
     text = f"“{esc(session.title, TITLE_MAX)}” has ended. Thank you for taking part!"
+    ended = f"Ended by {mention(session.ended_by or session.started_by)}"
+    if any(isinstance(count, str) for _, count in by_role):
+        ended += f" · {hidden_note(min_group)}"
     blocks: list[Block] = [
         section(
             f":checkered_flag: *{esc(session.title, 200)}* has ended. Thank you for taking part!"
         ),
-        section(f"*Checked in:* {att.checked_in}\n*By role*\n{counted_lines(att.by_role)}"),
-        context(f"Ended by {mention(session.ended_by or session.started_by)}"),
+        section(f"*Checked in:* {att.checked_in}\n*By role*\n{roles}"),
+        context(ended),
     ]
     return text, blocks
 

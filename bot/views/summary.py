@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from bot.privacy.groups import fewer_than, hidden_note
+from bot.privacy.groups import hidden_note
 from bot.summaries import SessionSummary
 from bot.views.common import (
     MAX_BLOCKS,
@@ -40,11 +40,10 @@ def _heading(summary: SessionSummary) -> list[Block]:
 
 def _attendance(summary: SessionSummary) -> list[str]:
     att = summary.attendance
-    small = fewer_than(summary.min_group)
     return [
         f"*Attendance* — {att.check_ins} checked in",
-        f"*By role*\n{counted_lines(list(att.by_role), limit=50, hidden=small)}",
-        f"*By group*\n{counted_lines(list(att.by_group), limit=50, hidden=small)}",
+        f"*By role*\n{counted_lines(list(att.by_role), limit=50)}",
+        f"*By group*\n{counted_lines(list(att.by_group), limit=50)}",
     ]
 
 
@@ -71,10 +70,11 @@ def _polls(summary: SessionSummary) -> list[str]:
             lines.append(line)
         notes = [f"of {result.n} who voted" if result.n else "nobody voted"]
         if item.sources:
-            small = fewer_than(summary.min_group)
             notes[0] += (
                 " ("
-                + ", ".join(f"{small if s.hidden else s.n} in {s.name}" for s in item.sources)
+                + ", ".join(
+                    f"{s.hidden_label if s.hidden else s.n} in {s.name}" for s in item.sources
+                )
                 + ")"
             )
         if item.poll.multi:

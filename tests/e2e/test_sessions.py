@@ -169,6 +169,10 @@ def test_start_check_in_status_end(bot: RunningBot) -> None:
         "chat.postMessage", predicate=lambda c: "has ended" in str(c.args.get("text"))
     )
     assert "*Checked in:* 2" in all_text(ended.args["blocks"])
+    # In the channel, roles of fewer than REPORT_MIN_GROUP (5) people are not shown.
+    assert "• Councillor — fewer than 5" in all_text(ended.args["blocks"])
+    assert "• Member — fewer than 5" in all_text(ended.args["blocks"])
+    assert "Groups of fewer than 5 people are not shown." in all_text(ended.args["blocks"])
     [session] = _sessions(bot)
     assert session.ended_at == bot.clock.now()
     assert session.ended_by == FACILITATOR

@@ -96,7 +96,7 @@ def _total() -> int:
 
 def test_the_summary_hides_a_small_role_and_its_complement(bot: RunningBot) -> None:
     _session_with_a_poll(bot)
-    groups = Counter()
+    groups: Counter[str] = Counter()
     for group, people, _ in PEOPLE.values():
         groups[group] += people
     for channel in (CHANNEL, SUMMARY_CHANNEL):
@@ -106,11 +106,11 @@ def test_the_summary_hides_a_small_role_and_its_complement(bot: RunningBot) -> N
         assert f"• Member — {PEOPLE['Member'][1]}" in text
         # Councillors (2) are few; officers (5) would be 14 - 7 - 2: hidden too
         assert "• Councillor — fewer than 5" in text
-        assert "• Branch officer — fewer than 5" in text
+        assert "• Branch officer — not shown" in text
         assert f"• Branch officer — {PEOPLE['Branch officer'][1]}" not in text
         # two groups: the small one hidden, so the other one too (it is the total minus it)
         assert "• Council group — fewer than 5" in text
-        assert "• CLP — fewer than 5" in text
+        assert "• CLP — not shown" in text
         assert f"• CLP — {groups['CLP']}" not in text
         assert "Groups of fewer than 5 people are not shown." in text
 
@@ -153,21 +153,28 @@ def test_the_tour_report_hides_small_rows_in_markdown_and_html(
         f"{_percent(agree, members)}%",
         f"{_percent(members - agree, members)}%",
     ]
-    for role in ("Branch officer", "Councillor"):
-        assert by_role[role] == ["fewer than 5", "–", "–"]
+    assert by_role["Councillor"] == ["fewer than 5", "–", "–"]
+    assert by_role["Branch officer"] == ["not shown", "–", "–"]
     by_group = _md_rows(poll.split("By group", 1)[1].split("By role", 1)[0])
-    assert by_group["CLP"][0] == by_group["Council group"][0] == "fewer than 5"
+    assert by_group["Council group"][0] == "fewer than 5"
+    assert by_group["CLP"][0] == "not shown"
     attendance = _md_rows(md.split("## Attendance", 1)[1].split("## Poll results", 1)[0])
     assert attendance["Member"] == [str(members)]
-    assert attendance["Councillor"] == attendance["Branch officer"] == ["fewer than 5"]
+    assert attendance["Councillor"] == ["fewer than 5"]
+    assert attendance["Branch officer"] == ["not shown"]
 
     html = html_path.read_text()
     assert "Groups of fewer than 5 people are not shown." in html
-    for role in ("Branch officer", "Councillor", "CLP", "Council group"):
+    hidden = {
+        "Councillor": "fewer than 5",
+        "Council group": "fewer than 5",
+        "Branch officer": "not shown",
+        "CLP": "not shown",
+    }
+    for row, label in hidden.items():
         assert re.search(
-            rf'<tr class="hidden-group"><td>{role}</td><td class="num" colspan="3">fewer than 5<',
-            html,
-        ), role
+            rf'<tr class="hidden-group"><td>{row}</td><td class="num" colspan="3">{label}<', html
+        ), row
     assert re.search(rf"<tr><td>Member</td><td class=\"num\">{members}</td>", html)
     assert '<td>Councillor</td><td class="num">2</td>' not in html
 

@@ -303,7 +303,7 @@ def test_a_small_source_and_its_complement_are_hidden_in_every_export_and_the_re
     assert sum(o["count"] for o in exported["options"]) == total
     assert [(s["source"], s["n"], s["hidden"], s["options"]) for s in exported["by_source"]] == [
         ("slack", None, "fewer than 3", []),
-        ("zoom", None, "fewer than 3", []),
+        ("zoom", None, "not shown", []),
     ]
     assert document["small_groups"]["note"] == "Groups of fewer than 3 people are not shown."
     # the person-level lists stay: the organisers' own record
@@ -315,13 +315,13 @@ def test_a_small_source_and_its_complement_are_hidden_in_every_export_and_the_re
         rows = list(csv.DictReader(handle))
     assert [(r["source"], r["n"], r["count"]) for r in rows] == [
         ("slack", "fewer than 3", ""),
-        ("zoom", "fewer than 3", ""),
+        ("zoom", "not shown", ""),
     ]
 
     cli(3, "export", "--session", session_id, "--format", "md", "--out", str(tmp_path / "s.md"))
     md = (tmp_path / "s.md").read_text()
     assert "- Slack: fewer than 3" in md
-    assert "- Zoom: fewer than 3" in md
+    assert "- Zoom: not shown" in md
     assert f"n = {total}" in md
     assert "Groups of fewer than 3 people are not shown." in md
 
@@ -329,7 +329,7 @@ def test_a_small_source_and_its_complement_are_hidden_in_every_export_and_the_re
     report = (tmp_path / "r.md").read_text()
     assert f"Overall (n = {total})" in report
     assert "| Slack | fewer than 3 | – | – |" in report
-    assert "| Zoom | fewer than 3 | – | – |" in report
+    assert "| Zoom | not shown | – | – |" in report
     cli(3, "report", "--out", str(tmp_path / "r.html"))
     html = (tmp_path / "r.html").read_text()
     for source in ("Slack", "Zoom"):

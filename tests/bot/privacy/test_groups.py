@@ -65,10 +65,11 @@ def test_a_small_not_given_bucket_is_a_row_like_any_other() -> None:
     assert shown[0] == rows[0]
 
 
-def test_counts_of_hidden_rows_become_none() -> None:
+def test_counts_of_hidden_rows_read_what_they_are() -> None:
+    # The small row reads "fewer than 2"; the larger one hidden with it reads "not shown".
     assert suppress_counts([("Member", 9), ("Councillor", 1)], min_group=2) == (
-        ("Member", None),
-        ("Councillor", None),
+        ("Member", "not shown"),
+        ("Councillor", "fewer than 2"),
     )
 
 
@@ -136,12 +137,16 @@ def test_the_report_hides_small_roles_and_their_complement_and_keeps_totals() ->
         ("Officer", True),
         ("Councillor", True),
     ]
-    assert dict(report.attendance.by_role) == {"Member": 7, "Officer": None, "Councillor": None}
+    assert dict(report.attendance.by_role) == {
+        "Member": 7,
+        "Officer": "not shown",
+        "Councillor": "fewer than 5",
+    }
     assert report.attendance.check_ins == built.attendance.check_ins == 14
     assert report.hidden_note
     md = render_markdown(report)
     assert "| Councillor | fewer than 5 | – | – |" in md
-    assert "| Officer | fewer than 5 |" in md
+    assert "| Officer | not shown |" in md
     assert "Groups of fewer than 5 people are not shown." in md
     everything = suppress_report(built, min_group=1)
     assert everything.polls == built.polls

@@ -44,12 +44,12 @@ def _text(summary: SessionSummary) -> str:
 
 def test_two_in_zoom_hides_both_sources_and_the_totals_stay() -> None:
     text = _text(suppress_small_groups(_summary(), min_group=5))
-    assert "of 40 who voted (fewer than 5 in Slack, fewer than 5 in Zoom)" in text
+    assert "of 40 who voted (not shown in Slack, fewer than 5 in Zoom)" in text
     assert "Slack 38" not in text
     assert "Zoom 2" not in text
     assert "100% Agree (40)" in text
     assert "• Councillor — fewer than 5" in text
-    assert "• Member — fewer than 5" in text
+    assert "• Member — not shown" in text
     assert "Groups of fewer than 5 people are not shown." in text
 
 

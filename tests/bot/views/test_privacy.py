@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.config import load_settings
 from bot.privacy.notice import PrivacyNotice
+from bot.sessions import SessionView
 from bot.views.privacy import privacy_line
+from bot.views.sessions import render_session_ended
+from storage.models import ListeningSession
+from storage.repository import Attendance
 
 
 def test_by_default_it_says_what_is_kept_until_when_and_how_to_withdraw() -> None:
@@ -44,3 +50,30 @@ def test_the_organisers_text_cannot_ping_or_fake_a_link() -> None:
     assert "&lt;!channel&gt;" in line
     assert "<https://evil.example|" not in line
     assert "<https://example.org/p?a=1%7Cevil%3Ex|Privacy notice>" in line
+
+
+def test_the_end_of_a_session_hides_small_roles_and_those_that_would_give_them_away() -> None:
+    now = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    session = ListeningSession(
+        id=1, channel_id="C1", title="Durham", started_by="U1", started_at=now, ended_at=now
+    )
+    attendance = Attendance(
+        checked_in=31,
+        by_role=[("Member", 20), ("Officer", 7), ("Councillor", 3), ("Mayor", 1)],
+        by_group=[],
+        not_checked_in=0,
+    )
+    _text, blocks = render_session_ended(SessionView(session, attendance), min_group=5)
+    shown = str([block.to_dict() for block in blocks])
+    assert "*Checked in:* 31" in shown
+    assert "• Member — 20" in shown
+    # 3 + 1 hidden make 4, fewer than 5 together: Officer (7) is hidden with them, and reads
+    # "not shown" (it is not a small group).
+    assert "• Councillor — fewer than 5" in shown
+    assert "• Mayor — fewer than 5" in shown
+    assert "• Officer — not shown" in shown
+    assert "Groups of fewer than 5 people are not shown." in shown
+    _text, blocks = render_session_ended(SessionView(session, attendance), min_group=1)
+    everything = str([block.to_dict() for block in blocks])
+    assert "• Mayor — 1" in everything
+    assert "not shown" not in everything
