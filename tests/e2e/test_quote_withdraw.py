@@ -18,7 +18,7 @@ from bot.rooms import quote_field
 from bot.views.reports import WITHDRAW_QUOTE_ACTION
 from storage import outbox as outbox_store
 from storage.rooms import NewQuote, ReportQuote
-from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, all_text
+from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, ack_text, all_text
 from tests.e2e.rooms_helpers import (
     check_in,
     form_values,
@@ -124,13 +124,19 @@ def _report_twice_and_end(bot: RunningBot) -> str:
     view = open_report(bot, reporter)  # the form offers version 1's quotes again
     assert submit_report(bot, reporter, view, form_values("Buses!", quotes=quotes)).text == ""
     outbox_sent(bot)
+    # The round ends before the session does: each step's posts in the channel then go out one
+    # after another (one target), never in parallel with another target's.
+    assert "ended" in ack_text(bot.command("/breakout", "end"))
+    outbox_sent(bot)
     assert bot.command("/summary", "").status_code == 200
     eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 1, what="interim summary")
     assert bot.command("/session", "end").text == ""
     eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 2, what="final summary")
     outbox_sent(bot)
     room = rooms_of(bot, breakout_round.id)[0]
-    reported = [m for m in thread(bot, room.message_ts or "") if "report-back" in m["text"]]
+    reported = [
+        m for m in thread(bot, room.message_ts or "") if m["text"].startswith("Room 1 report-back")
+    ]
     assert len(reported) == 2  # both versions, in full
     posted = _posted(bot)
     # before: in both thread posts and all four summaries (two in each channel)
