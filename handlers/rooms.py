@@ -1,4 +1,5 @@
-"""`/breakout`, `/report`, the Report back button and form: ack → parse → bot.rooms → render.
+"""`/breakout`, `/report`, the Report back button and form, a quote's Withdraw button:
+ack → parse → bot.rooms → render.
 
 Nothing here posts what a committed change shows in the channel: the room service queues it
 in the same transaction, and the outbox sender posts it (see `bot.slack.rooms`). Forms open at
@@ -28,10 +29,12 @@ from bot.slack.forms import open_form
 from bot.views.common import as_dicts, parse_id
 from bot.views.reports import (
     REPORT_CALLBACK,
+    WITHDRAW_QUOTE_ACTION,
     error_blocks,
     form_block_ids,
     read_report,
     render_notice,
+    render_quote_withdrawn,
     render_report_form,
     render_report_help,
 )
@@ -202,9 +205,29 @@ def submit_report_form(
     ack()  # the report-back is committed; closing the form tells the person it counted
 
 
+def withdraw_quote(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    """A quote's Withdraw button (on its report-back's thread post): withdrawn with the edits
+    of every post that showed it, or refused; the person who clicked is told privately."""
+    quote_id = parse_id(body["actions"][0].get("value"))
+    outcome = (
+        services_of(context).rooms.withdraw_quote(
+            quote_id, user_id=body["user"]["id"], delivery_key=context.get(DELIVERY_KEY)
+        )
+        if quote_id is not None
+        else Refusal("That button is not from a report-back's quote.")
+    )
+    ack()  # after the commit: Slack retries a click we never acknowledged
+    if isinstance(outcome, Duplicate):
+        return  # answered the first time
+    tell = privately(respond)
+    tell(outcome.message if isinstance(outcome, Refusal) else render_quote_withdrawn(outcome))
+
+
 def register(app: App, services: Services) -> None:
-    """Register `/breakout`, `/report`, the Report back button and its form."""
+    """Register `/breakout`, `/report`, the Report back button and its form, and the quotes'
+    Withdraw button."""
     app.command("/breakout")(handle_breakout)
     app.command("/report")(handle_report)
     app.action(REPORT_ACTION)(open_report_form)
     app.view(REPORT_CALLBACK)(submit_report_form)
+    app.action(WITHDRAW_QUOTE_ACTION)(withdraw_quote)

@@ -89,7 +89,8 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
         latest = room.versions[-1]
         tags = tuple(themes.get(latest.id or 0, ()))
         for quote in quotes.get(latest.id or 0, []):
-            if quote.consent:  # never a quote its speaker did not agree to
+            # Never a quote its speaker did not agree to, nor one withdrawn since.
+            if quote.shown:
                 data.quotes.append(
                     QuoteRow(
                         session_id=room.round.session_id,
@@ -97,6 +98,7 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
                         role=quote.speaker_role,
                         place=quote.speaker_place,
                         themes=tags,
+                        quote_id=quote.id,
                     )
                 )
     return data

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.report.aggregate import attribution, poll_aggregates
 from bot.report.collect import collect
+from bot.report.model import quote_label
 from bot.report.render import md_escape
 from storage import report as queries
 from storage.db import Database
@@ -93,6 +94,7 @@ def session_document(db: Database, session_id: int) -> Document:
             }
         )
     withheld = 0
+    withdrawn = 0
     rounds: dict[int, dict[str, Any]] = {}
     for room in rooms:
         entry = rounds.setdefault(
@@ -108,8 +110,11 @@ def session_document(db: Database, session_id: int) -> Document:
         )
         versions = []
         for version in room.versions:
-            kept = [q for q in quotes.get(version.id or 0, []) if q.consent]
-            withheld += len(quotes.get(version.id or 0, [])) - len(kept)
+            held = quotes.get(version.id or 0, [])
+            # Withdrawn quotes are gone (their text was blanked); only their number is told.
+            kept = [q for q in held if q.shown]
+            withdrawn += sum(1 for q in held if q.withdrawn_at is not None)
+            withheld += sum(1 for q in held if not q.consent and q.withdrawn_at is None)
             versions.append(
                 {
                     "version": version.version,
@@ -120,6 +125,7 @@ def session_document(db: Database, session_id: int) -> Document:
                     "themes": themes.get(version.id or 0, []),
                     "quotes": [
                         {
+                            "id": quote_label(q.id or 0),
                             "text": q.text,
                             "attribution": attribution(q.speaker_role, q.speaker_place),
                         }
@@ -161,6 +167,7 @@ def session_document(db: Database, session_id: int) -> Document:
         "poll_keys": sorted({poll.key for poll in data.polls}),
         "rounds": list(rounds.values()),
         "quotes_withheld_without_consent": withheld,
+        "quotes_withdrawn": withdrawn,
         # Filled in by bot.privacy.groups.suppress_document.
         "small_groups": {"min_group": 1, "note": None},
     }
@@ -276,9 +283,9 @@ def write_csv(document: dict[str, Any], folder: Path) -> list[Path]:
             ],
         ),
         "quotes.csv": (
-            ["round", "room", "version", "text", "attribution"],
+            ["round", "room", "version", "id", "text", "attribution"],
             [
-                [r["number"], room["number"], v["version"], q["text"], q["attribution"]]
+                [r["number"], room["number"], v["version"], q["id"], q["text"], q["attribution"]]
                 for r in document["rounds"]
                 for room in r["rooms"]
                 for v in room["report_backs"]
@@ -345,7 +352,8 @@ def render_session_markdown(document: dict[str, Any]) -> str:
                 for quote in version["quotes"]:
                     lines += [
                         "",
-                        f"> “{md_escape(quote['text'])}” — {md_escape(quote['attribution'])}",
+                        f"> “{md_escape(quote['text'])}” — {md_escape(quote['attribution'])}"
+                        f" ({quote['id']})",
                     ]
     return "\n".join(lines) + "\n"
 

@@ -64,6 +64,11 @@ class AnonymousTally:
     counts: tuple[int, ...]
 
 
+def quote_label(quote_id: int) -> str:
+    """How a quote id is printed in exports and the report: "q17"."""
+    return f"q{quote_id}"
+
+
 @dataclass(frozen=True)
 class QuoteRow:
     """A consented quote with its attribution and theme tags."""
@@ -73,6 +78,7 @@ class QuoteRow:
     role: str | None
     place: str | None
     themes: tuple[str, ...]
+    quote_id: int | None = None  # printed in small print ("q17") so an organiser can find it
 
 
 @dataclass
@@ -138,6 +144,7 @@ class Quote:
     text: str
     attribution: str
     session_title: str
+    quote_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ Where each behaviour lives:
 from __future__ import annotations
 
 from bot.rooms.effects import KINDS
+from bot.rooms.quotes import already_withdrawn, quote_label, unknown_quote
 from bot.rooms.report_form import (
     FIELD_KEY_POINTS,
     FIELD_NEW_THEMES,
@@ -54,6 +55,7 @@ from bot.rooms.requests import (
     parse_move_text,
 )
 from bot.rooms.results import (
+    QuoteWithdrawn,
     ReportContent,
     ReportForm,
     ReportSaved,
@@ -118,6 +120,7 @@ __all__ = [
     "FormErrors",
     "MoveRequest",
     "QuoteAnswer",
+    "QuoteWithdrawn",
     "ReportAnswers",
     "ReportContent",
     "ReportForm",
@@ -131,14 +134,17 @@ __all__ = [
     "RoundView",
     "ZoomNote",
     "ZoomRoomStatus",
+    "already_withdrawn",
     "end_job_id",
     "parse_breakout",
     "parse_breakout_text",
     "parse_move_text",
     "preassign_task_key",
     "quote_field",
+    "quote_label",
     "remind_job_id",
     "room_name",
+    "unknown_quote",
     "validate_report",
     "warn_job_id",
     "warning_time",

@@ -25,6 +25,7 @@ MEMBER_NOTE = "room.member_note"  # a room's thread hears who joined or left
 ROOM_REFRESH = "room.refresh"  # a room message shows its members again
 REPORT_THREAD = "report.thread"  # a report-back version in full, in the room's thread
 REPORT_CHANNEL = "report.channel"  # the compact channel post, updated in place
+REPORT_THREAD_EDIT = "report.thread_edit"  # a version's thread post shown again (quote withdrawn)
 
 KINDS = (
     ROOM_POST,
@@ -37,6 +38,7 @@ KINDS = (
     ROOM_REFRESH,
     REPORT_THREAD,
     REPORT_CHANNEL,
+    REPORT_THREAD_EDIT,
 )
 
 
@@ -186,3 +188,32 @@ def report_posts(round_id: int, room_id: int, report_id: int) -> list[Effect]:
             args=args,
         ),
     ]
+
+
+def quote_withdrawn_posts(
+    round_id: int, room_id: int, report_ids: list[int], quote_id: int
+) -> list[Effect]:
+    """A quote withdrawn: each version's thread post that held it, and the room's compact
+    channel post, edited in place (rendered when sent, so without the quote). Once per
+    withdrawal: a quote is withdrawn at most once."""
+    prefix = f"round:{round_id}:quote:{quote_id}:withdrawn"
+    effects = [
+        Effect(
+            key=f"{prefix}:thread:{report_id}",
+            kind=REPORT_THREAD_EDIT,
+            target=round_target(round_id),
+            priority=PUBLIC,
+            args={"round_id": round_id, "room_id": room_id, "report_id": report_id},
+        )
+        for report_id in report_ids
+    ]
+    effects.append(
+        Effect(
+            key=f"{prefix}:channel",
+            kind=REPORT_CHANNEL,
+            target=round_target(round_id),
+            priority=PUBLIC,
+            args={"round_id": round_id, "room_id": room_id, "report_id": report_ids[-1]},
+        )
+    )
+    return effects

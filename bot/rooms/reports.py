@@ -172,3 +172,8 @@ class RoomReports(RoomReading):
         """Remember a room's compact report-back post in the channel."""
         with self.db.transaction() as db:
             store.set_report_message(db, room_id=room_id, report_ts=report_ts)
+
+    def set_report_thread(self, report_id: int, thread_ts: str) -> None:
+        """Remember where a report-back version was posted in its room's thread."""
+        with self.db.transaction() as db:
+            store.set_report_thread(db, report_id=report_id, thread_ts=thread_ts)

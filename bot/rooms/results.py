@@ -200,3 +200,16 @@ class ZoomRoomStatus:
     view: RoundView
     rooms: list[RoomWhereabouts]
     unmatched: list[list[str]]
+
+
+@dataclass(frozen=True)
+class QuoteWithdrawn:
+    """A quote withdrawn: where it was, and how many posts are being edited to drop it."""
+
+    quote_id: int
+    session_id: int
+    session_title: str
+    round_number: int
+    room_number: int
+    versions: int  # report-back versions that held it (each one's copy is withdrawn)
+    edits: int  # posts queued to be edited: thread posts, the compact post, the summaries

@@ -239,14 +239,36 @@ class RoomPosts:
     def report_in_thread(self, row: Pending, progress: Progress) -> bool:
         """One version of a report-back, in full, in the room's thread."""
         saved = self.rooms.report_saved(row.int_arg("report_id"))
-        if saved is None:
-            return False
+        if saved is None or saved.content.report.thread_ts:
+            return False  # gone; or posted just before a restart
         text, blocks = render_report_in_thread(saved)
-        if saved.room.room.message_ts:
-            return self._in_thread(saved.view, saved.room, text, blocks)
-        self.client.chat_postMessage(
-            channel=saved.view.session.channel_id, text=text, blocks=as_dicts(blocks)
+        # In the room's thread; in the channel if the room's message never went out.
+        posted = self.client.chat_postMessage(
+            channel=saved.view.session.channel_id,
+            thread_ts=saved.room.room.message_ts or None,
+            text=text,
+            blocks=as_dicts(blocks),
         )
+        # Kept so the post can be edited when one of its quotes is withdrawn.
+        self.rooms.set_report_thread(row.int_arg("report_id"), str(posted["ts"]))
+        return True
+
+    def edit_report_in_thread(self, row: Pending, progress: Progress) -> bool:
+        """A version's thread post shown again as it is now (a quote of it was withdrawn)."""
+        saved = self.rooms.report_saved(row.int_arg("report_id"))
+        ts = saved.content.report.thread_ts if saved else None
+        if saved is None or not ts:
+            return False  # not posted (it will be posted as it is now), or posted long ago
+        text, blocks = render_report_in_thread(saved)
+        try:
+            self.client.chat_update(
+                channel=saved.view.session.channel_id, ts=ts, text=text, blocks=as_dicts(blocks)
+            )
+        except SlackApiError as error:
+            if _code(error) not in _GONE:
+                raise
+            logger.warning("report-back %s's thread post can no longer be edited", ts)
+            return False
         return True
 
     def report_in_channel(self, row: Pending, progress: Progress) -> bool:
@@ -288,3 +310,4 @@ def register_rooms_effects(sender: OutboxSender, *, client: WebClient, rooms: Ro
     sender.register(kinds.ROOM_REFRESH, Kind(send=posts.refresh_room))
     sender.register(kinds.REPORT_THREAD, Kind(send=posts.report_in_thread))
     sender.register(kinds.REPORT_CHANNEL, Kind(send=posts.report_in_channel))
+    sender.register(kinds.REPORT_THREAD_EDIT, Kind(send=posts.edit_report_in_thread))

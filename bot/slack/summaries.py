@@ -22,12 +22,15 @@ from bot.summaries import (
     SUMMARY_EDIT,
     SUMMARY_FINAL,
     SUMMARY_INTERIM,
+    SUMMARY_QUOTE_WITHDRAWN,
     SessionSummary,
     SummaryService,
+    final_summary,
 )
 from bot.views.common import as_dicts
-from bot.views.summary import render_summary
+from bot.views.summary import render_summary, render_summary_part_emptied
 from storage.outbox import Pending
+from storage.summaries import SummaryPost
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ def register_summary_effects(
     sender.register(SUMMARY_FINAL, Kind(send=poster.send_final, refused=poster.given_up))
     sender.register(SUMMARY_INTERIM, Kind(send=poster.send_interim))
     sender.register(SUMMARY_EDIT, Kind(send=poster.send_edit))
+    sender.register(SUMMARY_QUOTE_WITHDRAWN, Kind(send=poster.send_without_quote))
 
 
 class SlackSummaryPoster:
@@ -66,7 +70,7 @@ class SlackSummaryPoster:
         summary = self.summaries.build(session_id, interim=False)
         if summary is None:
             return False  # the session is gone
-        sent = self.post(summary, progress)
+        sent = self.post(summary, progress, key=row.key)
         self.summaries.mark_done(session_id)
         return sent
 
@@ -77,7 +81,7 @@ class SlackSummaryPoster:
     def send_interim(self, row: Pending, progress: Progress) -> bool:
         """A running session's summary as it is now."""
         summary = self.summaries.build(row.int_arg("session_id"), interim=True)
-        return summary is not None and self.post(summary, progress)
+        return summary is not None and self.post(summary, progress, key=row.key)
 
     def send_edit(self, row: Pending, progress: Progress) -> bool:
         """Show the final summary again as it is now, in place: each message it posted is
@@ -95,12 +99,51 @@ class SlackSummaryPoster:
                 continue  # not posted there (yet): when it is, it is posted as it is now
             for (text, blocks), ts in zip(messages, earlier, strict=False):
                 self._edit(channel, ts, text, blocks)
-            for text, blocks in messages[len(earlier) :]:
-                self.client.chat_postMessage(
+            for part, (text, blocks) in enumerate(messages[len(earlier) :], len(earlier) + 1):
+                answer = self.client.chat_postMessage(
                     channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+                )
+                key = final_summary(session_id).key
+                self.summaries.record_post(
+                    summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
                 )
             progress.done(_done(channel))
             sent = True
+        return sent
+
+    def send_without_quote(self, row: Pending, progress: Progress) -> bool:
+        """A quote withdrawn: every summary of the session already posted, final or interim, is
+        edited in place as it is now (so without the quote), part by part, in every channel.
+
+        An interim summary keeps its "as of" time. Messages a summary no longer needs (it is
+        shorter without the quote) are emptied. Charts stay: they show no quotes. Each message
+        done is recorded, so a retry after Slack failed halfway edits only the rest.
+        """
+        session_id = row.int_arg("session_id")
+        posts = self.summaries.posted(session_id)
+        by_summary: dict[str, list[SummaryPost]] = {}
+        for post in posts:
+            by_summary.setdefault(post.summary_key, []).append(post)
+        sent = False
+        for key, parts in by_summary.items():
+            first = parts[0]
+            summary = self.summaries.build(
+                session_id, interim=first.interim, at=first.built_at if first.interim else None
+            )
+            if summary is None:
+                return sent  # the session is gone
+            messages = render_summary(summary)
+            for post in parts:
+                step = f"{key}:{post.channel}:{post.part}"
+                if progress.get(step):
+                    continue
+                if post.part <= len(messages):
+                    text, blocks = messages[post.part - 1]
+                else:
+                    text, blocks = render_summary_part_emptied()
+                self._edit(post.channel, post.ts, text, blocks)
+                progress.done(step)
+                sent = True
         return sent
 
     def _edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
@@ -117,7 +160,7 @@ class SlackSummaryPoster:
             dict.fromkeys(c for c in (summary.session.channel_id, self.summary_channel) if c)
         )
 
-    def post(self, summary: SessionSummary, progress: Progress) -> bool:
+    def post(self, summary: SessionSummary, progress: Progress, *, key: str) -> bool:
         """Post what each channel is still missing; returns whether anything was posted.
 
         A channel that fails does not stop the others. A channel Slack refuses for good (the
@@ -132,7 +175,7 @@ class SlackSummaryPoster:
             if progress.get(_done(channel)):
                 continue
             try:
-                sent = self._post_to(channel, summary, charts, progress) or sent
+                sent = self._post_to(channel, summary, charts, progress, key) or sent
             except SlackApiError as error:
                 if is_transient(error):
                     retry = retry or error
@@ -157,6 +200,7 @@ class SlackSummaryPoster:
         summary: SessionSummary,
         charts: Callable[[], list[Chart]],
         progress: Progress,
+        key: str,
     ) -> bool:
         """Every message of the summary not yet in `channel`, then its charts in the thread."""
         posted: list[str] = list(progress.get(_messages(channel)) or [])
@@ -167,6 +211,11 @@ class SlackSummaryPoster:
             )
             posted.append(str(answer["ts"]))
             progress.done(_messages(channel), posted)
+            # Kept beyond the outbox row, which is forgotten days after it is done: a quote
+            # withdrawn weeks later is still edited out of this message.
+            self.summaries.record_post(
+                summary, key=key, channel=channel, part=len(posted), ts=posted[-1]
+            )
             sent = True
         batches = [
             charts()[start : start + CHARTS_PER_UPLOAD]

@@ -8,8 +8,10 @@ from bot.summaries.effects import (
     SUMMARY_EDIT,
     SUMMARY_FINAL,
     SUMMARY_INTERIM,
+    SUMMARY_QUOTE_WITHDRAWN,
     final_summary,
     interim_summary,
+    summaries_without_quote,
     summary_edit,
 )
 from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
@@ -26,6 +28,7 @@ __all__ = [
     "SUMMARY_EDIT",
     "SUMMARY_FINAL",
     "SUMMARY_INTERIM",
+    "SUMMARY_QUOTE_WITHDRAWN",
     "SUMMARY_SPEC",
     "InterimSummaryRequest",
     "PollSummary",
@@ -37,5 +40,6 @@ __all__ = [
     "final_summary",
     "interim_summary",
     "parse_summary_command",
+    "summaries_without_quote",
     "summary_edit",
 ]

@@ -15,6 +15,7 @@ from bot.sessions import session_target
 SUMMARY_FINAL = "summary.final"
 SUMMARY_INTERIM = "summary.interim"
 SUMMARY_EDIT = "summary.edit"
+SUMMARY_QUOTE_WITHDRAWN = "summary.quote_withdrawn"
 
 
 def final_summary(session_id: int) -> Effect:
@@ -50,4 +51,16 @@ def summary_edit(session_id: int) -> Effect:
         target=session_target(session_id),
         priority=PUBLIC,
         args={"session_id": session_id},
+    )
+
+
+def summaries_without_quote(session_id: int, quote_id: int) -> Effect:
+    """A quote withdrawn: every summary of the session already posted (final and interim, in
+    every channel, every part) is edited in place, rendered without it. Once per withdrawal."""
+    return Effect(
+        key=f"session:{session_id}:quote:{quote_id}:withdrawn",
+        kind=SUMMARY_QUOTE_WITHDRAWN,
+        target=session_target(session_id),
+        priority=PUBLIC,
+        args={"session_id": session_id, "quote_id": quote_id},
     )

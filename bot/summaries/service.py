@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -78,8 +79,40 @@ class SummaryService:
         with self.db.transaction() as db:
             summary_repo.mark_summary_done(db, session_id=session_id, now=self.clock.now())
 
-    def build(self, session_id: int, *, interim: bool) -> SessionSummary | None:
-        """Gather a session's summary, small groups hidden; None if there is no such session."""
+    def record_post(
+        self, summary: SessionSummary, *, key: str, channel: str, part: int, ts: str
+    ) -> None:
+        """Remember a message a summary posted (part 1, 2, … in a channel), so it can be edited
+        when a quote it shows is withdrawn, however long after."""
+        assert summary.session.id is not None
+        with self.db.transaction() as db:
+            summary_repo.record_summary_post(
+                db,
+                session_id=summary.session.id,
+                summary_key=key,
+                interim=summary.interim,
+                built_at=summary.at,
+                channel=channel,
+                part=part,
+                ts=ts,
+            )
+
+    def posted(self, session_id: int) -> list[summary_repo.SummaryPost]:
+        """Every message every summary of a session posted, by summary, channel and part."""
+        with self.db.read() as db:
+            return summary_repo.summary_posts(db, session_id=session_id)
+
+    def build(
+        self, session_id: int, *, interim: bool, at: datetime | None = None
+    ) -> SessionSummary | None:
+        """Gather a session's summary as it is now, small groups hidden; None if there is no
+        such session.
+
+        Args:
+            session_id: the session.
+            interim: an interim summary (it says "as of" its time).
+            at: the time it says (default now): an interim summary shown again keeps its own.
+        """
         with self.db.read() as s:
             sessions = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
             if not sessions:
@@ -98,7 +131,7 @@ class SummaryService:
         summary = SessionSummary(
             session=sessions[0],
             interim=interim,
-            at=self.clock.now(),
+            at=at or self.clock.now(),
             attendance=tour_attendance(data),
             polls=tuple(
                 PollSummary(

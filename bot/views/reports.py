@@ -7,7 +7,9 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    ButtonElement,
     CheckboxesElement,
+    ConfirmObject,
     DividerBlock,
     InputBlock,
     Option,
@@ -31,11 +33,13 @@ from bot.rooms import (
     THEME_MAX,
     THEMES_PER_REPORT,
     QuoteAnswer,
+    QuoteWithdrawn,
     ReportAnswers,
     ReportContent,
     ReportForm,
     ReportSaved,
     quote_field,
+    quote_label,
 )
 from bot.views.common import (
     context,
@@ -52,6 +56,7 @@ from storage.models import ATTRIBUTE_MAX
 
 REPORT_CALLBACK = "breakout_report_form"
 CONSENT_YES = "consented"
+WITHDRAW_QUOTE_ACTION = "report_quote_withdraw"
 # Input blocks are named after the form's fields (bot.rooms), so errors land on the right block.
 INPUT_ACTION = "value"
 
@@ -98,7 +103,9 @@ def _consent_option() -> Option:
 
 
 def _quote_blocks(index: int, latest: ReportContent | None) -> list[Block]:
-    quote = latest.quotes[index - 1] if latest and len(latest.quotes) >= index else None
+    # A withdrawn quote is not offered again: the next version would bring it back.
+    kept = [q for q in latest.quotes if q.withdrawn_at is None] if latest else []
+    quote = kept[index - 1] if len(kept) >= index else None
     consent = _consent_option()
     return [
         _text_input(
@@ -298,13 +305,16 @@ def render_report_in_thread(saved: ReportSaved) -> tuple[str, list[Block]]:
     if content.key_points:
         lines = ["*Key points*", *(f"• {esc(point)}" for point in content.key_points)]
         blocks.extend(section(p) for p in pack_lines(lines))
-    shared = [q for q in content.quotes if q.consent]
+    shared = [q for q in content.quotes if q.shown]
     for quote in shared:
-        blocks.extend(
+        parts = [
             section(p)
             for p in split_mrkdwn(_quote_line(quote.text, quote.speaker_role, quote.speaker_place))
-        )
-    kept = len(content.quotes) - len(shared)
+        ]
+        parts[0].accessory = _withdraw_button(quote.id or 0)
+        blocks.extend(parts)
+    kept = sum(1 for q in content.quotes if not q.consent and q.withdrawn_at is None)
+    withdrawn = sum(1 for q in content.quotes if q.withdrawn_at is not None)
     notes = []
     if content.themes:
         notes.append("Themes: " + " · ".join(esc(t.name) for t in content.themes))
@@ -313,6 +323,8 @@ def render_report_in_thread(saved: ReportSaved) -> tuple[str, list[Block]]:
             f"{kept} more {'quote is' if kept == 1 else 'quotes are'} kept private: the speaker "
             "did not agree to be quoted."
         )
+    if withdrawn:
+        notes.append(f"{withdrawn} {'quote was' if withdrawn == 1 else 'quotes were'} withdrawn.")
     if notes:
         blocks.append(context(" · ".join(notes)))
     text = f"{room_name(saved.room)} report-back{edited}: {esc(report.summary, 200)}"
@@ -325,7 +337,7 @@ def render_report_in_channel(saved: ReportSaved, link: str | None) -> tuple[str,
     report = content.report
     edited = f" (updated, version {report.version})" if report.version > 1 else ""
     where = f"<{link}|in the room's thread>" if link else "in the room's thread"
-    shared = sum(1 for q in content.quotes if q.consent)
+    shared = sum(1 for q in content.quotes if q.shown)
     facts = [
         f"{len(content.key_points)} key point{'s' if len(content.key_points) != 1 else ''}",
         f"{shared} quote{'s' if shared != 1 else ''}",
@@ -339,6 +351,40 @@ def render_report_in_channel(saved: ReportSaved, link: str | None) -> tuple[str,
         ),
         context(f"{' · '.join(facts)} · full report {where}"),
     ]
+
+
+def _withdraw_button(quote_id: int) -> ButtonElement:
+    """The button beside a posted quote: its facilitators or reporter withdraw it."""
+    return ButtonElement(
+        action_id=WITHDRAW_QUOTE_ACTION,
+        text="Withdraw",
+        value=str(quote_id),
+        confirm=ConfirmObject(
+            title="Withdraw this quote?",
+            text=(
+                "It is removed from this post, the summaries and every export and report, and "
+                "its text is deleted. Only the session's facilitators and the room's reporter "
+                "can do this; it cannot be undone."
+            ),
+            confirm="Withdraw",
+            deny="Keep it",
+        ),
+    )
+
+
+def render_quote_withdrawn(withdrawn: QuoteWithdrawn) -> str:
+    """The private answer to whoever withdrew a quote."""
+    copies = (
+        f" (in all {withdrawn.versions} versions of the report-back)"
+        if withdrawn.versions > 1
+        else ""
+    )
+    return (
+        f"Quote {quote_label(withdrawn.quote_id)} from Room {withdrawn.room_number} (breakout "
+        f"round {withdrawn.round_number}) is withdrawn{copies} and its text deleted. The posts "
+        "that showed it are being edited to drop it; later summaries, exports and reports "
+        "leave it out."
+    )
 
 
 # -- help ---------------------------------------------------------------------------------------

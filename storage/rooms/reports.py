@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -19,6 +29,11 @@ from storage.rooms.rounds import USER_MAX, BreakoutRoom
 
 # Column size; the rule for theme names (`bot.rooms.THEME_MAX`) must fit in it.
 THEME_MAX = 75
+TS_MAX = 32
+WITHDRAWN_BY_MAX = 20
+WITHDRAWN_BY_FACILITATOR = "facilitator"
+WITHDRAWN_BY_REPORTER = "reporter"
+WITHDRAWN_BY_ORGANISER = "organiser"
 
 
 class SessionTheme(SQLModel, table=True):
@@ -49,6 +64,8 @@ class ReportBack(SQLModel, table=True):
     summary: str = Field(sa_column=Column(Text, nullable=False))
     # One key point per line; empty when none were given.
     key_points: str = Field(default="", sa_column=Column(Text, nullable=False))
+    # The version's post in the room's thread, so a withdrawn quote can be edited out of it.
+    thread_ts: str | None = Field(default=None, sa_column=Column(String(TS_MAX)))
 
 
 class ReportQuote(SQLModel, table=True):
@@ -63,6 +80,15 @@ class ReportQuote(SQLModel, table=True):
     speaker_role: str | None = Field(default=None, sa_column=Column(String(ATTRIBUTE_MAX)))
     speaker_place: str | None = Field(default=None, sa_column=Column(String(ATTRIBUTE_MAX)))
     consent: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    # Withdrawn quotes keep their row (its id stays findable) but lose their text and speaker.
+    withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # Who withdrew it as a role (WITHDRAWN_BY_*), never a user id: nothing more to erase later.
+    withdrawn_by: str | None = Field(default=None, sa_column=Column(String(WITHDRAWN_BY_MAX)))
+
+    @property
+    def shown(self) -> bool:
+        """Whether the quote may be shown: its speaker agreed and it is not withdrawn."""
+        return self.consent and self.withdrawn_at is None
 
 
 class ReportTheme(SQLModel, table=True):
@@ -246,3 +272,50 @@ def reported_rooms(db: Session, *, round_id: int) -> set[int]:
         .distinct()
     ).all()
     return {room_id for room_id in rows if room_id is not None}
+
+
+# -- withdrawn quotes ----------------------------------------------------------------------------
+
+
+def get_quote(db: Session, *, quote_id: int) -> ReportQuote | None:
+    """A quote by id."""
+    return db.get(ReportQuote, quote_id)
+
+
+def same_quote_in_versions(db: Session, *, quote: ReportQuote) -> list[ReportQuote]:
+    """The quote as it appears in every version of its room's report-back (the form copies a
+    room's quotes into each new version): same text, oldest version first, `quote` included."""
+    report = db.get(ReportBack, quote.report_id)
+    if report is None:
+        return [quote]
+    wanted = " ".join(quote.text.split())
+    rows = db.exec(
+        select(ReportQuote)
+        .join(ReportBack, col(ReportBack.id) == col(ReportQuote.report_id))
+        .where(ReportBack.room_id == report.room_id)
+        .order_by(col(ReportBack.version), col(ReportQuote.position))
+    ).all()
+    return [
+        row
+        for row in rows
+        if row.id == quote.id or (wanted and " ".join(row.text.split()) == wanted)
+    ]
+
+
+def withdraw_quotes(db: Session, *, quote_ids: Sequence[int], now: datetime, by: str) -> int:
+    """Mark quotes withdrawn and blank their text and speaker (compare-and-set: quotes already
+    withdrawn are left as they are). Returns how many were withdrawn now."""
+    result = db.execute(
+        update(ReportQuote)
+        .where(col(ReportQuote.id).in_(quote_ids), col(ReportQuote.withdrawn_at).is_(None))
+        .values(withdrawn_at=now, withdrawn_by=by, text="", speaker_role=None, speaker_place=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_report_thread(db: Session, *, report_id: int, thread_ts: str) -> None:
+    """Remember where a report-back version was posted in its room's thread."""
+    db.execute(
+        update(ReportBack).where(col(ReportBack.id) == report_id).values(thread_ts=thread_ts)
+    )
