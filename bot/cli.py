@@ -402,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_purge(settings, args.before)
         elif args.command == "quote":
-            from bot.privacy.cli_quotes import run_quote_withdraw
+            from bot.cli_quotes import run_quote_withdraw
 
             run_quote_withdraw(settings, args.quote_id)
     except UserError as error:
