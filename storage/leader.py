@@ -25,6 +25,7 @@ from storage.models import utc_column
 LEADER_LOCK_KEY = 0x6C62_6C65_6164  # "lblead"
 CHANNEL = "listening_bot"
 APPLICATION = "listening-bot replica"  # the lock connections' application_name prefix
+NOTIFIER = "listening-bot notice"  # a short connection sending one notice (not counted)
 NOTIFY_LIMIT = 7900  # PostgreSQL refuses payloads of 8000 bytes or more
 
 
@@ -45,13 +46,16 @@ def libpq_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def connect(url: str, replica: str, *, timeout: float) -> psycopg.Connection[Any]:
-    """A connection of the replica's own, in autocommit, named for pg_stat_activity."""
+def connect(
+    url: str, replica: str, *, timeout: float, role: str = APPLICATION
+) -> psycopg.Connection[Any]:
+    """A connection of the replica's own, in autocommit, named for pg_stat_activity (the lock
+    connection as APPLICATION: replicas are counted by it)."""
     return psycopg.connect(
         libpq_url(url),
         autocommit=True,
         connect_timeout=max(1, int(timeout)),
-        application_name=f"{APPLICATION} {replica}"[:63],
+        application_name=f"{role} {replica}"[:63],
     )
 
 
@@ -119,7 +123,7 @@ def notify(db: Session, payload: str) -> None:
 
 def notify_now(url: str, replica: str, payload: str) -> None:
     """Tell every listening replica `payload` now, from a short connection of its own."""
-    with connect(url, replica, timeout=3) as connection:
+    with connect(url, replica, timeout=3, role=NOTIFIER) as connection:
         connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload[:NOTIFY_LIMIT]))
 
 

@@ -21,7 +21,7 @@ from bot.polls.effects import (
     poll_live,
     poll_target,
 )
-from bot.polls.jobs import FORGET_HISTORY_JOB_ID, FORGET_HISTORY_RETRY, close_job_id
+from bot.polls.jobs import EARLY_RETRY, FORGET_HISTORY_JOB_ID, FORGET_HISTORY_RETRY, close_job_id
 from bot.polls.results import NOTHING_OPEN, ClosedNow
 from bot.polls.showing import PollShowing
 from bot.results import Duplicate, Refusal
@@ -156,10 +156,11 @@ class PollClosing(PollShowing):
         if poll is None or poll.closed_at is not None:
             return
         if self.clock.now() < poll.closes_at:
-            # Fired early by another clock's reckoning: the stored deadline decides.
-            self.deadlines.schedule(
-                close_job_id(poll_id), self.close_at_deadline, poll.closes_at, poll_id
-            )
+            # Fired early by another clock's reckoning (the scheduler's wait may end a few
+            # milliseconds before the wall clock gets there): the stored deadline decides, and
+            # the job tries again just after it rather than at once, over and over.
+            again = poll.closes_at + EARLY_RETRY
+            self.deadlines.schedule(close_job_id(poll_id), self.close_at_deadline, again, poll_id)
             return
         self._close(poll, reason=store.CLOSED_BY_DEADLINE, closed_by=None, at=poll.closes_at)
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from bot.clock import SystemClock
 from bot.leadership import Leadership
 from storage.db import Database
-from storage.leader import APPLICATION, leader_running, replicas_running
+from storage.leader import APPLICATION, NOTIFIER, connect, leader_running, replicas_running
 from tests.harness.waiting import eventually
 
 pytestmark = pytest.mark.postgres
@@ -139,3 +139,13 @@ def test_sqlite_is_one_process_that_always_leads(tmp_path: object) -> None:
     replica.leadership.stop()
     assert replica.lost == 1
     database.dispose()
+
+
+def test_a_connection_sending_a_notice_is_not_counted_as_a_replica(
+    db: Database, replicas: list[Replica]
+) -> None:
+    for replica in replicas:
+        replica.leadership.start()
+    with connect(db.url, "r1", timeout=3, role=NOTIFIER), db.read() as session:
+        # notify_now's short connection, open while a count is taken
+        assert replicas_running(session) == 3

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from bot.sessions.effects import SESSION_POST
 from storage import outbox
 from tests.e2e.conftest import RunningBot
 
@@ -35,10 +36,11 @@ def test_the_oldest_unsent_row_ages_by_the_bots_clock(bot: RunningBot) -> None:
         outbox.enqueue(
             db,
             key="healthz-test",
-            kind="chat.postMessage",
-            target="C0HEALTH",
+            # A kind the sender knows (one it does not know is given up at once), due later.
+            kind=SESSION_POST,
+            target="session:999",
             priority=1,
-            args={"channel": "C0HEALTH", "text": "later"},
+            args={"session_id": 999},
             now=bot.clock.now(),
             due_at=bot.clock.now() + timedelta(days=1),  # not sent during the test
         )

@@ -24,6 +24,7 @@ from bot.polls import (
     POLL_LIVE,
     close_job_id,
 )
+from bot.polls.jobs import EARLY_RETRY
 from bot.slack.kinds import Pace
 from bot.standin import Call, payloads
 from bot.views.poll_forms import (
@@ -367,7 +368,8 @@ def test_the_deadline_closes_and_announces_exactly_once(bot: RunningBot) -> None
     assert poll.id is not None
     bot.services.polls.close_at_deadline(poll.id)  # too early by the bot's clock: nothing happens
     assert _poll(bot).closed_at is None
-    assert close_job_id(poll.id) in bot.services.deadlines.pending()
+    # It tries again just after the deadline (not at once, over and over).
+    assert bot.services.deadlines.pending()[close_job_id(poll.id)] == poll.closes_at + EARLY_RETRY
 
     bot.clock.advance(timedelta(minutes=2))
     polls = bot.services.polls

@@ -48,7 +48,7 @@ class BotProcess:
         """Everything the process printed so far."""
         return self.log.read_text()
 
-    def wait_until_serving(self, base: str) -> None:
+    def wait_until_serving(self, base: str, timeout: float = 30) -> None:
         """Wait until `serve` answers /healthz at `base` (it must not exit meanwhile)."""
 
         def healthy() -> bool:
@@ -58,7 +58,7 @@ class BotProcess:
             except (requests.ConnectionError, requests.Timeout):
                 return False  # not listening yet, or still starting up on a busy machine
 
-        eventually(healthy, timeout=30, what="listening-bot serve to answer /healthz")
+        eventually(healthy, timeout=timeout, what="listening-bot serve to answer /healthz")
 
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code."""
