@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
@@ -14,6 +15,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
+from bot.privacy.retention import Retention
 from bot.rooms import RoomService
 from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
@@ -30,6 +32,8 @@ from storage.db import Database
 from storage.models import ListeningSession
 
 StatusLine = Callable[[ListeningSession], list[str]]
+# The first purge waits until start-up's own catching up is done.
+PURGE_AFTER_START = timedelta(minutes=1)
 
 
 @dataclass
@@ -71,6 +75,8 @@ class Services:
     is_leader: Callable[[], bool] = field(default=lambda: True)
     # Which replica leads (PostgreSQL); None: this process alone runs everything.
     leadership: Leadership | None = None
+    # DATA_RETENTION_DAYS set: the daily purge of older sessions' people.
+    retention: Retention | None = None
 
     @property
     def on_session_end(self) -> list[EndHook]:
@@ -99,6 +105,11 @@ class Services:
         self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
         if self.zoom_worker is not None:
             self.deadlines.every("prune-zoom-tasks", self.zoom_worker.prune, minutes=60)
+        if self.retention is not None:
+            purge = self.retention.run
+            self.deadlines.every("purge", purge, minutes=24 * 60)
+            soon = self.clock.now() + PURGE_AFTER_START
+            self.deadlines.schedule("purge-at-start", purge, soon)  # and once, soon after start
         self.deadlines.start(paused=True)
         leadership = self.leadership
         if leadership is None:

@@ -75,6 +75,20 @@ class QuoteRow:
     themes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class BreakdownRow:
+    """A stored slice of a purged session: how many people of one role, place or group answered
+    a poll (and chose each of its options), or checked in (`poll_id` None)."""
+
+    session_id: int
+    poll_id: int | None
+    source: str  # "Slack" or "Zoom"; "" for check-ins
+    dimension: str  # "role", "place" or "group"
+    value: str
+    people: int
+    counts: tuple[int, ...] = ()
+
+
 @dataclass
 class ReportInput:
     """Everything the tour report is built from."""
@@ -89,6 +103,8 @@ class ReportInput:
     # matched person's, so they break down by their check-in), anonymous polls' as totals.
     zoom_votes: list[VoteRow] = field(default_factory=list)
     zoom_anonymous: list[AnonymousTally] = field(default_factory=list)
+    # Purged sessions: their breakdowns as stored before their people were erased.
+    breakdowns: list[BreakdownRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,15 @@ def report_posts(round_id: int, room_id: int, report_id: int) -> list[Effect]:
             args=args,
         ),
     ]
+
+
+def room_refresh(round_id: int, room_id: int, *, change: str) -> Effect:
+    """A room's message shows its members again after `change` (unique per change: an erased
+    member's mention is dropped from a message posted long ago, so it goes in bulk)."""
+    return Effect(
+        key=f"round:{round_id}:{change}:refresh:{room_id}",
+        kind=ROOM_REFRESH,
+        target=round_target(round_id),
+        priority=BULK,
+        args={"round_id": round_id, "room_id": room_id},
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.parsing import UsageError, escape_mrkdwn
+from storage.privacy.tables import is_erased
 
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
@@ -37,7 +38,9 @@ def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -
 
 
 def mention(user_id: str) -> str:
-    """A user mention."""
+    """A user mention; an erased person's token names nobody."""
+    if is_erased(user_id):
+        return "someone (erased)"
     return f"<@{user_id}>"
 
 
