@@ -8,7 +8,6 @@ history of the old rows is scrubbed. `storage.privacy.erasure` says what each ta
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from bot.outbox import queue_all
 from bot.rooms.effects import room_refresh
 from storage import privacy
 from storage.db import Database
-
 
 SCRUB_TRIES = 5
 SCRUB_PAUSE_S = 0.5
