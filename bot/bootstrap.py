@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
 from bot.privacy.notice import PrivacyNotice
+from bot.privacy.retention import Retention
 from bot.rooms import PREASSIGN_TASK, RoomService
 from bot.rooms.zoom_task import preassign_handler
 from bot.runsheets.library import RunSheetLibrary
@@ -168,6 +169,8 @@ def create_services(
     _wire_zoom(services)
     _wire_zoom_presence(services)
     _wire_zoom_rooms(services)
+    if settings.DATA_RETENTION_DAYS is not None:
+        services.retention = Retention(database, real_clock, settings.DATA_RETENTION_DAYS)
     return services
 
 

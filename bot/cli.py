@@ -164,8 +164,8 @@ def _progress(stage: str) -> None:
 
 
 def _export(settings: Settings, session_id: int, fmt: str, out: Path) -> None:
-    from bot.privacy.groups import suppress_document
     from bot.report.export import UnknownSession, export_session
+    from bot.report.small_groups import suppress_document
     from storage.db import Database
 
     db = Database(settings.DATABASE_URL)
@@ -186,7 +186,7 @@ def _export(settings: Settings, session_id: int, fmt: str, out: Path) -> None:
 
 def _report(settings: Settings, args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
-    from bot.privacy.groups import suppress_report
+    from bot.report.small_groups import suppress_report
     from bot.report.tour import REPORT_SUFFIXES, NothingToReport, write_report
     from storage.db import Database
     from storage.report import SessionFilter
@@ -390,15 +390,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "runsheet":
             _list_runsheets(settings)
         elif args.command == "person" and args.person_command == "export":
-            from bot.privacy.cli_people import run_person_export
+            from bot.cli_people import run_person_export
 
             run_person_export(settings, args.who, args.out)
         elif args.command == "person":
-            from bot.privacy.cli_people import run_person_forget
+            from bot.cli_people import run_person_forget
 
             run_person_forget(settings, args.who)
         elif args.command == "purge":
-            from bot.privacy.cli_people import run_purge
+            from bot.cli_people import run_purge
 
             run_purge(settings, args.before)
         elif args.command == "quote":

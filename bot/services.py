@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
@@ -15,6 +16,7 @@ from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
 from bot.privacy.notice import PrivacyNotice
+from bot.privacy.retention import Retention
 from bot.rooms import RoomService
 from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
@@ -31,6 +33,8 @@ from storage.db import Database
 from storage.models import ListeningSession
 
 StatusLine = Callable[[ListeningSession], list[str]]
+# The first purge waits until start-up's own catching up is done.
+PURGE_AFTER_START = timedelta(minutes=1)
 
 
 @dataclass
@@ -74,6 +78,8 @@ class Services:
     leadership: Leadership | None = None
     # The privacy notice shown at check-in (PRIVACY_NOTICE_URL / _TEXT, DATA_RETENTION_DAYS).
     privacy: PrivacyNotice = field(default_factory=PrivacyNotice)
+    # DATA_RETENTION_DAYS set: the daily purge of older sessions' people.
+    retention: Retention | None = None
 
     @property
     def on_session_end(self) -> list[EndHook]:
@@ -102,6 +108,11 @@ class Services:
         self.deadlines.every("prune-outbox", self.outbox.prune, minutes=60)
         if self.zoom_worker is not None:
             self.deadlines.every("prune-zoom-tasks", self.zoom_worker.prune, minutes=60)
+        if self.retention is not None:
+            purge = self.retention.run
+            self.deadlines.every("purge", purge, minutes=24 * 60)
+            soon = self.clock.now() + PURGE_AFTER_START
+            self.deadlines.schedule("purge-at-start", purge, soon)  # and once, soon after start
         self.deadlines.start(paused=True)
         leadership = self.leadership
         if leadership is None:

@@ -1,2 +1,2 @@
-"""Participants' data rights: withdrawing a quote, a person's data exported or erased,
-retention (purge), and the smallest group a breakdown shows."""
+"""Participants' data rights: the privacy notice, a person's data exported or erased, and
+retention (purge). Small groups in breakdowns: `bot.report.small_groups`."""

@@ -22,7 +22,7 @@ from storage.db import Database
 
 def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
     """Run a whole session offline and leave its database and tour report behind."""
-    from bot.privacy.groups import suppress_report
+    from bot.report.small_groups import suppress_report
     from bot.report.tour import write_report
     from storage.report import SessionFilter
 

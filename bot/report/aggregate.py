@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import partial
 
 from bot.report.model import (
+    BreakdownRow,
+    PersonRow,
     PollAggregate,
     PollRow,
     Quote,
@@ -24,6 +26,7 @@ from bot.report.model import (
 )
 from bot.report.percent import whole_percentages
 from bot.report.themes import group_by_similarity
+from storage.privacy.tables import ELSEWHERE, GROUP, ROLE, is_erased
 
 NOT_GIVEN = "Not given"
 
@@ -92,12 +95,40 @@ def _choices(rows: Iterable[VoteRow]) -> dict[int, dict[str, list[int]]]:
     return chosen
 
 
+def each_voter(
+    poll: PollRow,
+    session: SessionRow,
+    chosen_by: dict[str, list[int]],
+    people: dict[tuple[int, str], PersonRow],
+) -> Iterable[tuple[tuple[int, ...], PersonRow | None, str]]:
+    """Each voter's choices (their poll's own option indices), check-in and group. An erased
+    voter (an unlinked count) has no check-in and no group: they count in totals only."""
+    for user_id, chosen in chosen_by.items():
+        picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
+        if is_erased(user_id):
+            yield picked, None, ""
+            continue
+        person = people.get((poll.session_id, user_id))
+        group = (person.group_name if person else None) or session.group_type or NOT_GIVEN
+        yield picked, person, group
+
+
+def _stored(data: ReportInput) -> dict[tuple[int, str], list[BreakdownRow]]:
+    """Purged sessions' stored poll breakdowns, by (poll id, source)."""
+    stored: dict[tuple[int, str], list[BreakdownRow]] = defaultdict(list)
+    for row in data.breakdowns:
+        if row.poll_id is not None:
+            stored[(row.poll_id, row.source)].append(row)
+    return stored
+
+
 def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
     """One aggregate per poll key, in the order keys were first asked; Slack's and Zoom's
     answers together, and apart in `by_source` when some came from Zoom."""
     sessions = {session.id: session for session in data.sessions}
     people = {(person.session_id, person.user_id): person for person in data.people}
     votes = {SLACK: _choices(data.votes), ZOOM: _choices(data.zoom_votes)}
+    stored = _stored(data)
     totals = {
         SLACK: {tally.poll_id: tally for tally in data.anonymous},
         ZOOM: {tally.poll_id: tally for tally in data.zoom_anonymous},
@@ -139,28 +170,29 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
                 from_zoom = from_zoom or (source == ZOOM and bool(chosen_by))
                 # Count identical (choice, group, role) combinations first: a tour has hundreds
                 # of thousands of votes but few distinct combinations, so the tallies see each
-                # once.
+                # once. An erased voter's combination has no group or role ("").
                 combos: Counter[tuple[tuple[int, ...], str, str]] = Counter()
-                for user_id, chosen in chosen_by.items():
-                    person = people.get((poll.session_id, user_id))
-                    group = (
-                        (person.group_name if person else None) or session.group_type or NOT_GIVEN
-                    )
+                for picked, person, group in each_voter(poll, session, chosen_by, people):
                     role = (person.role if person else None) or NOT_GIVEN
-                    picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
-                    combos[(picked, group, role)] += 1
+                    combos[(picked, group, role if group else "")] += 1
                 for (picked, group, role), times in combos.items():
                     options = [index[i] for i in picked if 0 <= i < len(index)]
                     if not options:
                         continue
-                    for tally in (
-                        overall,
-                        per_session[session.id],
-                        groups[group],
-                        roles[role],
-                        source_tally,
-                    ):
+                    for tally in (overall, per_session[session.id], source_tally):
                         tally.add(options, times)
+                    if group:
+                        groups[group].add(options, times)
+                        roles[role].add(options, times)
+                # A purged session's people are erased: its breakdowns were stored first.
+                for row in stored.get((poll.id, source), ()):
+                    slices = {GROUP: groups, ROLE: roles}.get(row.dimension)
+                    if slices is None:
+                        continue
+                    merged = [0] * width
+                    for option, count in enumerate(row.counts[: len(index)]):
+                        merged[index[option]] += count
+                    slices[row.value].add_totals(row.people, merged)
         aggregates.append(
             PollAggregate(
                 key=key,
@@ -232,20 +264,33 @@ def group_themes(quotes: Sequence[QuoteRow], sessions: dict[int, SessionRow]) ->
 
 
 def tour_attendance(data: ReportInput) -> TourAttendance:
-    """Sessions, distinct people, check-ins, and check-ins by role and group."""
+    """Sessions, distinct people, check-ins, and check-ins by role and group (erased people
+    count in the totals only; purged sessions' breakdowns as stored)."""
     sessions = {session.id: session for session in data.sessions}
-    roles = Counter(person.role or NOT_GIVEN for person in data.people)
+    known = [person for person in data.people if not is_erased(person.user_id)]
+    roles = Counter(person.role or NOT_GIVEN for person in known)
     groups = Counter(
-        person.group_name or sessions[person.session_id].group_type or NOT_GIVEN
-        for person in data.people
+        person.group_name or sessions[person.session_id].group_type or NOT_GIVEN for person in known
     )
+    # Purged people who also came to a later session count once, not as their token and id.
+    twice = 0
+    for row in data.breakdowns:
+        if row.poll_id is None and row.dimension in (ROLE, GROUP):
+            (roles if row.dimension == ROLE else groups)[row.value] += row.people
+        elif row.poll_id is None and row.dimension == ELSEWHERE:
+            twice += row.people
     return TourAttendance(
         sessions=len(data.sessions),
-        people=len({person.user_id for person in data.people}),
+        people=len({person.user_id for person in data.people}) - twice,
         check_ins=len(data.people),
-        by_role=tuple(roles.most_common()),
-        by_group=tuple(groups.most_common()),
+        by_role=_biggest_first(roles),
+        by_group=_biggest_first(groups),
     )
+
+
+def _biggest_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    # Ties by name, not by which row came first: a purge stores rows in another order.
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def build_report(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.report.model import (
     AnonymousTally,
+    BreakdownRow,
     PersonRow,
     PollRow,
     QuoteRow,
@@ -13,6 +14,7 @@ from bot.report.model import (
 )
 from storage import report as queries
 from storage.db import Database
+from storage.privacy import stored_breakdowns
 from storage.report import RoomReport, SessionFilter
 from storage.zoom import polls as zoom_queries
 
@@ -34,6 +36,7 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
         named = [poll.id for poll in polls if not poll.anonymous and poll.id is not None]
         votes = queries.named_votes(s, poll_ids=named)
         voters = queries.voter_counts(s, poll_ids=poll_ids)
+        stored = stored_breakdowns(s, session_ids=ids)  # purged sessions' breakdowns
         zoom_votes = zoom_queries.named_zoom_answers(s, poll_ids=named)
         zoom_totals = zoom_queries.zoom_tallies(
             s,
@@ -85,6 +88,7 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
             )
     data.votes = [VoteRow._make(vote) for vote in votes]
     data.zoom_votes = [VoteRow._make(vote) for vote in zoom_votes]
+    data.breakdowns = [BreakdownRow(**vars(row)) for row in stored]
     for room in reported:
         latest = room.versions[-1]
         tags = tuple(themes.get(latest.id or 0, ()))

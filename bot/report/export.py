@@ -31,7 +31,7 @@ Document = dict[str, Any]
 
 def session_document(db: Database, session_id: int) -> Document:
     """Everything about a session as plain data; anonymous polls as totals only. Its tables
-    are whole: bot.privacy.groups.suppress_document hides their small groups.
+    are whole: bot.report.small_groups.suppress_document hides their small groups.
 
     The lists of people (participants, votes, room members, who submitted) are the
     organisers' own record, person by person, and stay as they are.
@@ -168,7 +168,7 @@ def session_document(db: Database, session_id: int) -> Document:
         "rounds": list(rounds.values()),
         "quotes_withheld_without_consent": withheld,
         "quotes_withdrawn": withdrawn,
-        # Filled in by bot.privacy.groups.suppress_document.
+        # Filled in by bot.report.small_groups.suppress_document.
         "small_groups": {"min_group": 1, "note": None},
     }
 
@@ -361,7 +361,7 @@ def render_session_markdown(document: dict[str, Any]) -> str:
 def export_session(
     db: Database, session_id: int, fmt: str, out: Path, *, shown: Callable[[Document], Document]
 ) -> list[Path]:
-    """Write the session export as `shown` lets it be shown (bot.privacy.groups.
+    """Write the session export as `shown` lets it be shown (bot.report.small_groups.
     suppress_document: small groups hidden); returns the files written.
 
     Raises:

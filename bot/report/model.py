@@ -81,6 +81,20 @@ class QuoteRow:
     quote_id: int | None = None  # printed in small print ("q17") so an organiser can find it
 
 
+@dataclass(frozen=True)
+class BreakdownRow:
+    """A stored slice of a purged session: how many people of one role, place or group answered
+    a poll (and chose each of its options), or checked in (`poll_id` None)."""
+
+    session_id: int
+    poll_id: int | None
+    source: str  # "Slack" or "Zoom"; "" for check-ins
+    dimension: str  # "role", "place" or "group"
+    value: str
+    people: int
+    counts: tuple[int, ...] = ()
+
+
 @dataclass
 class ReportInput:
     """Everything the tour report is built from."""
@@ -95,6 +109,8 @@ class ReportInput:
     # matched person's, so they break down by their check-in), anonymous polls' as totals.
     zoom_votes: list[VoteRow] = field(default_factory=list)
     zoom_anonymous: list[AnonymousTally] = field(default_factory=list)
+    # Purged sessions: their breakdowns as stored before their people were erased.
+    breakdowns: list[BreakdownRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,7 +129,7 @@ class Result:
     name: str
     n: int
     shares: tuple[Share, ...]
-    # A hidden row (bot.privacy.groups): its name only, n 0 and no shares, and what it reads
+    # A hidden row (bot.report.small_groups): its name only, n 0 and no shares, and what it reads
     # instead ("fewer than 5", or "not shown" for a larger row hidden with a small one).
     hidden: bool = False
     hidden_label: str = ""
@@ -163,7 +179,7 @@ class TourAttendance:
     sessions: int
     people: int
     check_ins: int
-    # A hidden row's count is what it reads instead, e.g. "fewer than 5" (bot.privacy.groups).
+    # A hidden row's count is what it reads instead, e.g. "fewer than 5" (bot.report.small_groups).
     by_role: tuple[tuple[str, int | str], ...]
     by_group: tuple[tuple[str, int | str], ...]
 
@@ -179,5 +195,5 @@ class TourReport:
     attendance: TourAttendance
     polls: tuple[PollAggregate, ...]
     themes: tuple[Theme, ...]
-    # Set by bot.privacy.groups: the note when any row is hidden.
+    # Set by bot.report.small_groups: the note when any row is hidden.
     hidden_note: str = ""

@@ -74,7 +74,7 @@ def write_report(
     shown: Callable[[TourReport], TourReport],
 ) -> TourReport:
     """Collect, aggregate and write the report to `out` (.html or .md), as `shown` lets it be
-    shown (bot.privacy.groups.suppress_report: small groups hidden), and return that.
+    shown (bot.report.small_groups.suppress_report: small groups hidden), and return that.
 
     Raises:
         NothingToReport: no session matches.

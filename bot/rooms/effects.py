@@ -217,3 +217,15 @@ def quote_withdrawn_posts(
         )
     )
     return effects
+
+
+def room_refresh(round_id: int, room_id: int, *, change: str) -> Effect:
+    """A room's message shows its members again after `change` (unique per change: an erased
+    member's mention is dropped from a message posted long ago, so it goes in bulk)."""
+    return Effect(
+        key=f"round:{round_id}:{change}:refresh:{room_id}",
+        kind=ROOM_REFRESH,
+        target=round_target(round_id),
+        priority=BULK,
+        args={"round_id": round_id, "room_id": room_id},
+    )

@@ -330,11 +330,10 @@ class OutboxSender:
         return next_wait
 
     def _claim(self, taken: list[Pending], now: datetime) -> bool:
-        """Before a round's sends: take the coalesced rows as done, and with several replicas
-        check this one still leads and claim the rest with its epoch, in one transaction.
-        False when another replica leads (nothing is sent)."""
-        # Only the latest tally matters: once taken it is done, and a change that comes while
-        # it is being sent queues a new one.
+        """Before a round's sends, in one transaction: take the coalesced rows as done (only
+        the latest tally matters: a change while it is sent queues a new one), and with several
+        replicas check this one still leads and claim the rest with its epoch. False when
+        another replica leads (nothing is sent)."""
         coalesced = [row.id for row in taken if self.kinds[row.kind].pace is not None]
         if self.fence is None and not coalesced:
             return True
@@ -352,12 +351,10 @@ class OutboxSender:
         """A new leader, before it starts: rows an earlier leader claimed within the last
         INFLIGHT_GRACE seconds may still be on their way to Slack from it; they wait until
         that time has passed (or it records them). Returns how many wait."""
+        grace = timedelta(seconds=INFLIGHT_GRACE)
         with self.db.transaction() as db:
-            waiting = store.wait_out_claims(
-                db, epoch=epoch, now=self.clock.now(), grace=timedelta(seconds=INFLIGHT_GRACE)
-            )
-        if waiting:
-            logger.info("outbox: %d rows the last leader was sending wait for it first", waiting)
+            waiting = store.wait_out_claims(db, epoch=epoch, now=self.clock.now(), grace=grace)
+        logger.info("outbox: %d rows the last leader was sending wait for it first", waiting)
         return waiting
 
     def _replaced(self, row: Pending, replaced_by: Callable[[Pending, Pending], bool]) -> bool:

@@ -11,10 +11,10 @@ from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.outbox import queue
-from bot.privacy.groups import attendance_hides, suppress_attendance, suppress_results
 from bot.report.aggregate import attribution, poll_aggregates, tour_attendance
 from bot.report.collect import collect, latest_reports
 from bot.report.model import Result
+from bot.report.small_groups import attendance_hides, suppress_attendance, suppress_results
 from bot.summaries.effects import final_summary, interim_summary
 from bot.summaries.model import PollSummary, RoomSummary, SessionSummary
 from storage import outbox

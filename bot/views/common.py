@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.parsing import UsageError, escape_mrkdwn
+from storage.privacy.tables import is_erased
 
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
@@ -37,7 +38,9 @@ def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -
 
 
 def mention(user_id: str) -> str:
-    """A user mention."""
+    """A user mention; an erased person's token names nobody."""
+    if is_erased(user_id):
+        return "someone (erased)"
     return f"<@{user_id}>"
 
 
@@ -54,7 +57,7 @@ def context(text: str) -> ContextBlock:
 def counted_lines(counts: Sequence[tuple[str, int | str]], *, limit: int = 12) -> str:
     """`• value — n` lines for a tally, the long tail folded into "and N more".
 
-    A count that is text is a hidden row's (bot.privacy.groups: "fewer than 5"), shown as it
+    A count that is text is a hidden row's (bot.report.small_groups: "fewer than 5"), shown as it
     is; a folded tail holding one gives no head count (it would give the hidden one away).
     """
     if not counts:

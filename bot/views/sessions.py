@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.privacy.groups import hidden_note, suppress_counts
 from bot.privacy.notice import PrivacyNotice
+from bot.report.small_groups import hidden_note, suppress_counts
 from bot.sessions import (
     DEFAULT_ROLES,
     OFFERED_MAX,

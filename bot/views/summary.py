@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock, PlainTextObject
 
-from bot.privacy.groups import hidden_note
+from bot.report.small_groups import hidden_note
 from bot.summaries import SessionSummary
 from bot.views.common import (
     MAX_BLOCKS,

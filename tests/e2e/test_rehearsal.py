@@ -13,9 +13,9 @@ import pytest
 
 from bot.cli import main
 from bot.clock import SystemClock
-from bot.privacy.groups import suppress_report
 from bot.rehearsal.command import rehearse
 from bot.rehearsal.options import RehearsalOptions
+from bot.report.small_groups import suppress_report
 from bot.report.tour import write_report
 from storage.db import Database
 from storage.filelock import hold_single_process

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.privacy.groups import rows_to_hide, suppress_counts, suppress_report, suppress_results
 from bot.report.aggregate import build_report
 from bot.report.model import PersonRow, PollRow, ReportInput, Result, SessionRow, Share, VoteRow
 from bot.report.render import render_markdown
+from bot.report.small_groups import rows_to_hide, suppress_counts, suppress_report, suppress_results
 
 T0 = datetime(2031, 1, 10, 18, tzinfo=UTC)
 

@@ -1,0 +1,112 @@
+"""`listening-bot person export|forget` and `listening-bot purge`: thin commands over
+`bot.privacy.people` and `bot.privacy.retention`. They never take the SQLite process lock: a
+bot may be running on the database (the edits they queue are its to post)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.cli_support import UserError, who_sends
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.privacy.people import NothingStored, counts_line, export_person, forget_person
+from bot.privacy.retention import purge
+from storage.db import Database
+from storage.migrate import current_tables, upgrade
+from storage.privacy import SessionPurge
+
+
+def _nothing_stored(who: str) -> UserError:
+    return UserError(
+        f"nothing is stored about {who!r}: check the Slack user id (U…, from their profile: "
+        "⋮ → Copy member ID) or the email — someone already erased has nothing left to erase"
+    )
+
+
+def _open(settings: Settings) -> Database:
+    db = Database(settings.DATABASE_URL)
+    if SessionPurge.__tablename__ not in current_tables(db.engine):
+        upgrade(db.engine)  # an older database (a bot of this version upgrades it on start)
+    return db
+
+
+def _history_line(scrubbed: bool) -> str:
+    if scrubbed:
+        return "the database's history of the erased rows is scrubbed too"
+    return (
+        "the database was busy, so some earlier versions of the erased rows remain in its "
+        "files: run the command again when the bot is quieter"
+    )
+
+
+def run_person_export(settings: Settings, who: str, out: Path) -> None:
+    """Write everything stored about a person as JSON to `out`."""
+    db = _open(settings)
+    try:
+        record = export_person(db, who, now=SystemClock().now())
+    except NothingStored:
+        raise _nothing_stored(who) from None
+    finally:
+        db.dispose()
+    try:
+        out.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    zoom = record["zoom"]
+    print(
+        f"wrote {out}: {len(record['check_ins'])} check-ins, {len(record['votes'])} votes, "
+        f"{len(record['rooms'])} room memberships, {len(record['report_backs'])} report-backs, "
+        f"{len(zoom['people']) + len(zoom['poll_answers'])} Zoom records, "
+        f"{len(record['messages'])} messages"
+    )
+
+
+def run_person_forget(settings: Settings, who: str) -> None:
+    """Erase a person's identity everywhere; print what changed."""
+    db = _open(settings)
+    try:
+        try:
+            forgotten = forget_person(db, who, now=SystemClock().now())
+        except NothingStored:
+            raise _nothing_stored(who) from None
+        print(f"erased {who}: {counts_line(forgotten.erased)}")
+        print(_history_line(forgotten.scrubbed))
+        if forgotten.edits:
+            rooms = "room message" if forgotten.edits == 1 else "room messages"
+            print(f"{forgotten.edits} {rooms} will drop the mention: {who_sends(db)}")
+    finally:
+        db.dispose()
+
+
+def run_purge(settings: Settings, before: datetime | None) -> None:
+    """Erase everyone in sessions started before `before` (default: DATA_RETENTION_DAYS ago)."""
+    now = SystemClock().now()
+    if before is None:
+        if settings.DATA_RETENTION_DAYS is None:
+            raise UserError(
+                "purge needs --before YYYY-MM-DD, or DATA_RETENTION_DAYS (how many days to keep "
+                "people's identities) set in the environment or .env"
+            )
+        before = now - timedelta(days=settings.DATA_RETENTION_DAYS)
+    elif before > now:
+        raise UserError(
+            f"--before {before:%Y-%m-%d} is in the future: give a day up to today ({now:%Y-%m-%d})"
+        )
+    db = _open(settings)
+    try:
+        done = purge(db, before=before, now=now)
+        if not done.sessions:
+            print(f"nothing to purge: no session started before {before:%Y-%m-%d %H:%M} UTC")
+            return
+        print(
+            f"purged {done.sessions} session(s) started before {before:%Y-%m-%d %H:%M} UTC: "
+            f"erased {done.people:,} people ({counts_line(done.erased) or 'no rows'}); "
+            f"kept {done.breakdowns:,} breakdown rows for the tour report"
+        )
+        print(_history_line(done.scrubbed))
+        if done.edits:
+            print(f"{done.edits} room message(s) will drop their mentions: {who_sends(db)}")
+    finally:
+        db.dispose()

@@ -1,0 +1,90 @@
+"""A person's data: a copy of everything stored about them, and erasing them everywhere.
+
+Erasing keeps what the tour's figures need (each vote as an unlinked count, each check-in as a
+count, each report-back under its room) and drops every link to the person; the posts in Slack
+that listed them (their rooms' messages) are edited through the outbox; then the database's own
+history of the old rows is scrubbed. `storage.privacy.erasure` says what each table gets.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.outbox import queue_all
+from bot.rooms.effects import room_refresh
+from storage import privacy
+from storage.db import Database
+
+SCRUB_TRIES = 5
+SCRUB_PAUSE_S = 0.5
+
+
+class NothingStored(Exception):
+    """Nothing is stored about the person asked for (an unknown id, or erased already)."""
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What erasing a person changed."""
+
+    erased: privacy.Erased
+    edits: int  # posts queued to be edited (the rooms' messages that listed them)
+    scrubbed: bool  # False: a busy database kept some old row versions for now
+
+
+def export_person(db: Database, who: str, *, now: datetime) -> dict[str, Any]:
+    """Everything stored about `who` (a Slack user id or an email), JSON-ready.
+
+    Raises:
+        NothingStored: nothing is stored about them.
+    """
+    with db.read() as s:
+        person = privacy.find_person(s, who=who)
+        record = privacy.person_record(s, person=person)
+    if not privacy.holds_anything(record):
+        raise NothingStored(who)
+    return {"who": who, "exported_at": now.isoformat(), **record}
+
+
+def refresh_rooms(s: Session, rooms: Iterable[tuple[int, int]], *, now: datetime) -> int:
+    """Queue an edit of each room's message, which shows its members as they are now."""
+    change = f"erase:{uuid.uuid4().hex[:12]}"
+    return queue_all(
+        s,
+        [room_refresh(round_id, room_id, change=change) for round_id, room_id in sorted(rooms)],
+        now=now,
+    )
+
+
+def forget_person(db: Database, who: str, *, now: datetime) -> Forgotten:
+    """Erase `who` (a Slack user id or an email) from every session, in one transaction.
+
+    Raises:
+        NothingStored: nothing is stored about them (nothing changes).
+    """
+    with db.transaction() as s:
+        person = privacy.find_person(s, who=who)
+        if not privacy.holds_anything(privacy.person_record(s, person=person)):
+            raise NothingStored(who)
+        erased = privacy.erase(s, person=person, thorough=True)
+        edits = refresh_rooms(s, erased.rooms, now=now)
+    return Forgotten(erased, edits, scrub(db, erased.tables))
+
+
+def scrub(db: Database, tables: Collection[str]) -> bool:
+    """Scrub the history of `tables` (and the outbox, which names people): a few tries, since a
+    running bot's transactions keep old row versions while they last."""
+    return any(privacy.scrub_history(db, {*tables, "outbox"}) for _ in range(5))
+
+
+def counts_line(erased: privacy.Erased) -> str:
+    """ "3 check-ins, 5 votes (kept as unlinked counts), …" in a fixed order."""
+    return ", ".join(
+        f"{erased.counts[kind]} {kind}" for kind in privacy.KINDS if erased.counts[kind]
+    )

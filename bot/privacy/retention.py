@@ -1,0 +1,118 @@
+"""Retention: erase everyone in sessions older than a date, keeping the tour report's figures.
+
+Before a session's people are erased, its breakdowns (per poll and source, and of check-ins:
+how many people of each role, place and group, and what they chose) are stored; the tour
+report reads them for that session from then on, so it shows the same figures before and after.
+A person who also took part in a later session keeps their rows there; their Slack email, and
+outbox rows naming them, go with their last session. Their check-ins in the purged sessions
+become a token unlinked to those later ones, so the report would count them twice among its
+distinct people: how many did is stored with the purged session, and the report takes them off
+(a report of the purged session alone, without the later ones, then counts them short).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.privacy.people import counts_line, refresh_rooms, scrub
+from bot.report.breakdowns import session_breakdowns
+from bot.report.collect import collect
+from storage import privacy
+from storage.db import Database
+from storage.privacy import Person, StoredBreakdown
+from storage.report import SessionFilter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge did."""
+
+    sessions: int
+    people: int
+    breakdowns: int  # slices stored
+    erased: privacy.Erased = field(default_factory=privacy.Erased)
+    edits: int = 0
+    scrubbed: bool = True
+
+
+def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
+    """Erase everyone in sessions started before `before` that were not purged yet."""
+    with db.read() as s:
+        session_ids = privacy.sessions_to_purge(s, before=before)
+    if not session_ids:
+        return Purged(sessions=0, people=0, breakdowns=0)
+    # The breakdowns come from the report's own reading and tallying of these sessions.
+    data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
+    rows = session_breakdowns(data, set(session_ids))
+    with db.transaction() as s:
+        # Another purge got here first (a bot's daily one and the CLI): the ones left.
+        session_ids = [i for i in privacy.sessions_to_purge(s, before=before) if i in session_ids]
+        if not session_ids:
+            return Purged(sessions=0, people=0, breakdowns=0)
+        elsewhere = [
+            StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count)
+            for session_id, count in privacy.checked_in_elsewhere(
+                s, session_ids=session_ids
+            ).items()
+        ]
+        stored = privacy.save_breakdowns(
+            s,
+            rows=[
+                *(StoredBreakdown(**vars(row)) for row in rows if row.session_id in session_ids),
+                *elsewhere,
+            ],
+        )
+        privacy.mark_purged(s, session_ids=session_ids, now=now)
+        people = privacy.people_of_sessions(s, session_ids=session_ids)
+        erased = privacy.erase(s, person=people, session_ids=session_ids, everywhere=False)
+        gone = people.user_ids - privacy.ids_elsewhere(
+            s, user_ids=people.user_ids, session_ids=session_ids
+        )
+        if gone:
+            # No session left holds them: nor should the rows of no session.
+            rest = privacy.erase(
+                s, person=Person(user_ids=frozenset(gone), emails=frozenset()), session_ids=()
+            )
+            erased.counts.update(rest.counts)
+            erased.tables.update(rest.tables)
+        edits = refresh_rooms(s, erased.rooms, now=now)
+    return Purged(
+        sessions=len(session_ids),
+        people=len(people.user_ids),
+        breakdowns=stored,
+        erased=erased,
+        edits=edits,
+        scrubbed=scrub(db, erased.tables | {"poll_breakdown", "session_purge"}),
+    )
+
+
+class Retention:
+    """The daily purge of `run`/`serve` when DATA_RETENTION_DAYS is set."""
+
+    def __init__(self, db: Database, clock: Clock, days: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.days = days
+
+    def run(self) -> None:
+        """The scheduler's job: `purge_due`."""
+        self.purge_due()
+
+    def purge_due(self) -> Purged:
+        """Purge the sessions older than the retention period (a scheduler job)."""
+        now = self.clock.now()
+        done = purge(self.db, before=now - timedelta(days=self.days), now=now)
+        if done.sessions:
+            logger.info(
+                "retention: erased %d people from %d sessions older than %d days (%s)",
+                done.people,
+                done.sessions,
+                self.days,
+                counts_line(done.erased),
+            )
+        return done

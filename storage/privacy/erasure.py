@@ -1,0 +1,472 @@
+"""Erase people's identities: every row naming them is deleted, or keeps its counts under a
+random token; then the database's own history of the old rows is scrubbed.
+
+What each table gets: check-ins (`participant`) keep their row (attendance still counts) under
+one token per id, with role, place, group and consent emptied; a vote (`poll_voter`, `poll_vote`,
+`zoom_answer`) moves to a token of its own per id and poll, so it still counts in the totals but
+links to nobody and to no other vote; room memberships, facilitator rights, run-sheet controls,
+Zoom people and their room visits, Slack emails and deliveries naming them are deleted;
+report-backs and every "by whom" column (session, poll, round, run-sheet step) keep the row with
+a token. Outbox rows not yet sent are deleted; sent ones (kept so their keys are not posted
+again) have every mention rewritten to the token, and lose their reply address.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, col
+
+from storage.db import Database
+from storage.models import Delivery, ListeningSession, Participant, SessionFacilitator
+from storage.outbox import OutboxRow
+from storage.polls import Poll, PollVote, PollVoter
+from storage.privacy.people import Person, in_sessions
+from storage.privacy.tables import ERASED_PREFIX, erased_token
+from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
+from storage.runsheets import SessionControl, SessionStep
+from storage.zoom.meetings import ZoomTask
+from storage.zoom.people import SlackEmail, ZoomPerson, ZoomRoomVisit
+from storage.zoom.polls import ZoomAnswer
+
+logger = logging.getLogger(__name__)
+
+# What `Erased.counts` counts, in the order the CLI prints them.
+CHECK_INS = "check-ins"
+VOTES = "votes (kept as unlinked counts)"
+ZOOM_ANSWERS = "Zoom poll answers (kept as unlinked counts)"
+ROOMS = "room memberships"
+REPORTS = "report-backs (kept, attributed to their room)"
+FACILITATION = "facilitator records"
+ZOOM_PEOPLE = "Zoom people"
+ZOOM_VISITS = "Zoom room visits"
+ZOOM_TASKS = "Zoom tasks"
+EMAILS = "Slack email mappings"
+OUTBOX_DELETED = "unsent messages deleted"
+OUTBOX_REWRITTEN = "sent messages' records rewritten"
+DELIVERIES = "delivery records"
+OTHER = "other mentions"
+KINDS = (
+    CHECK_INS,
+    VOTES,
+    ZOOM_ANSWERS,
+    ROOMS,
+    REPORTS,
+    FACILITATION,
+    ZOOM_PEOPLE,
+    ZOOM_VISITS,
+    ZOOM_TASKS,
+    EMAILS,
+    OUTBOX_DELETED,
+    OUTBOX_REWRITTEN,
+    DELIVERIES,
+    OTHER,
+)
+
+# A stored text split into the words an id or email can be ("user:U1", "zoom:ab12", "a@b.org").
+_WORD = re.compile(r"[\w.@+:-]+")
+
+
+@dataclass
+class Erased:
+    """What an erasure changed: rows per kind, the rooms whose posts listed the people, and the
+    tables it touched (whose old row versions must go)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    rooms: set[tuple[int, int]] = field(default_factory=set)  # (round id, room id)
+    tables: set[str] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        """How many rows changed."""
+        return sum(self.counts.values())
+
+    def add(self, kind: str, table: str, count: int) -> None:
+        """Count `count` rows of `table` changed as `kind`."""
+        if count:
+            self.counts[kind] += count
+            self.tables.add(table)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _names_in(text: str | None, names: Collection[str]) -> set[str]:
+    """Which of `names` occur in `text` as whole words (ids inside keys, targets and JSON)."""
+    if not text:
+        return set()
+    found: set[str] = set()
+    for word in _WORD.findall(text):
+        parts = word.split(":")
+        for start in range(len(parts)):
+            for end in range(start + 1, len(parts) + 1):
+                piece = ":".join(parts[start:end])
+                if piece in names:
+                    found.add(piece)
+    return found
+
+
+def _rewrite(text: str | None, found: Iterable[str], tokens: Mapping[str, str]) -> str | None:
+    if text is None:
+        return None
+    for name in sorted(found, key=len, reverse=True):
+        text = text.replace(name, tokens[name])
+    return text
+
+
+def erase(
+    db: Session,
+    *,
+    person: Person,
+    session_ids: Collection[int] | None = None,
+    everywhere: bool = True,
+    thorough: bool = False,
+) -> Erased:
+    """Erase `person` from the sessions given (None: all of them), in the caller's transaction.
+
+    Args:
+        db: the unit of work.
+        person: the ids and emails to erase.
+        session_ids: the sessions to erase them from; None for every session.
+        everywhere: also the rows of no session (Slack emails, outbox, deliveries): when they
+            have no rows left in any other session.
+        thorough: also rewrite any other text column of any table that still holds them (a
+            scan of every table: for one person, not for a purge).
+
+    Returns:
+        What changed.
+    """
+    erased = Erased()
+    tokens = {name: erased_token() for name in person.names()}
+    ids = sorted(person.user_ids)
+    conn = db.connection()
+    _participants(conn, ids, tokens, session_ids, erased)
+    _votes(conn, ids, session_ids, erased)
+    _rooms(conn, ids, tokens, session_ids, erased)
+    _facilitation(conn, ids, tokens, session_ids, erased)
+    _zoom(conn, person, tokens, session_ids, erased)
+    if everywhere:
+        _unscoped(conn, person, tokens, erased)
+    if thorough:
+        _leftovers(conn, tokens, erased)
+    return erased
+
+
+def _replace_ids(
+    conn: Connection,
+    column: Any,
+    where: Any,
+    ids: list[str],
+    tokens: Mapping[str, str],
+) -> int:
+    """Rewrite `column` from each id to its token where `where` holds; returns rows changed."""
+    table = column.table
+    keys = list(table.primary_key.columns)
+    rows = conn.execute(select(*keys, column).where(column.in_(ids), where)).all()
+    if not rows:
+        return 0
+    # By primary key: an executemany cannot carry the scope's IN lists.
+    conn.execute(
+        update(table)
+        .where(*(key == bindparam(f"b_{key.name}") for key in keys))
+        .values({column: bindparam("b_new")}),
+        [
+            {**{f"b_{key.name}": row[n] for n, key in enumerate(keys)}, "b_new": tokens[row[-1]]}
+            for row in rows
+        ],
+    )
+    return len(rows)
+
+
+def _participants(
+    conn: Connection,
+    ids: list[str],
+    tokens: Mapping[str, str],
+    session_ids: Collection[int] | None,
+    erased: Erased,
+) -> None:
+    table = _table(Participant)
+    scope = in_sessions(table.c.session_id, session_ids)
+    rows = conn.execute(
+        select(table.c.id, table.c.user_id).where(table.c.user_id.in_(ids), scope)
+    ).all()
+    if not rows:
+        return
+    conn.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            user_id=bindparam("b_new"),
+            role=None,
+            place=None,
+            group_name=None,
+            consent_to_quote=False,
+        ),
+        [{"b_id": row_id, "b_new": tokens[user_id]} for row_id, user_id in rows],
+    )
+    erased.add(CHECK_INS, table.name, len(rows))
+
+
+def _votes(
+    conn: Connection, ids: list[str], session_ids: Collection[int] | None, erased: Erased
+) -> None:
+    """Each (id, poll) becomes a token of its own, in `poll_voter`, `poll_vote`, `zoom_answer`."""
+    polls = select(Poll.id).where(in_sessions(Poll.session_id, session_ids))  # type: ignore[call-overload]
+    voter, vote, answer = _table(PollVoter), _table(PollVote), _table(ZoomAnswer)
+    voted = conn.execute(
+        select(voter.c.poll_id, voter.c.user_id).where(
+            voter.c.user_id.in_(ids), voter.c.poll_id.in_(polls)
+        )
+    ).all()
+    answered = conn.execute(
+        select(answer.c.poll_id, answer.c.user_id)
+        .where(answer.c.user_id.in_(ids), answer.c.poll_id.in_(polls))
+        .distinct()
+    ).all()
+    pairs = {(int(p), str(u)) for p, u in [*voted, *answered]}
+    token = {pair: erased_token() for pair in pairs}
+    if voted:
+        params = [{"b_poll": p, "b_old": u, "b_new": token[(p, u)]} for p, u in voted]
+        # The vote rows reference their voter row: add the new voter, move the votes to it,
+        # then drop the old voter.
+        conn.execute(
+            insert(voter).values(poll_id=bindparam("b_poll"), user_id=bindparam("b_new")),
+            params,
+        )
+        conn.execute(
+            update(vote)
+            .where(vote.c.poll_id == bindparam("b_poll"), vote.c.user_id == bindparam("b_old"))
+            .values(user_id=bindparam("b_new")),
+            params,
+        )
+        conn.execute(
+            delete(voter).where(
+                voter.c.poll_id == bindparam("b_poll"), voter.c.user_id == bindparam("b_old")
+            ),
+            params,
+        )
+        erased.add(VOTES, voter.name, len(voted))
+        erased.tables.add(vote.name)
+    if answered:
+        conn.execute(
+            update(answer)
+            .where(answer.c.poll_id == bindparam("b_poll"), answer.c.user_id == bindparam("b_old"))
+            .values(user_id=bindparam("b_new")),
+            [{"b_poll": p, "b_old": u, "b_new": token[(p, u)]} for p, u in answered],
+        )
+        erased.add(ZOOM_ANSWERS, answer.name, len(answered))
+
+
+def _rooms(
+    conn: Connection,
+    ids: list[str],
+    tokens: Mapping[str, str],
+    session_ids: Collection[int] | None,
+    erased: Erased,
+) -> None:
+    rounds = select(BreakoutRound.id).where(  # type: ignore[call-overload]
+        in_sessions(BreakoutRound.session_id, session_ids)
+    )
+    member = _table(RoomMember)
+    rows = conn.execute(
+        select(member.c.id, member.c.round_id, member.c.room_id).where(
+            member.c.user_id.in_(ids), member.c.round_id.in_(rounds)
+        )
+    ).all()
+    if rows:
+        conn.execute(delete(member).where(member.c.id.in_([row.id for row in rows])))
+        erased.rooms.update((int(row.round_id), int(row.room_id)) for row in rows)
+        erased.add(ROOMS, member.name, len(rows))
+    rooms = select(BreakoutRoom.id).where(col(BreakoutRoom.round_id).in_(rounds))  # type: ignore[call-overload]
+    report = _table(ReportBack)
+    erased.add(
+        REPORTS,
+        report.name,
+        _replace_ids(conn, report.c.submitted_by, report.c.room_id.in_(rooms), ids, tokens),
+    )
+
+
+def _facilitation(
+    conn: Connection,
+    ids: list[str],
+    tokens: Mapping[str, str],
+    session_ids: Collection[int] | None,
+    erased: Erased,
+) -> None:
+    """Who started, ended or ran things: the rows stay under a token; rights and controls go."""
+    session, poll, round_ = _table(ListeningSession), _table(Poll), _table(BreakoutRound)
+    step = _table(SessionStep)
+    for column, scope in (
+        (session.c.started_by, in_sessions(session.c.id, session_ids)),
+        (session.c.ended_by, in_sessions(session.c.id, session_ids)),
+        (poll.c.created_by, in_sessions(poll.c.session_id, session_ids)),
+        (poll.c.closed_by, in_sessions(poll.c.session_id, session_ids)),
+        (round_.c.started_by, in_sessions(round_.c.session_id, session_ids)),
+        (round_.c.ended_by, in_sessions(round_.c.session_id, session_ids)),
+        (step.c.by, in_sessions(step.c.session_id, session_ids)),
+    ):
+        changed = _replace_ids(conn, column, scope, ids, tokens)
+        erased.add(FACILITATION, column.table.name, changed)
+    for model in (SessionFacilitator, SessionControl):
+        table = _table(model)
+        result = conn.execute(
+            delete(table).where(
+                table.c.user_id.in_(ids), in_sessions(table.c.session_id, session_ids)
+            )
+        )
+        erased.add(FACILITATION, table.name, int(result.rowcount or 0))
+
+
+def _zoom(
+    conn: Connection,
+    person: Person,
+    tokens: Mapping[str, str],
+    session_ids: Collection[int] | None,
+    erased: Erased,
+) -> None:
+    people, visits, tasks = _table(ZoomPerson), _table(ZoomRoomVisit), _table(ZoomTask)
+    matches = [people.c.user_id.in_(list(person.user_ids))]
+    if person.emails:
+        matches.append(func.lower(people.c.email).in_(list(person.emails)))
+    found = conn.execute(
+        select(people.c.id, people.c.session_id, people.c.identity).where(
+            or_(*matches), in_sessions(people.c.session_id, session_ids)
+        )
+    ).all()
+    if found:
+        gone = conn.execute(
+            delete(visits).where(
+                visits.c.session_id == bindparam("b_session"),
+                visits.c.identity == bindparam("b_identity"),
+            ),
+            [{"b_session": row.session_id, "b_identity": row.identity} for row in found],
+        )
+        erased.add(ZOOM_VISITS, visits.name, int(gone.rowcount or 0))
+        conn.execute(delete(people).where(people.c.id.in_([row.id for row in found])))
+        erased.add(ZOOM_PEOPLE, people.name, len(found))
+    names = set(tokens)
+    for row in conn.execute(
+        select(tasks.c.id, tasks.c.key, tasks.c.args, tasks.c.done_at).where(
+            in_sessions(tasks.c.session_id, session_ids)
+        )
+    ).all():
+        hits = _names_in(row.key, names) | _names_in(row.args, names)
+        if not hits:
+            continue
+        if row.done_at is None:
+            conn.execute(delete(tasks).where(tasks.c.id == row.id))
+        else:
+            conn.execute(
+                update(tasks)
+                .where(tasks.c.id == row.id)
+                .values(key=_rewrite(row.key, hits, tokens), args=_rewrite(row.args, hits, tokens))
+            )
+        erased.add(ZOOM_TASKS, tasks.name, 1)
+
+
+def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erased: Erased) -> None:
+    """The rows of no session: Slack emails, the outbox, deliveries."""
+    emails = _table(SlackEmail)
+    result = conn.execute(
+        delete(emails).where(
+            or_(
+                emails.c.user_id.in_(list(person.user_ids)),
+                emails.c.email.in_(list(person.emails)),
+            )
+        )
+    )
+    erased.add(EMAILS, emails.name, int(result.rowcount or 0))
+    names = set(tokens)
+    outbox = _table(OutboxRow)
+    texts = ("key", "target", "args", "progress", "last_error")
+    for row in conn.execute(
+        select(outbox.c.id, outbox.c.sent_at, outbox.c.failed, *(outbox.c[t] for t in texts))
+    ).all():
+        hits: set[str] = set()
+        for name in texts:
+            hits |= _names_in(getattr(row, name), names)
+        if not hits:
+            continue
+        if row.sent_at is None and row.failed is None:
+            # Not sent yet: nobody has seen it, and nothing needs its key any more.
+            conn.execute(delete(outbox).where(outbox.c.id == row.id))
+            erased.add(OUTBOX_DELETED, outbox.name, 1)
+            continue
+        values: dict[str, Any] = {t: _rewrite(getattr(row, t), hits, tokens) for t in texts}
+        conn.execute(
+            update(outbox).where(outbox.c.id == row.id).values(**values, response_url=None)
+        )
+        erased.add(OUTBOX_REWRITTEN, outbox.name, 1)
+    delivery = _table(Delivery)
+    keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if _names_in(key, names)]
+    if keys:
+        conn.execute(delete(delivery).where(delivery.c.key.in_(keys)))
+        erased.add(DELIVERIES, delivery.name, len(keys))
+
+
+def _leftovers(conn: Connection, tokens: Mapping[str, str], erased: Erased) -> None:
+    """Any other text column, in any table, that still holds a name gets its token instead."""
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, String):
+                continue
+            for name, token in tokens.items():
+                if name.startswith(ERASED_PREFIX):
+                    continue
+                result = conn.execute(
+                    update(table)
+                    .where(column.contains(name, autoescape=True))
+                    .values({column: func.replace(column, name, token)})
+                )
+                erased.add(OTHER, table.name, int(result.rowcount or 0))
+
+
+def scrub_history(database: Database, tables: Collection[str]) -> bool:
+    """Leave no earlier version of erased rows in the database's files.
+
+    SQLite: the file is rebuilt (VACUUM: free pages go; `secure_delete` already overwrote
+    deleted cells) and its write-ahead log checkpointed and truncated to nothing. PostgreSQL:
+    the touched tables are rewritten without their dead row versions (VACUUM FULL).
+
+    Returns:
+        False when other connections kept it from finishing (a bot busy on the database).
+    """
+    if not database.is_sqlite:
+        return database.forget_history(sorted(tables), wait_ms=2000)
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute("VACUUM")
+            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cursor.close()
+    except (OperationalError, sqlite3.OperationalError):
+        logger.info("database busy: its history is scrubbed on a later run")
+        return False
+    finally:
+        raw.close()
+    return not busy

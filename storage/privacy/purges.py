@@ -1,0 +1,185 @@
+"""Purges: which sessions are due, who is in them, and the breakdowns kept for them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import ListeningSession, Participant, SessionFacilitator
+from storage.polls import Poll, PollVoter
+from storage.privacy.people import Person
+from storage.privacy.tables import ERASED_PREFIX, PollBreakdown, SessionPurge
+from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
+from storage.runsheets import SessionControl, SessionStep
+from storage.zoom.people import ZoomPerson, normalize_email
+from storage.zoom.polls import ZoomAnswer
+
+
+@dataclass(frozen=True)
+class StoredBreakdown:
+    """One stored slice (see `PollBreakdown`): `poll_id` None for check-ins."""
+
+    session_id: int
+    poll_id: int | None
+    source: str
+    dimension: str
+    value: str
+    people: int
+    counts: tuple[int, ...] = ()
+
+
+def sessions_to_purge(db: Session, *, before: datetime) -> list[int]:
+    """Sessions started before `before` that were not purged yet, oldest first."""
+    purged = select(SessionPurge.session_id)
+    return [
+        int(session_id)
+        for session_id in db.exec(
+            select(ListeningSession.id)
+            .where(
+                col(ListeningSession.started_at) < before,
+                col(ListeningSession.id).not_in(purged),
+            )
+            .order_by(col(ListeningSession.started_at))
+        ).all()
+        if session_id is not None
+    ]
+
+
+def people_of_sessions(db: Session, *, session_ids: Collection[int]) -> Person:
+    """Every id and email stored in these sessions (erased tokens aside)."""
+    scope = list(session_ids)
+    polls = select(Poll.id).where(col(Poll.session_id).in_(scope))
+    rounds = select(BreakoutRound.id).where(col(BreakoutRound.session_id).in_(scope))
+    rooms = select(BreakoutRoom.id).where(col(BreakoutRoom.round_id).in_(rounds))
+    queries = [
+        select(Participant.user_id).where(col(Participant.session_id).in_(scope)),
+        select(PollVoter.user_id).where(col(PollVoter.poll_id).in_(polls)),
+        select(ZoomAnswer.user_id).where(col(ZoomAnswer.poll_id).in_(polls)),
+        select(RoomMember.user_id).where(col(RoomMember.round_id).in_(rounds)),
+        select(ReportBack.submitted_by).where(col(ReportBack.room_id).in_(rooms)),
+        select(ZoomPerson.user_id).where(col(ZoomPerson.session_id).in_(scope)),
+        select(SessionFacilitator.user_id).where(col(SessionFacilitator.session_id).in_(scope)),
+        select(SessionControl.user_id).where(col(SessionControl.session_id).in_(scope)),
+        select(SessionStep.by).where(col(SessionStep.session_id).in_(scope)),
+        select(ListeningSession.started_by).where(col(ListeningSession.id).in_(scope)),
+        select(ListeningSession.ended_by).where(col(ListeningSession.id).in_(scope)),
+        select(Poll.created_by).where(col(Poll.session_id).in_(scope)),
+        select(Poll.closed_by).where(col(Poll.session_id).in_(scope)),
+        select(BreakoutRound.started_by).where(col(BreakoutRound.session_id).in_(scope)),
+        select(BreakoutRound.ended_by).where(col(BreakoutRound.session_id).in_(scope)),
+    ]
+    ids: set[str] = set()
+    for query in queries:
+        ids.update(str(user_id) for user_id in db.exec(query).all() if user_id)
+    emails = {
+        email
+        for email in (
+            normalize_email(raw)
+            for raw in db.exec(
+                select(ZoomPerson.email).where(col(ZoomPerson.session_id).in_(scope))
+            ).all()
+        )
+        if email
+    }
+    return Person(
+        user_ids=frozenset(i for i in ids if not i.startswith(ERASED_PREFIX)),
+        emails=frozenset(emails),
+    )
+
+
+def checked_in_elsewhere(db: Session, *, session_ids: Collection[int]) -> dict[int, int]:
+    """How many of the people checked in to these sessions also checked in to another one,
+    counted against the latest of these sessions they were at.
+
+    Their check-ins here become a token of their own, so the report counts them twice among
+    its distinct people: it takes these counts off again.
+    """
+    scope = list(session_ids)
+    checked_in = col(Participant.checked_in_at).is_not(None)
+    outside = set(
+        db.exec(
+            select(Participant.user_id).where(checked_in, col(Participant.session_id).not_in(scope))
+        ).all()
+    )
+    latest: dict[str, tuple[datetime, int]] = {}
+    for user_id, session_id, started_at in db.exec(
+        select(Participant.user_id, Participant.session_id, ListeningSession.started_at)
+        .join(ListeningSession, col(ListeningSession.id) == col(Participant.session_id))
+        .where(checked_in, col(Participant.session_id).in_(scope))
+    ).all():
+        if user_id in outside and not user_id.startswith(ERASED_PREFIX):
+            latest[user_id] = max(
+                latest.get(user_id, (started_at, session_id)), (started_at, session_id)
+            )
+    counts: dict[int, int] = {}
+    for _, session_id in latest.values():
+        counts[session_id] = counts.get(session_id, 0) + 1
+    return counts
+
+
+def ids_elsewhere(
+    db: Session, *, user_ids: Collection[str], session_ids: Collection[int]
+) -> set[str]:
+    """Which of `user_ids` still appear in a session outside `session_ids` (in any role)."""
+    others = db.exec(
+        select(ListeningSession.id).where(col(ListeningSession.id).not_in(list(session_ids)))
+    ).all()
+    if not others:
+        return set()
+    present = people_of_sessions(db, session_ids=[i for i in others if i is not None])
+    return set(user_ids) & present.user_ids
+
+
+def save_breakdowns(db: Session, *, rows: Iterable[StoredBreakdown]) -> int:
+    """Store a purged session's breakdowns; returns how many slices."""
+    stored = [
+        PollBreakdown(
+            session_id=row.session_id,
+            poll_id=row.poll_id,
+            source=row.source,
+            dimension=row.dimension,
+            value=row.value,
+            people=row.people,
+            counts=json.dumps(list(row.counts)),
+        )
+        for row in rows
+    ]
+    db.add_all(stored)
+    db.flush()
+    return len(stored)
+
+
+def mark_purged(db: Session, *, session_ids: Collection[int], now: datetime) -> None:
+    """Record that these sessions' people were erased (so their breakdowns are stored once)."""
+    db.add_all(SessionPurge(session_id=session_id, purged_at=now) for session_id in session_ids)
+    db.flush()
+
+
+def stored_breakdowns(db: Session, *, session_ids: Collection[int]) -> list[StoredBreakdown]:
+    """The breakdowns stored for these sessions when they were purged."""
+    return [
+        StoredBreakdown(
+            session_id=row.session_id,
+            poll_id=row.poll_id,
+            source=row.source,
+            dimension=row.dimension,
+            value=row.value,
+            people=row.people,
+            counts=tuple(int(count) for count in json.loads(row.counts)),
+        )
+        for row in db.exec(
+            select(PollBreakdown)
+            .where(col(PollBreakdown.session_id).in_(list(session_ids)))
+            .order_by(col(PollBreakdown.id))
+        ).all()
+    ]
+
+
+def purged_count(db: Session) -> int:
+    """How many sessions have been purged."""
+    return int(db.exec(select(func.count()).select_from(SessionPurge)).one())

@@ -1,0 +1,69 @@
+"""The tables a purge leaves behind (counts, never people), and the tokens erased ids become."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from storage.models import ATTRIBUTE_MAX, fk_column, utc_column
+
+# An erased person's ids are replaced by random tokens: one per id for their check-ins (so the
+# count of people stays), one per id and poll for their votes (so votes in different polls
+# cannot be linked). Nothing derives a token from the id, so nothing leads back to it.
+ERASED_PREFIX = "erased-"
+
+# `PollBreakdown.dimension`: the attributes a check-in gives.
+ROLE, PLACE, GROUP = "role", "place", "group"
+# For check-ins: how many of the session's people also checked in to a session not purged
+# with it (the report's count of distinct people takes them off: see `checked_in_elsewhere`).
+ELSEWHERE = "elsewhere"
+SOURCE_MAX = 8
+
+
+def erased_token() -> str:
+    """A new random token standing for an erased id ("erased-" and 16 hex digits)."""
+    return ERASED_PREFIX + secrets.token_hex(8)
+
+
+def is_erased(user_id: str | None) -> bool:
+    """Whether a stored user id is an erased person's token."""
+    return bool(user_id) and str(user_id).startswith(ERASED_PREFIX)
+
+
+class PollBreakdown(SQLModel, table=True):
+    """One slice of a purged session's figures: how many people of one role, place or group
+    answered a poll (and chose each option), or checked in (`poll_id` None). Kept when the
+    session's people are erased, so the tour report shows the same breakdowns afterwards."""
+
+    __tablename__ = "poll_breakdown"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(sa_column=fk_column("listening_session.id"))
+    poll_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), index=True),
+    )
+    # "Slack" or "Zoom" for a poll's answers; "" for check-ins.
+    source: str = Field(sa_column=Column(String(SOURCE_MAX), nullable=False))
+    # ROLE, PLACE or GROUP; ELSEWHERE for check-ins (`value` empty)
+    dimension: str = Field(sa_column=Column(String(16), nullable=False))
+    value: str = Field(sa_column=Column(String(ATTRIBUTE_MAX), nullable=False))
+    people: int = Field(sa_column=Column(Integer, nullable=False))
+    # JSON list: how many of them chose each of the poll's options, in order ("[]": check-ins).
+    counts: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SessionPurge(SQLModel, table=True):
+    """A session whose people were erased by a purge, and when (it is purged once)."""
+
+    __tablename__ = "session_purge"
+
+    session_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("listening_session.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    purged_at: datetime = Field(sa_column=utc_column(nullable=False))

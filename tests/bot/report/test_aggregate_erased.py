@@ -1,0 +1,68 @@
+"""Erased voters and purged sessions in the tour report's aggregates."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from bot.report.aggregate import aggregate_polls, tour_attendance
+from bot.report.breakdowns import session_breakdowns
+from bot.report.model import PersonRow, ReportInput, VoteRow
+from storage.privacy import erased_token
+from tests.bot.report.test_aggregate import _generated
+
+
+def _erase_everyone(data: ReportInput, session_ids: set[int]) -> ReportInput:
+    """What a purge leaves of these sessions: tokens, no attributes, breakdowns stored."""
+    stored = session_breakdowns(data, session_ids)
+    check_in = {
+        (p.session_id, p.user_id): erased_token()
+        for p in data.people
+        if p.session_id in session_ids
+    }
+    people = [
+        PersonRow(p.session_id, check_in[(p.session_id, p.user_id)], None, None, None)
+        if p.session_id in session_ids
+        else p
+        for p in data.people
+    ]
+    poll_session = {poll.id: poll.session_id for poll in data.polls}
+    votes = [
+        VoteRow(v.poll_id, f"erased-{v.poll_id}-{v.user_id}", v.option_index)
+        if poll_session[v.poll_id] in session_ids
+        else v
+        for v in data.votes
+    ]
+    return replace(data, people=people, votes=votes, breakdowns=stored)
+
+
+def test_a_purge_keeps_every_aggregate_and_the_attendance() -> None:
+    for seed in range(15):
+        data, _ = _generated(seed)
+        purged = set(random.Random(seed).sample([1, 2, 3, 4, 5], 3))
+        after = _erase_everyone(data, purged)
+        assert aggregate_polls(after) == aggregate_polls(data)
+        was, now = tour_attendance(data), tour_attendance(after)
+        assert (now.check_ins, now.by_role, now.by_group) == (
+            was.check_ins,
+            was.by_role,
+            was.by_group,
+        )
+
+
+def test_erased_voters_count_in_totals_but_in_no_breakdown() -> None:
+    data, who = _generated(4)
+    [before] = aggregate_polls(data)
+    gone = data.votes[0]
+    data.votes[0] = VoteRow(gone.poll_id, erased_token(), gone.option_index)
+    [after] = aggregate_polls(data)
+    assert after.overall == before.overall
+    assert after.by_session == before.by_session
+    role, group = who[(gone.poll_id, gone.user_id)]
+    assert {r.name: r.n for r in after.by_role}.get(role, 0) == (
+        {r.name: r.n for r in before.by_role}[role] - 1
+    )
+    assert {r.name: r.n for r in after.by_group}.get(group, 0) == (
+        {r.name: r.n for r in before.by_group}[group] - 1
+    )
+    assert sum(r.n for r in after.by_role) == sum(r.n for r in before.by_role) - 1

@@ -1,0 +1,121 @@
+"""`listening-bot purge`: people erased from old sessions, the tour report's figures kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import col, func, select
+
+from bot.cli import main
+from storage.db import Database
+from storage.models import Participant
+from storage.privacy import PollBreakdown, SessionPurge
+from storage.zoom.people import SlackEmail
+from tests.e2e.privacy_helpers import EMAIL, NAME, PERSON, Facts, build_tour, rows_holding
+
+
+def _run(*args: str) -> int:
+    return main(["--env-file", "/nonexistent/.env", *args])
+
+
+@pytest.fixture
+def tour(database: Database, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, Facts]:
+    """The tour (three weekly sessions from 2 March 2026) on the database the CLI uses."""
+    facts = build_tour(database)
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    return database, facts
+
+
+def _reports(tmp_path: Path, name: str) -> tuple[str, str]:
+    """The tour report as Markdown and as HTML, written by the CLI."""
+    md, html = tmp_path / f"{name}.md", tmp_path / f"{name}.html"
+    assert _run("report", "--out", str(md)) == 0
+    assert _run("report", "--out", str(html)) == 0
+    return md.read_text(), html.read_text()
+
+
+def _purged(db: Database) -> int:
+    with db.read() as s:
+        return int(s.exec(select(func.count()).select_from(SessionPurge)).one())
+
+
+def test_purge_erases_everyone_and_the_report_stays_the_same(
+    tour: tuple[Database, Facts], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, facts = tour
+    md, html = _reports(tmp_path, "before")
+    assert "Branch" in md  # the person's own group, in the breakdowns
+    assert _run("purge", "--before", "2026-06-01") == 0
+    out = capsys.readouterr().out
+    assert "purged 3 session(s) started before 2026-06-01 00:00 UTC: erased 39 people" in out
+    assert "breakdown rows for the tour report" in out
+    # 36 participants, the person (on Slack and, in the third session, Zoom only), the facilitator
+
+    assert (md, html) == _reports(tmp_path, "after")
+    # Nobody is left: not the person, not the other participants, not the facilitator.
+    assert rows_holding(db, PERSON, EMAIL, NAME, facts.zoom_id, "U0000000", "U0FACIL") == {}
+    with db.read() as s:
+        assert s.exec(select(func.count()).select_from(PollBreakdown)).one() > 0
+        users = s.exec(select(Participant.user_id)).all()
+    assert users
+    assert all(user.startswith("erased-") for user in users)
+
+    # Again: nothing left to do, and the report still the same.
+    assert _run("purge", "--before", "2026-06-01") == 0
+    assert "nothing to purge" in capsys.readouterr().out
+    assert (md, html) == _reports(tmp_path, "again")
+
+
+def test_purge_of_the_oldest_session_keeps_later_ones_and_the_report(
+    tour: tuple[Database, Facts], tmp_path: Path
+) -> None:
+    db, facts = tour
+    before = _reports(tmp_path, "before")
+    assert _run("purge", "--before", "2026-03-05") == 0  # the first session only
+    assert before == _reports(tmp_path, "after")
+    first, second, _ = facts.session_ids
+    with db.read() as s:
+        kept = s.exec(
+            select(Participant.session_id).where(col(Participant.user_id) == PERSON)
+        ).all()
+        # Still in a later session: their email mapping stays for it.
+        emails = s.exec(select(SlackEmail.user_id)).all()
+    assert kept == [second]
+    assert emails == [PERSON]
+    # A later purge of the rest keeps the same figures too.
+    assert _run("purge", "--before", "2026-06-01") == 0
+    assert before == _reports(tmp_path, "last")
+    assert rows_holding(db, PERSON, EMAIL) == {}
+    assert first != second
+
+
+def test_purge_refuses_a_date_in_the_future_or_none_at_all(
+    tour: tuple[Database, Facts], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = tour
+    assert _run("purge", "--before", "2099-01-01") == 2
+    err = capsys.readouterr().err
+    assert "--before 2099-01-01 is in the future" in err
+    assert err.count("\n") == 1
+    assert _run("purge") == 2
+    err = capsys.readouterr().err
+    assert "purge needs --before YYYY-MM-DD, or DATA_RETENTION_DAYS" in err
+    with pytest.raises(SystemExit) as refused:
+        _run("purge", "--before", "2026-13-01")
+    assert refused.value.code == 2
+    assert "'2026-13-01' is not a date: use YYYY-MM-DD" in capsys.readouterr().err
+    assert _purged(db) == 0
+    assert rows_holding(db, PERSON) != {}
+
+
+def test_purge_uses_data_retention_days_by_default(
+    tour: tuple[Database, Facts], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _ = tour
+    monkeypatch.setenv("DATA_RETENTION_DAYS", "36500")  # a century: nothing is that old
+    assert _run("purge") == 0
+    assert _purged(db) == 0
+    monkeypatch.setenv("DATA_RETENTION_DAYS", "30")
+    assert _run("purge") == 0
+    assert _purged(db) == 3
