@@ -60,6 +60,7 @@ def run_quote_withdraw(settings: Settings, quote_id: str) -> None:
             f"{outcome.session_id} “{outcome.session_title}”: its text is deleted, and "
             f"{outcome.edits} edits of the posts and summaries that showed it are queued"
         )
+        rooms.forget_quote_history()  # no scheduler runs here: at once
         print(who_sends(db))
     finally:
         db.dispose()

@@ -11,8 +11,10 @@ sender renders those from the database when it sends them, so they come out with
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from bot import outbox
+from bot.polls.jobs import FORGET_HISTORY_RETRY
 from bot.report.model import quote_label
 from bot.results import Duplicate, Refusal
 from bot.rooms import effects
@@ -29,6 +31,8 @@ from storage.rooms.reports import (
 )
 
 logger = logging.getLogger(__name__)
+
+FORGET_QUOTES_JOB_ID = "withdrawn-quotes-forget-history"
 
 
 def unknown_quote(quote_id: int) -> str:
@@ -107,11 +111,19 @@ class RoomQuotes(RoomReading):
                 )
         except repo.DuplicateDelivery:
             return Duplicate()
-        # Blanked text must not linger in the database's files (SQLite's write-ahead log,
-        # PostgreSQL's dead rows); if the database is busy it goes with the next checkpoint.
-        if not self.db.forget_history([ReportQuote.__tablename__]):
-            logger.info("quote %s: old copies of its row are dropped later", quote_id)
+        # Blanked text must not linger in the database's files: dropped by a job, after the
+        # click's ack (it rewrites a table and may wait for other connections).
+        self.deadlines.schedule(FORGET_QUOTES_JOB_ID, self.forget_quote_history, datetime.now(UTC))
         return withdrawn
+
+    def forget_quote_history(self) -> None:
+        """Drop old versions of withdrawn quotes' rows (SQLite's write-ahead log, PostgreSQL's
+        dead rows), or try again soon if other connections keep it from finishing."""
+        if self.db.forget_history([ReportQuote.__tablename__]):
+            return
+        logger.info("withdrawn quotes: old copies of their rows are dropped in a moment")
+        later = self.clock.now() + FORGET_HISTORY_RETRY
+        self.deadlines.schedule(FORGET_QUOTES_JOB_ID, self.forget_quote_history, later)
 
 
 def _versions_of(copies: list[ReportQuote]) -> set[int]:
