@@ -4,10 +4,11 @@ Before a session's people are erased, its breakdowns (per poll and source, and o
 how many people of each role, place and group, and what they chose) are stored; the tour
 report reads them for that session from then on, so it shows the same figures before and after.
 A person who also took part in a later session keeps their rows there; their Slack email, and
-outbox rows naming them, go with their last session. Their check-ins in the purged sessions
-become a token unlinked to those later ones, so the report would count them twice among its
-distinct people: how many did is stored with the purged session, and the report takes them off
-(a report of the purged session alone, without the later ones, then counts them short).
+outbox rows naming them, go with their last session. Each of their check-ins in the purged
+sessions becomes a token of its own, unlinked to the others, so a report would count them once
+per session among its distinct people: each purged session stores how many of its people are
+counted by which other sessions, and a report that holds one of those takes them off (so any
+choice of sessions counts each person once).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         if not session_ids:
             return Purged(sessions=0, people=0, breakdowns=0)
         elsewhere = [
-            StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count)
-            for session_id, count in privacy.checked_in_elsewhere(
+            StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count, others)
+            for (session_id, others), count in privacy.counted_elsewhere(
                 s, session_ids=session_ids
             ).items()
         ]
@@ -69,7 +70,9 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         )
         privacy.mark_purged(s, session_ids=session_ids, now=now)
         people = privacy.people_of_sessions(s, session_ids=session_ids)
-        erased = privacy.erase(s, person=people, session_ids=session_ids, everywhere=False)
+        erased = privacy.erase(
+            s, person=people, session_ids=session_ids, everywhere=False, per_session=True
+        )
         gone = people.user_ids - privacy.ids_elsewhere(
             s, user_ids=people.user_ids, session_ids=session_ids
         )

@@ -272,12 +272,17 @@ def tour_attendance(data: ReportInput) -> TourAttendance:
     groups = Counter(
         person.group_name or sessions[person.session_id].group_type or NOT_GIVEN for person in known
     )
-    # Purged people who also came to a later session count once, not as their token and id.
+    # A purged check-in is a token of its own: a person counted by another session of this
+    # report (their id there, or that session's own token) is taken off here.
     twice = 0
     for row in data.breakdowns:
         if row.poll_id is None and row.dimension in (ROLE, GROUP):
             (roles if row.dimension == ROLE else groups)[row.value] += row.people
-        elif row.poll_id is None and row.dimension == ELSEWHERE:
+        elif (
+            row.poll_id is None
+            and row.dimension == ELSEWHERE
+            and (not row.counts or not sessions.keys().isdisjoint(row.counts))
+        ):
             twice += row.people
     return TourAttendance(
         sessions=len(data.sessions),

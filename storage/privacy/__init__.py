@@ -9,7 +9,7 @@ from storage.privacy.erasure import KINDS, Erased, erase, scrub_history
 from storage.privacy.people import Person, find_person, holds_anything, person_record
 from storage.privacy.purges import (
     StoredBreakdown,
-    checked_in_elsewhere,
+    counted_elsewhere,
     ids_elsewhere,
     mark_purged,
     people_of_sessions,
@@ -42,7 +42,7 @@ __all__ = [
     "PollBreakdown",
     "SessionPurge",
     "StoredBreakdown",
-    "checked_in_elsewhere",
+    "counted_elsewhere",
     "erase",
     "erased_token",
     "find_person",

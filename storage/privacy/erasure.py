@@ -143,6 +143,7 @@ def erase(
     session_ids: Collection[int] | None = None,
     everywhere: bool = True,
     thorough: bool = False,
+    per_session: bool = False,
 ) -> Erased:
     """Erase `person` from the sessions given (None: all of them), in the caller's transaction.
 
@@ -154,6 +155,8 @@ def erase(
             have no rows left in any other session.
         thorough: also rewrite any other text column of any table that still holds them (a
             scan of every table: for one person, not for a purge).
+        per_session: a token per id and session for the check-ins, not one per id (a purge:
+            the report counts them once with what `counted_elsewhere` stored).
 
     Returns:
         What changed.
@@ -162,7 +165,7 @@ def erase(
     tokens = {name: erased_token() for name in person.names()}
     ids = sorted(person.user_ids)
     conn = db.connection()
-    _participants(conn, ids, tokens, session_ids, erased)
+    _participants(conn, ids, tokens if not per_session else None, session_ids, erased)
     _votes(conn, ids, session_ids, erased)
     _rooms(conn, ids, tokens, session_ids, erased)
     _facilitation(conn, ids, tokens, session_ids, erased)
@@ -203,10 +206,12 @@ def _replace_ids(
 def _participants(
     conn: Connection,
     ids: list[str],
-    tokens: Mapping[str, str],
+    tokens: Mapping[str, str] | None,
     session_ids: Collection[int] | None,
     erased: Erased,
 ) -> None:
+    """Check-ins keep their row, without role, place, group or consent, under the person's
+    token (`tokens`), or under a new token per check-in when `tokens` is None."""
     table = _table(Participant)
     scope = in_sessions(table.c.session_id, session_ids)
     rows = conn.execute(
@@ -224,7 +229,10 @@ def _participants(
             group_name=None,
             consent_to_quote=False,
         ),
-        [{"b_id": row_id, "b_new": tokens[user_id]} for row_id, user_id in rows],
+        [
+            {"b_id": row_id, "b_new": tokens[user_id] if tokens else erased_token()}
+            for row_id, user_id in rows
+        ],
     )
     erased.add(CHECK_INS, table.name, len(rows))
 

@@ -92,33 +92,42 @@ def people_of_sessions(db: Session, *, session_ids: Collection[int]) -> Person:
     )
 
 
-def checked_in_elsewhere(db: Session, *, session_ids: Collection[int]) -> dict[int, int]:
-    """How many of the people checked in to these sessions also checked in to another one,
-    counted against the latest of these sessions they were at.
+def counted_elsewhere(
+    db: Session, *, session_ids: Collection[int]
+) -> dict[tuple[int, tuple[int, ...]], int]:
+    """For the people checked in to these sessions: how many of each session's people are
+    counted in which other sessions, as {(session id, the other sessions' ids): people}.
 
-    Their check-ins here become a token of their own, so the report counts them twice among
-    its distinct people: it takes these counts off again.
+    A purge gives each check-in a token of its own, so a report of several sessions would count
+    such a person once per session. Each of their check-ins here names the sessions that count
+    them instead: every session not purged with this one (their id stays, or a later purge
+    gives it its own entry) and the later ones purged with it. A report takes a check-in off
+    when one of those is in it, so each person counts once in any choice of sessions.
     """
-    scope = list(session_ids)
-    checked_in = col(Participant.checked_in_at).is_not(None)
-    outside = set(
-        db.exec(
-            select(Participant.user_id).where(checked_in, col(Participant.session_id).not_in(scope))
-        ).all()
-    )
-    latest: dict[str, tuple[datetime, int]] = {}
+    scope = set(session_ids)
+    attended: dict[str, list[tuple[datetime, int]]] = {}
+    here = select(Participant.user_id).where(col(Participant.session_id).in_(list(scope)))
     for user_id, session_id, started_at in db.exec(
         select(Participant.user_id, Participant.session_id, ListeningSession.started_at)
         .join(ListeningSession, col(ListeningSession.id) == col(Participant.session_id))
-        .where(checked_in, col(Participant.session_id).in_(scope))
+        .where(
+            col(Participant.checked_in_at).is_not(None),
+            col(Participant.user_id).in_(here),
+        )
     ).all():
-        if user_id in outside and not user_id.startswith(ERASED_PREFIX):
-            latest[user_id] = max(
-                latest.get(user_id, (started_at, session_id)), (started_at, session_id)
-            )
-    counts: dict[int, int] = {}
-    for _, session_id in latest.values():
-        counts[session_id] = counts.get(session_id, 0) + 1
+        if not user_id.startswith(ERASED_PREFIX) and session_id is not None:
+            attended.setdefault(user_id, []).append((started_at, session_id))
+    counts: dict[tuple[int, tuple[int, ...]], int] = {}
+    for sessions in attended.values():
+        order = sorted(sessions)
+        outside = {session_id for _, session_id in order if session_id not in scope}
+        for n, (_, session_id) in enumerate(order):
+            if session_id not in scope:
+                continue
+            later = {other for _, other in order[n + 1 :] if other in scope}
+            others = tuple(sorted(outside | later))
+            if others:
+                counts[(session_id, others)] = counts.get((session_id, others), 0) + 1
     return counts
 
 

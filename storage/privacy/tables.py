@@ -11,14 +11,16 @@ from sqlmodel import Field, SQLModel
 from storage.models import ATTRIBUTE_MAX, fk_column, utc_column
 
 # An erased person's ids are replaced by random tokens: one per id for their check-ins (so the
-# count of people stays), one per id and poll for their votes (so votes in different polls
-# cannot be linked). Nothing derives a token from the id, so nothing leads back to it.
+# count of people stays; a purge gives one per check-in, see `ELSEWHERE`), one per id and poll
+# for their votes (so votes in different polls cannot be linked). Nothing derives a token from
+# the id, so nothing leads back to it.
 ERASED_PREFIX = "erased-"
 
 # `PollBreakdown.dimension`: the attributes a check-in gives.
 ROLE, PLACE, GROUP = "role", "place", "group"
-# For check-ins: how many of the session's people also checked in to a session not purged
-# with it (the report's count of distinct people takes them off: see `checked_in_elsewhere`).
+# For check-ins: how many of the session's people are counted by other sessions, whose ids
+# `counts` lists (the report's count of distinct people takes them off when it holds one of
+# those: see `counted_elsewhere`); `counts` "[]": by any (rows stored before the list was).
 ELSEWHERE = "elsewhere"
 SOURCE_MAX = 8
 
@@ -48,11 +50,12 @@ class PollBreakdown(SQLModel, table=True):
     )
     # "Slack" or "Zoom" for a poll's answers; "" for check-ins.
     source: str = Field(sa_column=Column(String(SOURCE_MAX), nullable=False))
-    # ROLE, PLACE or GROUP; ELSEWHERE for check-ins (`value` empty)
+    # ROLE, PLACE or GROUP; ELSEWHERE for check-ins (`value` empty, `counts` session ids)
     dimension: str = Field(sa_column=Column(String(16), nullable=False))
     value: str = Field(sa_column=Column(String(ATTRIBUTE_MAX), nullable=False))
     people: int = Field(sa_column=Column(Integer, nullable=False))
-    # JSON list: how many of them chose each of the poll's options, in order ("[]": check-ins).
+    # JSON list: how many of them chose each of the poll's options, in order ("[]": check-ins;
+    # for ELSEWHERE, the ids of the sessions that count them).
     counts: str = Field(sa_column=Column(Text, nullable=False))
 
 

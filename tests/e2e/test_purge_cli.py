@@ -119,3 +119,33 @@ def test_purge_uses_data_retention_days_by_default(
     monkeypatch.setenv("DATA_RETENTION_DAYS", "30")
     assert _run("purge") == 0
     assert _purged(db) == 3
+
+
+@pytest.mark.parametrize(
+    "cut_offs", [("2026-03-05", "2026-06-01"), ("2026-06-01",)], ids=["first-then-all", "all"]
+)
+def test_any_choice_of_sessions_counts_each_person_once_after_purges(
+    tour: tuple[Database, Facts], tmp_path: Path, cut_offs: tuple[str, ...]
+) -> None:
+    """The person checked in to the first two sessions: a report of any of the sessions, alone
+    or together, counts them once before and after each purge (the first session, then the
+    rest; or all at once)."""
+    _, facts = tour
+    ids = facts.session_ids
+    choices = [(a,) for a in ids] + [(a, b) for n, a in enumerate(ids) for b in ids[n + 1 :]]
+
+    def reports(name: str) -> dict[tuple[int, ...], str]:
+        written = {}
+        for choice in choices:
+            out = tmp_path / f"{name}-{'-'.join(map(str, choice))}.md"
+            args = [arg for session in choice for arg in ("--session", str(session))]
+            assert _run("report", *args, "--out", str(out)) == 0
+            written[choice] = out.read_text()
+        return written
+
+    before = reports("before")
+    # The first two sessions' twelve people each, and the person at both.
+    assert "- People (distinct): 25\n" in before[(ids[0], ids[1])]
+    for cut_off in cut_offs:
+        assert _run("purge", "--before", cut_off) == 0
+        assert reports(cut_off) == before
