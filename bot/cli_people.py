@@ -11,7 +11,13 @@ from pathlib import Path
 from bot.cli_support import UserError, who_sends
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.privacy.people import NothingStored, counts_line, export_person, forget_person
+from bot.privacy.people import (
+    NothingStored,
+    StillVoting,
+    counts_line,
+    export_person,
+    forget_person,
+)
 from bot.privacy.retention import purge
 from storage.db import Database
 from storage.migrate import current_tables, upgrade
@@ -23,6 +29,20 @@ def _nothing_stored(who: str) -> UserError:
         f"nothing is stored about {who!r}: check the Slack user id (U…, from their profile: "
         "⋮ → Copy member ID) or the email — someone already erased has nothing left to erase"
     )
+
+
+def _still_voting(who: str, voting: StillVoting) -> UserError:
+    first = voting.polls[0]
+    polls = ", ".join(str(poll.poll_id) for poll in voting.polls)
+    return UserError(
+        f"{who} answered poll {polls}, still open until {_utc(first.closes_at)}: erased now, "
+        "they could vote in it again. Run this again once it closes (a facilitator can close "
+        "it now with `/poll close` in its channel); nothing was changed"
+    )
+
+
+def _utc(moment: datetime) -> str:
+    return moment.strftime("%H:%M UTC on %d %b %Y")
 
 
 def _open(settings: Settings) -> Database:
@@ -71,6 +91,8 @@ def run_person_forget(settings: Settings, who: str) -> None:
             forgotten = forget_person(db, who, now=SystemClock().now())
         except NothingStored:
             raise _nothing_stored(who) from None
+        except StillVoting as voting:
+            raise _still_voting(who, voting) from None
         print(f"erased {who}: {counts_line(forgotten.erased)}")
         print(_history_line(forgotten.scrubbed))
         if forgotten.edits:
@@ -97,8 +119,15 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
     db = _open(settings)
     try:
         done = purge(db, before=before, now=now)
+        if done.left_open:
+            sessions = ", ".join(map(str, done.left_open))
+            print(
+                f"left session {sessions} for a later purge: a poll in it is still open, and "
+                "erased voters could vote in it again"
+            )
         if not done.sessions:
-            print(f"nothing to purge: no session started before {before:%Y-%m-%d %H:%M} UTC")
+            if not done.left_open:
+                print(f"nothing to purge: no session started before {before:%Y-%m-%d %H:%M} UTC")
             return
         print(
             f"purged {done.sessions} session(s) started before {before:%Y-%m-%d %H:%M} UTC: "

@@ -29,6 +29,14 @@ class NothingStored(Exception):
     """Nothing is stored about the person asked for (an unknown id, or erased already)."""
 
 
+class StillVoting(Exception):
+    """The person answered a poll that is still open: erased, they could vote in it again."""
+
+    def __init__(self, polls: list[privacy.OpenPoll]) -> None:
+        super().__init__(polls)
+        self.polls = polls
+
+
 @dataclass(frozen=True)
 class Forgotten:
     """What erasing a person changed."""
@@ -67,11 +75,16 @@ def forget_person(db: Database, who: str, *, now: datetime) -> Forgotten:
 
     Raises:
         NothingStored: nothing is stored about them (nothing changes).
+        StillVoting: they answered a poll still open (nothing changes): their vote would be
+            unlinked from them while they can still click again.
     """
     with db.transaction() as s:
         person = privacy.find_person(s, who=who)
         if not privacy.holds_anything(privacy.person_record(s, person=person)):
             raise NothingStored(who)
+        still_open = privacy.open_polls(s, user_ids=person.user_ids)
+        if still_open:
+            raise StillVoting(still_open)
         erased = privacy.erase(s, person=person, thorough=True)
         edits = refresh_rooms(s, erased.rooms, now=now)
     return Forgotten(erased, edits, scrub(db, erased.tables))

@@ -39,22 +39,35 @@ class Purged:
     erased: privacy.Erased = field(default_factory=privacy.Erased)
     edits: int = 0
     scrubbed: bool = True
+    left_open: tuple[int, ...] = ()  # sessions due but left for later: a poll is still open
 
 
 def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
-    """Erase everyone in sessions started before `before` that were not purged yet."""
+    """Erase everyone in sessions started before `before` that were not purged yet, but those
+    with a poll still open (its voters, erased, could vote again): a later purge takes them."""
     with db.read() as s:
         session_ids = privacy.sessions_to_purge(s, before=before)
+        left_open = tuple(
+            sorted({poll.session_id for poll in privacy.open_polls(s, session_ids=session_ids)})
+        )
+    session_ids = [i for i in session_ids if i not in left_open]
     if not session_ids:
-        return Purged(sessions=0, people=0, breakdowns=0)
+        return Purged(sessions=0, people=0, breakdowns=0, left_open=left_open)
     # The breakdowns come from the report's own reading and tallying of these sessions.
     data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
     rows = session_breakdowns(data, set(session_ids))
     with db.transaction() as s:
-        # Another purge got here first (a bot's daily one and the CLI): the ones left.
-        session_ids = [i for i in privacy.sessions_to_purge(s, before=before) if i in session_ids]
+        # Another purge got here first (a bot's daily one and the CLI): the ones left; and a
+        # poll launched since in one of them leaves it for later too.
+        opened = {poll.session_id for poll in privacy.open_polls(s, session_ids=session_ids)}
+        session_ids = [
+            i
+            for i in privacy.sessions_to_purge(s, before=before)
+            if i in session_ids and i not in opened
+        ]
+        left_open = tuple(sorted({*left_open, *opened}))
         if not session_ids:
-            return Purged(sessions=0, people=0, breakdowns=0)
+            return Purged(sessions=0, people=0, breakdowns=0, left_open=left_open)
         elsewhere = [
             StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count, others)
             for (session_id, others), count in privacy.counted_elsewhere(
@@ -91,6 +104,7 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         erased=erased,
         edits=edits,
         scrubbed=scrub(db, erased.tables | {"poll_breakdown", "session_purge"}),
+        left_open=left_open,
     )
 
 
@@ -110,6 +124,8 @@ class Retention:
         """Purge the sessions older than the retention period (a scheduler job)."""
         now = self.clock.now()
         done = purge(self.db, before=now - timedelta(days=self.days), now=now)
+        if done.left_open:
+            logger.info("retention: sessions %s wait for their open polls", done.left_open)
         if done.sessions:
             logger.info(
                 "retention: erased %d people from %d sessions older than %d days (%s)",

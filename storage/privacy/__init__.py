@@ -8,10 +8,12 @@ tables and the tokens erased ids become. Importing this package registers its ta
 from storage.privacy.erasure import KINDS, Erased, erase, scrub_history
 from storage.privacy.people import Person, find_person, holds_anything, person_record
 from storage.privacy.purges import (
+    OpenPoll,
     StoredBreakdown,
     counted_elsewhere,
     ids_elsewhere,
     mark_purged,
+    open_polls,
     people_of_sessions,
     purged_count,
     save_breakdowns,
@@ -38,6 +40,7 @@ __all__ = [
     "PLACE",
     "ROLE",
     "Erased",
+    "OpenPoll",
     "Person",
     "PollBreakdown",
     "SessionPurge",
@@ -50,6 +53,7 @@ __all__ = [
     "ids_elsewhere",
     "is_erased",
     "mark_purged",
+    "open_polls",
     "people_of_sessions",
     "person_record",
     "purged_count",

@@ -192,3 +192,36 @@ def stored_breakdowns(db: Session, *, session_ids: Collection[int]) -> list[Stor
 def purged_count(db: Session) -> int:
     """How many sessions have been purged."""
     return int(db.exec(select(func.count()).select_from(SessionPurge)).one())
+
+
+@dataclass(frozen=True)
+class OpenPoll:
+    """A poll not closed yet, in the way of an erasure (erased voters could vote again)."""
+
+    poll_id: int
+    session_id: int
+    closes_at: datetime
+
+
+def open_polls(
+    db: Session,
+    *,
+    user_ids: Collection[str] | None = None,
+    session_ids: Collection[int] | None = None,
+) -> list[OpenPoll]:
+    """The polls still open that these people answered (in Slack or Zoom), or that these
+    sessions hold; soonest to close first."""
+    query = select(Poll.id, Poll.session_id, Poll.closes_at).where(col(Poll.closed_at).is_(None))
+    if user_ids is not None:
+        ids = list(user_ids)
+        query = query.where(
+            col(Poll.id).in_(select(PollVoter.poll_id).where(col(PollVoter.user_id).in_(ids)))
+            | col(Poll.id).in_(select(ZoomAnswer.poll_id).where(col(ZoomAnswer.user_id).in_(ids)))
+        )
+    if session_ids is not None:
+        query = query.where(col(Poll.session_id).in_(list(session_ids)))
+    return [
+        OpenPoll(int(poll_id), int(session_id), closes_at)
+        for poll_id, session_id, closes_at in db.exec(query.order_by(col(Poll.closes_at))).all()
+        if poll_id is not None
+    ]

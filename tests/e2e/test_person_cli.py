@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
@@ -14,6 +16,7 @@ from bot.cli import main
 from bot.rooms.effects import ROOM_REFRESH
 from storage.db import Database
 from storage.outbox import OutboxRow
+from storage.polls import Poll, PollVoter
 from storage.privacy import is_erased
 from tests.e2e.privacy_helpers import (
     EMAIL,
@@ -220,10 +223,45 @@ def test_forget_leaves_no_dead_row_versions_on_postgresql(
         assert not [d for _, d in versions if EMAIL.lower().encode() in d], table
 
 
+def _reopen_a_poll_they_voted_in(db: Database) -> int:
+    """One of the person's polls, open again until 19:42 on 2 March 2026 (as if running)."""
+    with db.transaction() as s:
+        poll_id = s.exec(
+            select(PollVoter.poll_id)
+            .where(col(PollVoter.user_id) == PERSON)
+            .order_by(col(PollVoter.poll_id))
+        ).first()
+        assert poll_id is not None
+        s.execute(
+            update(Poll)
+            .where(col(Poll.id) == poll_id)
+            .values(closed_at=None, closes_at=datetime(2026, 3, 2, 19, 42, tzinfo=UTC))
+        )
+    return poll_id
+
+
+def test_forget_while_a_poll_they_voted_in_is_open_is_refused_and_changes_nothing(
+    tour: tuple[Database, Facts], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, _ = tour
+    poll_id = _reopen_a_poll_they_voted_in(db)
+    kept = _snapshot(db)
+    assert _run("person", "forget", PERSON) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"answered poll {poll_id}, still open until 19:42 UTC on 02 Mar 2026" in err
+    assert "they could vote in it again" in err
+    assert _snapshot(db) == kept
+    # Closed, the poll is no longer in the way.
+    with db.transaction() as s:
+        s.execute(update(Poll).where(col(Poll.id) == poll_id).values(closed_at=datetime.now(UTC)))
+    assert _run("person", "forget", PERSON) == 0
+    assert rows_holding(db, PERSON) == {}
+
+
 def test_erased_voters_keep_one_token_per_poll(tour: tuple[Database, Facts]) -> None:
     db, _ = tour
     assert _run("person", "forget", PERSON) == 0
-    from storage.polls import PollVoter
 
     with db.read() as s:
         tokens = [row.user_id for row in s.exec(select(PollVoter)).all() if is_erased(row.user_id)]

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, func, select
 
 from bot.cli import main
 from storage.db import Database
 from storage.models import Participant
+from storage.polls import Poll
 from storage.privacy import PollBreakdown, SessionPurge
 from storage.zoom.people import SlackEmail
 from tests.e2e.privacy_helpers import EMAIL, NAME, PERSON, Facts, build_tour, rows_holding
@@ -132,7 +134,8 @@ def test_any_choice_of_sessions_counts_each_person_once_after_purges(
     rest; or all at once)."""
     _, facts = tour
     ids = facts.session_ids
-    choices = [(a,) for a in ids] + [(a, b) for n, a in enumerate(ids) for b in ids[n + 1 :]]
+    choices: list[tuple[int, ...]] = [(a,) for a in ids]
+    choices += [(a, b) for n, a in enumerate(ids) for b in ids[n + 1 :]]
 
     def reports(name: str) -> dict[tuple[int, ...], str]:
         written = {}
@@ -149,3 +152,30 @@ def test_any_choice_of_sessions_counts_each_person_once_after_purges(
     for cut_off in cut_offs:
         assert _run("purge", "--before", cut_off) == 0
         assert reports(cut_off) == before
+
+
+def test_a_session_with_a_poll_still_open_is_left_for_a_later_purge(
+    tour: tuple[Database, Facts], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, facts = tour
+    first = facts.session_ids[0]
+    with db.read() as s:
+        poll_id = s.exec(select(Poll.id).where(col(Poll.session_id) == first)).first()
+    before = _reports(tmp_path, "before")
+    with db.transaction() as s:  # as if it were still running
+        s.execute(update(Poll).where(col(Poll.id) == poll_id).values(closed_at=None))
+    capsys.readouterr()
+    assert _run("purge", "--before", "2026-06-01") == 0
+    out = capsys.readouterr().out
+    assert f"left session {first} for a later purge: a poll in it is still open" in out
+    assert "purged 2 session(s)" in out
+    with db.read() as s:
+        assert s.exec(select(SessionPurge.session_id)).all() == facts.session_ids[1:]
+        assert s.exec(select(Participant).where(col(Participant.user_id) == PERSON)).first()
+
+    with db.transaction() as s:
+        s.execute(update(Poll).where(col(Poll.id) == poll_id).values(closed_at=func.now()))
+    assert _run("purge", "--before", "2026-06-01") == 0
+    assert "purged 1 session(s)" in capsys.readouterr().out
+    assert rows_holding(db, PERSON, EMAIL) == {}
+    assert _reports(tmp_path, "after") == before
