@@ -72,7 +72,9 @@ def create_services(
     real_clock = clock or SystemClock()
     deadlines = Deadlines(clock=real_clock)
     sessions = SessionService(database, settings, real_clock)
-    polls = PollService(database, real_clock, sessions, deadlines)
+    polls = PollService(
+        database, real_clock, sessions, deadlines, min_group=settings.REPORT_MIN_GROUP
+    )
     rooms = RoomService(database, settings, real_clock, sessions, deadlines)
     summaries = SummaryService(database, real_clock, min_group=settings.REPORT_MIN_GROUP)
     agenda = Agenda(

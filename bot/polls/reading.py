@@ -50,6 +50,7 @@ class PollReading:
     clock: Clock
     sessions: SessionService
     deadlines: Deadlines
+    min_group: int
     _fixed: dict[int, Fixed]
 
     def may_control(self, *, channel_id: str, user_id: str) -> ListeningSession | Refusal:
@@ -78,7 +79,7 @@ class PollReading:
         fixed = self._fixed_of(poll_id)
         if fixed is None:  # deleted since the read above
             return None
-        return PollState(poll, fixed.options, tally, zoom)
+        return PollState(poll, fixed.options, tally, zoom, self.min_group)
 
     def open_states(self, session: ListeningSession) -> list[PollState]:
         """The session's open polls with their tallies (for `/session status`)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.report.percent import whole_percentages
+from bot.report.small_groups import rows_to_hide
 from bot.results import Duplicate, Refusal
 from storage import polls as store
 from storage.polls import Poll, Tally
@@ -32,13 +33,25 @@ def bar_cells(count: int, voters: int, width: int = 10) -> int:
 class PollState:
     """A poll with its options and current tally: everything its message shows.
 
-    `tally` is Slack's; `zoom` the answers merged from the Zoom meeting (None: none merged).
+    `tally` is Slack's; `zoom` the answers merged from the Zoom meeting (None: none merged);
+    `min_group` is REPORT_MIN_GROUP (see `sources_hidden`).
     """
 
     poll: Poll
     options: tuple[str, ...]
     tally: Tally
     zoom: ZoomTally | None = None
+    min_group: int = 1
+
+    @property
+    def sources_hidden(self) -> bool:
+        """Whether how many answered in Slack and in Zoom is not shown, nor what each chose:
+        one of them has fewer than `min_group` people (and, the total being shown, the other
+        would give it away)."""
+        if self.zoom is None:
+            return False
+        voters = [self.tally.voters, self.zoom.voters]
+        return bool(rows_to_hide(voters, min_group=self.min_group))
 
     @property
     def id(self) -> int:

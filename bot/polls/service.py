@@ -41,9 +41,16 @@ class PollService(PollVoting, PollClosing):
     """Poll rules on top of the repository: who may launch, vote, close, and what gets shown."""
 
     def __init__(
-        self, db: Database, clock: Clock, sessions: SessionService, deadlines: Deadlines
+        self,
+        db: Database,
+        clock: Clock,
+        sessions: SessionService,
+        deadlines: Deadlines,
+        *,
+        min_group: int = 1,
     ) -> None:
         self.db = db
+        self.min_group = min_group  # REPORT_MIN_GROUP: see `PollState.sources_hidden`
         self.clock = clock
         self.sessions = sessions
         self.deadlines = deadlines

@@ -29,6 +29,7 @@ from bot.polls import (
     bar_cells,
 )
 from bot.privacy.notice import PrivacyNotice
+from bot.report.small_groups import hidden_note
 from bot.views.common import (
     SECTION_TEXT_MAX,
     context,
@@ -225,7 +226,7 @@ def _final_lines(state: PollState) -> list[str]:
         )
     ]
     zoom = state.zoom
-    if zoom is None:
+    if zoom is None or state.sources_hidden:
         return lines
     slack_percents = state.source_percents(state.tally)
     zoom_percents = state.source_percents(zoom)
@@ -236,20 +237,32 @@ def _final_lines(state: PollState) -> list[str]:
     ]
 
 
+def _sources_not_shown(state: PollState) -> str:
+    return (
+        f"How many answered in each, and what, is not shown: {hidden_note(state.min_group).lower()}"
+    )
+
+
 def zoom_source_notes(state: PollState) -> list[str]:
     """How many answered where, and Zoom's answers that matched no option (shown, not counted)."""
     zoom = state.zoom
     if zoom is None:
         return []
     combined = state.combined.voters
-    notes = [
-        f"*{combined}* answered: *{state.tally.voters}* in Slack, *{zoom.voters}* in Zoom"
-        + (
-            f" ({zoom.duplicates} who answered in both counted once, with their Slack vote)"
-            if zoom.duplicates
-            else ""
-        )
-    ]
+    if state.sources_hidden:
+        notes = [
+            f"*{combined}* answered in Slack and Zoom together (anyone in both counted once, "
+            f"with their Slack vote). {_sources_not_shown(state)}"
+        ]
+    else:
+        notes = [
+            f"*{combined}* answered: *{state.tally.voters}* in Slack, *{zoom.voters}* in Zoom"
+            + (
+                f" ({zoom.duplicates} who answered in both counted once, with their Slack vote)"
+                if zoom.duplicates
+                else ""
+            )
+        ]
     if zoom.unmatched:
         shown = ", ".join(f"“{esc(text, 80)}” ({count})" for text, count in zoom.unmatched[:10])
         more = f" and {len(zoom.unmatched) - 10} more" if len(zoom.unmatched) > 10 else ""

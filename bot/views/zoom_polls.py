@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from bot.polls import PollState
+from bot.report.small_groups import hidden_note
 from bot.views.common import esc
 from bot.zoom_polls.effects import CREATED, NO_ANSWERS, NOT_ADDED, REFUSED, RESULTS_REFUSED
 from bot.zoom_polls.service import FETCH_FOR
@@ -48,6 +49,13 @@ def render_zoom_note(what: str, zoom: ZoomPoll) -> str:
 def render_zoom_answers_added(state: PollState) -> str:
     """The thread's line once Zoom's answers are in the results: "Zoom answers added: n"."""
     zoom = state.zoom
+    if state.sources_hidden:
+        return (
+            ":inbox_tray: *Zoom answers added.* The results above now show Slack and Zoom "
+            f"together ({state.combined.voters}); anyone who answered in both is counted once, "
+            "with their Slack vote. How many answered in each is not shown: "
+            f"{hidden_note(state.min_group).lower()}"
+        )
     added = zoom.voters if zoom is not None else 0
     lines = [
         f":inbox_tray: *Zoom answers added: {added}.* The results above now show Slack "

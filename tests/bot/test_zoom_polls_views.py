@@ -16,10 +16,10 @@ from tests.bot.test_polls_views import NOW, _state
 from tests.e2e.conftest import all_text
 
 
-def _merged() -> tuple[str, str]:
+def _merged(min_group: int = 1) -> tuple[str, str]:
     state = _state("Back the strike?", ["Agree", "Disagree"], [3, 1], closed=True)
     zoom = ZoomTally(counts=(1, 3), voters=4, duplicates=1, unmatched=(("<!channel> maybe", 2),))
-    merged = replace(state, zoom=zoom)
+    merged = replace(state, zoom=zoom, min_group=min_group)
     _text, blocks = render_poll_message(merged)
     assert validate_blocks(as_dicts(blocks)) == []
     return all_text(as_dicts(blocks)), render_zoom_answers_added(merged)
@@ -47,6 +47,25 @@ def test_the_thread_says_how_many_zoom_answers_were_added() -> None:
     assert "Slack (4), Zoom (4) and both together (8)" in added
     assert "1 person answered in Zoom and in Slack: counted once" in added
     assert "2 Zoom answers matched no option" in added
+
+
+def test_fewer_than_min_group_in_slack_or_zoom_hides_both_sources() -> None:
+    """4 in Slack and 4 in Zoom with REPORT_MIN_GROUP 5: neither is shown (the total is, so
+    showing one would give the other away), nor what each chose; the totals stay."""
+    shown, added = _merged(min_group=5)
+    assert "4 of 8 who voted" in shown
+    assert "*8* answered in Slack and Zoom together" in shown
+    assert "groups of fewer than 5 people are not shown" in shown
+    assert "Slack 75%" not in shown
+    assert "in Slack, *4* in Zoom" not in shown
+    assert "*Zoom answers added.*" in added
+    assert "together (8)" in added
+    assert "(4)" not in added
+    assert "groups of fewer than 5 people are not shown" in added
+    # 4 and 4 are shown once the smallest group shown is 4.
+    shown, added = _merged(min_group=4)
+    assert "Slack 75% (3) · Zoom 25% (1)" in shown
+    assert "Slack (4), Zoom (4) and both together (8)" in added
 
 
 def test_a_slack_only_poll_shows_no_sources() -> None:
