@@ -27,6 +27,9 @@ class PooledWebClient(WebClient):
     burst of votes that costs more CPU than the database. Responses and failures are handed back
     exactly as urlopen would (an HTTPError for 4xx/5xx, a URLError when the connection fails), so
     slack_sdk's own error handling and retry handlers still apply.
+
+    It overrides slack_sdk's private `_perform_urllib_http_request_internal`, so slack-sdk is
+    pinned (pyproject.toml) and tests/bot/test_slack_client.py checks connections are reused.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
