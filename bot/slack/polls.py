@@ -1,5 +1,6 @@
 """What polls post to Slack, sent by the outbox: the poll message, live tallies, the final
-results and chart, and the voters' confirmations.
+results and chart, the voters' confirmations, and a closed poll's message edited after an
+erasure.
 
 Each sender reads the poll from the database when it sends (so what goes out is current),
 renders it with `bot.views.polls`, calls the Web API and records what it learnt (a message ts,
@@ -19,6 +20,7 @@ from bot.charts import bar_chart_png
 from bot.polls import (
     LIVE_UPDATE_INTERVAL,
     LIVE_UPDATE_SPACING,
+    POLL_EDIT,
     POLL_FINAL,
     POLL_LIVE,
     POLL_POST,
@@ -67,6 +69,7 @@ def register_poll_effects(
         ),
     )
     sender.register(POLL_FINAL, Kind(send=messages.final))
+    sender.register(POLL_EDIT, Kind(send=messages.edit))
     sender.register(
         POLL_VOTED,
         Kind(send=messages.confirm, load=messages.confirmations, replaced_by=_same_poll),
@@ -136,6 +139,27 @@ class PollMessages:
             self._upload_chart(state, ts)
             progress.done(STEP_CHART)
         self.polls.mark_announced(poll_id)
+        return True
+
+    def edit(self, row: Pending, progress: Progress) -> bool:
+        """Show a closed poll's message again as it is now (who closed it was erased): the
+        message only; the chart and the thread's results are not posted again."""
+        state = self.polls.state(row.int_arg("poll_id"))
+        if state is None or not state.closed or not state.poll.message_ts:
+            return False  # open polls show their closer nobody; unposted ones show it when sent
+        text, blocks = render_poll_message(state)
+        try:
+            self.client.chat_update(
+                channel=state.poll.channel_id,
+                ts=state.poll.message_ts,
+                text=text,
+                blocks=as_dicts(blocks),
+            )
+        except SlackApiError as error:
+            if not is_uneditable(error):
+                raise
+            logger.warning("poll %s's message can no longer be edited", state.id)
+            return False
         return True
 
     def _show_final(self, state: PollState) -> str:

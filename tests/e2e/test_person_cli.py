@@ -114,7 +114,7 @@ def test_forget_leaves_them_in_no_table_and_the_totals_unchanged(
     assert f"erased {PERSON}: 3 check-ins, 8 votes (kept as unlinked counts), " in out
     assert "1 room memberships" in out
     assert "2 Zoom people" in out
-    assert "1 room message will drop the mention" in out
+    assert "1 posted message will drop the mention" in out
 
     assert rows_holding(db, PERSON, EMAIL, NAME, facts.zoom_id) == {}
     after = tour_report(db)

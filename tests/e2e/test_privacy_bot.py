@@ -43,7 +43,7 @@ def test_forget_edits_the_room_message_that_listed_them(
 
     monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
     assert main(["--env-file", "/nonexistent/.env", "person", "forget", gone]) == 0
-    assert "1 room message will drop the mention" in capsys.readouterr().out
+    assert "1 posted message will drop the mention" in capsys.readouterr().out
 
     def edited() -> dict[str, Any]:
         return next(m for m in room_messages(bot) if m["ts"] == listed["ts"])
