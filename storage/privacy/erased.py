@@ -64,18 +64,6 @@ class Erased:
         """How many rows changed."""
         return sum(self.counts.values())
 
-    @property
-    def posts(self) -> int:
-        """How many posted messages named the people (rooms' messages included)."""
-        return (
-            len(self.rooms)
-            + len(self.reports)
-            + len(self.notes)
-            + len(self.session_messages)
-            + len(self.session_ends)
-            + len(self.closed_polls)
-        )
-
     def add(self, kind: str, table: str, count: int) -> None:
         """Count `count` rows of `table` changed as `kind`."""
         if count:
