@@ -148,6 +148,29 @@ def test_a_forget_while_slack_is_down_catches_up(
     _reads_erased(bot, posted)
 
 
+def test_posts_slack_no_longer_lets_the_bot_edit_are_left_not_retried(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leave_mentions_everywhere(bot)
+    updates = len(bot.slack.calls_to("chat.update"))
+    # Deleted or too old: every edit is refused for good.
+    bot.slack.fail_next("chat.update", error="message_not_found", times=EDITS)
+    monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
+    _forget(GONE)
+    bot.services.outbox.wake()
+    eventually(lambda: len(bot.slack.calls_to("chat.update")) == updates + EDITS, what="tried")
+    outbox_sent(bot)
+    with bot.services.db.read() as db:
+        assert outbox_store.next_retry(db, after=bot.clock.now()) is None
+        erasing = [r for r in outbox_store.rows(db) if ":erase:" in r.key]
+    assert len(erasing) == EDITS
+    assert all(r.sent_at is not None or r.failed is not None for r in erasing)
+    bot.clock.advance(timedelta(minutes=10))
+    bot.services.outbox.wake()
+    outbox_sent(bot)
+    assert len(bot.slack.calls_to("chat.update")) == updates + EDITS  # each tried once
+
+
 def test_serve_purges_old_sessions_daily(bot: RunningBot) -> None:
     services = bot.services
     retention = services.retention
