@@ -75,6 +75,10 @@ def test_export_holds_everything_stored_about_them(
         (facts.session_ids[0], "late")
     ]
     assert [r["summary"] for r in record["report_backs"]] == ["Buses every hour are not enough."]
+    assert [
+        (n["session_id"], n["thread_of_room"], n["about_them"], n["moved_by_them"])
+        for n in record["room_notes"]
+    ] == [(facts.session_ids[0], 1, True, True)]
     zoom = record["zoom"]
     assert {(p["name"], p["email"]) for p in zoom["people"]} == {(NAME, EMAIL.lower())}
     assert len(zoom["people"]) == 2  # the first session (matched) and the third (Zoom only)
