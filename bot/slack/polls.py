@@ -32,7 +32,7 @@ from bot.polls import (
 )
 from bot.polls.effects import chosen_indexes
 from bot.privacy.notice import PrivacyNotice
-from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, is_uneditable
+from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, edit_in_place, is_uneditable
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted, trim
@@ -148,19 +148,13 @@ class PollMessages:
         if state is None or not state.closed or not state.poll.message_ts:
             return False  # open polls show their closer nobody; unposted ones show it when sent
         text, blocks = render_poll_message(state)
-        try:
-            self.client.chat_update(
-                channel=state.poll.channel_id,
-                ts=state.poll.message_ts,
-                text=text,
-                blocks=as_dicts(blocks),
-            )
-        except SlackApiError as error:
-            if not is_uneditable(error):
-                raise
-            logger.warning("poll %s's message can no longer be edited", state.id)
-            return False
-        return True
+        return edit_in_place(
+            self.client,
+            channel=state.poll.channel_id,
+            ts=state.poll.message_ts,
+            text=text,
+            blocks=as_dicts(blocks),
+        )
 
     def _show_final(self, state: PollState) -> str:
         """Edit the poll's message to show the results, or post them anew if it is gone."""

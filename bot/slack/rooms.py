@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.rooms import RoomChange, RoomService, RoomView, RoundEnded, RoundView
 from bot.rooms import effects as kinds
-from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, edit_in_place, is_transient
 from bot.slack.private import tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
@@ -236,20 +236,8 @@ class RoomPosts:
         text = _note_text(posted.change, posted.room)
         if not posted.room.room.message_ts:
             text = render_outside_thread(posted.room, text)
-        return self._edit(posted.change.view.session.channel_id, posted.ts, text)
-
-    def _edit(self, channel: str, ts: str, text: str, blocks: Sequence[Block] = ()) -> bool:
-        """Edit a posted message; False when Slack no longer lets us (deleted, too old)."""
-        try:
-            self.client.chat_update(
-                channel=channel, ts=ts, text=text, blocks=as_dicts(blocks) if blocks else None
-            )
-        except SlackApiError as error:
-            if _code(error) not in _GONE:
-                raise
-            logger.warning("message %s can no longer be edited", ts)
-            return False
-        return True
+        channel = posted.change.view.session.channel_id
+        return edit_in_place(self.client, channel=channel, ts=posted.ts, text=text)
 
     def refresh_room(self, row: Pending, progress: Progress) -> bool:
         """A room's message shows its members as they are now."""
@@ -293,7 +281,10 @@ class RoomPosts:
         if saved is None or not ts:
             return False  # not posted (it will be posted as it is now), or posted long ago
         text, blocks = render_report_in_thread(saved)
-        return self._edit(saved.view.session.channel_id, ts, text, blocks)
+        channel = saved.view.session.channel_id
+        return edit_in_place(
+            self.client, channel=channel, ts=ts, text=text, blocks=as_dicts(blocks)
+        )
 
     def report_in_channel(self, row: Pending, progress: Progress) -> bool:
         """The compact channel post of a room's latest report-back, updated in place."""

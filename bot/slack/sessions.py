@@ -10,7 +10,6 @@ import logging
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 
 from bot.privacy.notice import PrivacyNotice
 from bot.sessions import (
@@ -23,7 +22,7 @@ from bot.sessions import (
     SESSION_REFRESH,
     SessionService,
 )
-from bot.slack.kinds import Kind, Progress, is_uneditable
+from bot.slack.kinds import Kind, Progress, edit_in_place
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
@@ -114,7 +113,13 @@ class SlackSessionMessages:
             text, blocks = render_session_message(view, choices, self.privacy)
         else:
             text, blocks = render_session_message(view)
-        return self._edit(session.channel_id, session.message_ts, text, blocks)
+        return edit_in_place(
+            self.client,
+            channel=session.channel_id,
+            ts=session.message_ts,
+            text=text,
+            blocks=as_dicts(blocks),
+        )
 
     def announce_end(self, row: Pending, progress: Progress) -> bool:
         """Tell the channel that the session has ended, with its attendance."""
@@ -138,18 +143,13 @@ class SlackSessionMessages:
         if session is None or not session.ended_ts:
             return False
         text, blocks = render_session_ended(self.sessions.view(session), self.privacy.min_group)
-        return self._edit(session.channel_id, session.ended_ts, text, blocks)
-
-    def _edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> bool:
-        """Edit a posted message; False when Slack no longer lets us (deleted, too old)."""
-        try:
-            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=as_dicts(blocks))
-        except SlackApiError as error:
-            if not is_uneditable(error):
-                raise
-            logger.warning("session message %s can no longer be edited", ts)
-            return False
-        return True
+        return edit_in_place(
+            self.client,
+            channel=session.channel_id,
+            ts=session.ended_ts,
+            text=text,
+            blocks=as_dicts(blocks),
+        )
 
     def confirm_check_in(self, row: Pending, progress: Progress) -> bool:
         """Tell the participant, privately in the session's channel, what they checked in as."""
