@@ -61,6 +61,11 @@ def _history_line(scrubbed: bool) -> str:
     )
 
 
+def _posted(edits: int) -> str:
+    """ "1 posted message", "4 posted messages"."""
+    return f"{edits:,} posted message{'' if edits == 1 else 's'}"
+
+
 def run_person_export(settings: Settings, who: str, out: Path) -> None:
     """Write everything stored about a person as JSON to `out`."""
     db = _open(settings)
@@ -96,8 +101,7 @@ def run_person_forget(settings: Settings, who: str) -> None:
         print(f"erased {who}: {counts_line(forgotten.erased)}")
         print(_history_line(forgotten.scrubbed))
         if forgotten.edits:
-            rooms = "room message" if forgotten.edits == 1 else "room messages"
-            print(f"{forgotten.edits} {rooms} will drop the mention: {who_sends(db)}")
+            print(f"{_posted(forgotten.edits)} will drop the mention: {who_sends(db)}")
     finally:
         db.dispose()
 
@@ -136,6 +140,6 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
         )
         print(_history_line(done.scrubbed))
         if done.edits:
-            print(f"{done.edits} room message(s) will drop their mentions: {who_sends(db)}")
+            print(f"{_posted(done.edits)} will drop their mentions: {who_sends(db)}")
     finally:
         db.dispose()

@@ -71,6 +71,8 @@ class ListeningSession(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     ended_by: str | None = Field(default=None, sa_column=Column(String(32)))
     message_ts: str | None = Field(default=None, sa_column=Column(String(32)))
+    # The "🏁 … has ended" post, so erasing who ended the session edits their mention out.
+    ended_ts: str | None = Field(default=None, sa_column=Column(String(32)))
     # Set when the final summary's outbox row is done (posted, or given up for good); outbox
     # rows are forgotten days later, and this keeps recovery from queuing it again.
     summary_posted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

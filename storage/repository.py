@@ -141,6 +141,15 @@ def set_session_message(db: Session, *, session_id: int, message_ts: str) -> Non
     )
 
 
+def set_session_ended_message(db: Session, *, session_id: int, ended_ts: str) -> None:
+    """Remember the ts of the session's "has ended" post (to edit it later)."""
+    db.execute(
+        update(ListeningSession)
+        .where(col(ListeningSession.id) == session_id)
+        .values(ended_ts=ended_ts)
+    )
+
+
 def end_session(db: Session, *, session_id: int, ended_by: str, now: datetime) -> bool:
     """Mark a session ended; a compare-and-set, so only the first caller gets True."""
     result = db.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bot.polls.effects import (
     LIVE_UPDATE_INTERVAL,
     LIVE_UPDATE_SPACING,
+    POLL_EDIT,
     POLL_FINAL,
     POLL_LIVE,
     POLL_POST,
@@ -83,6 +84,7 @@ __all__ = [
     "NOTHING_OPEN",
     "NOT_A_POLL_BUTTON",
     "NO_CHOICE",
+    "POLL_EDIT",
     "POLL_EXAMPLE",
     "POLL_FINAL",
     "POLL_LIVE",

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from bot.outbox import LIVE, PUBLIC, REPLY, Effect
+from bot.outbox import BULK, LIVE, PUBLIC, REPLY, Effect
 
 POLL_POST = "poll.post"
 POLL_LIVE = "poll.live"
 POLL_FINAL = "poll.final"
+POLL_EDIT = "poll.edit"  # a closed poll's message shown again, nothing re-posted (erasure)
 POLL_VOTED = "poll.voted"
 # An anonymous vote's confirmation names the choices, which the database does not hold per
 # person: the row holds them until it is sent, and is then deleted (not kept as sent).
@@ -91,6 +92,18 @@ def poll_final(poll_id: int, *, target: str | None = None) -> Effect:
         kind=POLL_FINAL,
         target=target or poll_target(poll_id),
         priority=PUBLIC,
+        args={"poll_id": poll_id},
+    )
+
+
+def poll_edit(poll_id: int, *, change: str) -> Effect:
+    """Show a closed poll's message again as it is now, after `change` (unique per change: who
+    closed it was erased). Neither the chart nor the thread's results are posted again."""
+    return Effect(
+        key=f"{poll_keys(poll_id)}{change}:edit",
+        kind=POLL_EDIT,
+        target=poll_target(poll_id),
+        priority=BULK,
         args={"poll_id": poll_id},
     )
 

@@ -2,22 +2,18 @@
 
 Erasing keeps what the tour's figures need (each vote as an unlinked count, each check-in as a
 count, each report-back under its room) and drops every link to the person; the posts in Slack
-that listed them (their rooms' messages) are edited through the outbox; then the database's own
+that named them are edited through the outbox (`bot.privacy.edits`); then the database's own
 history of the old rows is scrubbed. `storage.privacy.erasure` says what each table gets.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
-
-from bot.outbox import queue_all
-from bot.rooms.effects import room_refresh
+from bot.privacy.edits import queue_erasure_edits
 from storage import privacy
 from storage.db import Database
 
@@ -42,7 +38,7 @@ class Forgotten:
     """What erasing a person changed."""
 
     erased: privacy.Erased
-    edits: int  # posts queued to be edited (the rooms' messages that listed them)
+    edits: int  # posted messages queued to be edited (those that named them)
     scrubbed: bool  # False: a busy database kept some old row versions for now
 
 
@@ -58,16 +54,6 @@ def export_person(db: Database, who: str, *, now: datetime) -> dict[str, Any]:
     if not privacy.holds_anything(record):
         raise NothingStored(who)
     return {"who": who, "exported_at": now.isoformat(), **record}
-
-
-def refresh_rooms(s: Session, rooms: Iterable[tuple[int, int]], *, now: datetime) -> int:
-    """Queue an edit of each room's message, which shows its members as they are now."""
-    change = f"erase:{uuid.uuid4().hex[:12]}"
-    return queue_all(
-        s,
-        [room_refresh(round_id, room_id, change=change) for round_id, room_id in sorted(rooms)],
-        now=now,
-    )
 
 
 def forget_person(db: Database, who: str, *, now: datetime) -> Forgotten:
@@ -86,7 +72,7 @@ def forget_person(db: Database, who: str, *, now: datetime) -> Forgotten:
         if still_open:
             raise StillVoting(still_open)
         erased = privacy.erase(s, person=person, thorough=True)
-        edits = refresh_rooms(s, erased.rooms, now=now)
+        edits = queue_erasure_edits(s, erased, now=now)
     return Forgotten(erased, edits, scrub(db, erased.tables))
 
 

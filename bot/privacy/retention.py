@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.privacy.people import counts_line, refresh_rooms, scrub
+from bot.privacy.edits import queue_erasure_edits
+from bot.privacy.people import counts_line, scrub
 from bot.report.breakdowns import session_breakdowns
 from bot.report.collect import collect
 from storage import privacy
@@ -94,9 +95,8 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
             rest = privacy.erase(
                 s, person=Person(user_ids=frozenset(gone), emails=frozenset()), session_ids=()
             )
-            erased.counts.update(rest.counts)
-            erased.tables.update(rest.tables)
-        edits = refresh_rooms(s, erased.rooms, now=now)
+            erased.update(rest)
+        edits = queue_erasure_edits(s, erased, now=now)
     return Purged(
         sessions=len(session_ids),
         people=len(people.user_ids),

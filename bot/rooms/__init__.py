@@ -55,6 +55,7 @@ from bot.rooms.requests import (
     parse_move_text,
 )
 from bot.rooms.results import (
+    PostedNote,
     QuoteWithdrawn,
     ReportContent,
     ReportForm,
@@ -119,6 +120,7 @@ __all__ = [
     "CleanReport",
     "FormErrors",
     "MoveRequest",
+    "PostedNote",
     "QuoteAnswer",
     "QuoteWithdrawn",
     "ReportAnswers",

@@ -26,6 +26,7 @@ ROOM_REFRESH = "room.refresh"  # a room message shows its members again
 REPORT_THREAD = "report.thread"  # a report-back version in full, in the room's thread
 REPORT_CHANNEL = "report.channel"  # the compact channel post, updated in place
 REPORT_THREAD_EDIT = "report.thread_edit"  # a version's thread post shown again (quote withdrawn)
+NOTE_EDIT = "room.note_edit"  # a posted "joined"/"left" note shown again (its person erased)
 
 KINDS = (
     ROOM_POST,
@@ -39,6 +40,7 @@ KINDS = (
     REPORT_THREAD,
     REPORT_CHANNEL,
     REPORT_THREAD_EDIT,
+    NOTE_EDIT,
 )
 
 
@@ -228,4 +230,28 @@ def room_refresh(round_id: int, room_id: int, *, change: str) -> Effect:
         target=round_target(round_id),
         priority=BULK,
         args={"round_id": round_id, "room_id": room_id},
+    )
+
+
+def report_thread_edit(round_id: int, room_id: int, report_id: int, *, change: str) -> Effect:
+    """A version's thread post shown again after `change` (unique per change: its submitter
+    was erased, long after it was posted, so it goes in bulk)."""
+    return Effect(
+        key=f"round:{round_id}:{change}:report:{report_id}",
+        kind=REPORT_THREAD_EDIT,
+        target=round_target(round_id),
+        priority=BULK,
+        args={"round_id": round_id, "room_id": room_id, "report_id": report_id},
+    )
+
+
+def note_edit(round_id: int, note_id: int, *, change: str) -> Effect:
+    """A posted "joined"/"left" note shown again from its row after `change` (its person was
+    erased; unique per change)."""
+    return Effect(
+        key=f"round:{round_id}:{change}:note:{note_id}",
+        kind=NOTE_EDIT,
+        target=round_target(round_id),
+        priority=BULK,
+        args={"round_id": round_id, "note_id": note_id},
     )

@@ -13,7 +13,7 @@ from bot.results import Duplicate, Refusal
 from bot.rooms import effects
 from bot.rooms.reading import RoomReading
 from bot.rooms.requests import MoveRequest
-from bot.rooms.results import RoomChange
+from bot.rooms.results import PostedNote, RoomChange
 from bot.sessions import CheckedIn
 from storage import repository as repo
 from storage import rooms as store
@@ -130,3 +130,35 @@ class RoomPeople(RoomReading):
         return RoomChange(
             after, request.user_id, to_room, after.room_by_id(source.room.id), moved_by=user_id
         )
+
+    def note_posted(self, change: RoomChange, room_id: int, ts: str) -> None:
+        """Remember a "joined"/"left" note Slack has posted in a room's thread (so erasing its
+        person can edit it)."""
+        assert change.view.round.id is not None
+        assert change.to_room.room.id is not None
+        with self.db.transaction() as db:
+            store.add_note(
+                db,
+                round_id=change.view.round.id,
+                room_id=room_id,
+                user_id=change.user_id,
+                moved_by=change.moved_by,
+                from_room_id=change.from_room.room.id if change.from_room else None,
+                to_room_id=change.to_room.room.id,
+                ts=ts,
+            )
+
+    def posted_note(self, note_id: int) -> PostedNote | None:
+        """A posted note read back as the change it told of, as it is now (its people may be
+        tokens); None once its round or rooms are gone."""
+        with self.db.read() as db:
+            note = store.get_note(db, note_id=note_id)
+            view = self._round_view(db, note.round_id) if note else None
+        if note is None or view is None:
+            return None
+        room, to_room = view.room_by_id(note.room_id), view.room_by_id(note.to_room_id)
+        if room is None or to_room is None:
+            return None
+        from_room = view.room_by_id(note.from_room_id)
+        change = RoomChange(view, note.user_id, to_room, from_room, moved_by=note.moved_by)
+        return PostedNote(change, room, note.ts)

@@ -118,6 +118,15 @@ class RoomChange:
 
 
 @dataclass(frozen=True)
+class PostedNote:
+    """A "joined"/"left" note in `room`'s thread, posted at `ts`, as its change reads now."""
+
+    change: RoomChange
+    room: RoomView
+    ts: str
+
+
+@dataclass(frozen=True)
 class RoundEnded:
     """A round that just ended: by time, by a facilitator, or with the session."""
 

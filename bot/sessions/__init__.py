@@ -12,7 +12,9 @@ from bot.sessions.effects import (
     CHECKED_IN,
     SESSION_CLOSE,
     SESSION_ENDED,
+    SESSION_ENDED_EDIT,
     SESSION_POST,
+    SESSION_REFRESH,
     session_target,
 )
 from bot.sessions.ending import EndHook, SessionEnding
@@ -70,8 +72,10 @@ __all__ = [
     "ROLE_MAX",
     "SESSION_CLOSE",
     "SESSION_ENDED",
+    "SESSION_ENDED_EDIT",
     "SESSION_EXAMPLE",
     "SESSION_POST",
+    "SESSION_REFRESH",
     "SESSION_USAGE",
     "START_SPEC",
     "STATUS_SPEC",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from bot.outbox import PUBLIC, REPLY, Effect
+from bot.outbox import BULK, PUBLIC, REPLY, Effect
 
 SESSION_POST = "session.post"  # the session message with its check-in row
 SESSION_CLOSE = "session.close"  # the same message shown as ended (no more button)
 SESSION_ENDED = "session.ended"  # "🏁 … has ended" with the attendance
+SESSION_REFRESH = "session.refresh"  # the session message shown again as it is now (erasure)
+SESSION_ENDED_EDIT = "session.ended_edit"  # the posted "has ended" shown again (erasure)
 CHECKED_IN = "session.checked_in"  # the participant's private confirmation
 CHECK_IN_NOTED = "session.check_in_noted"  # a choice kept until the person picks a role
 
@@ -57,6 +59,30 @@ def session_ended(session_id: int) -> Effect:
         kind=SESSION_ENDED,
         target=session_target(session_id),
         priority=PUBLIC,
+        args={"session_id": session_id},
+    )
+
+
+def session_refresh(session_id: int, *, change: str) -> Effect:
+    """Show the session's message again as it is now, open or ended, after `change` (unique per
+    change: someone it named was erased, so it goes in bulk)."""
+    return Effect(
+        key=f"session:{session_id}:{change}:refresh",
+        kind=SESSION_REFRESH,
+        target=session_target(session_id),
+        priority=BULK,
+        args={"session_id": session_id},
+    )
+
+
+def session_ended_edit(session_id: int, *, change: str) -> Effect:
+    """Show the posted "has ended" again after `change` (unique per change: who ended the
+    session was erased)."""
+    return Effect(
+        key=f"session:{session_id}:{change}:ended",
+        kind=SESSION_ENDED_EDIT,
+        target=session_target(session_id),
+        priority=BULK,
         args={"session_id": session_id},
     )
 

@@ -224,6 +224,11 @@ class SessionService:
         with self.db.transaction() as db:
             repo.set_session_message(db, session_id=session_id, message_ts=message_ts)
 
+    def set_ended_message(self, session_id: int, ended_ts: str) -> None:
+        """Remember where the session's "has ended" post is."""
+        with self.db.transaction() as db:
+            repo.set_session_ended_message(db, session_id=session_id, ended_ts=ended_ts)
+
     def view(self, session: ListeningSession) -> SessionView:
         """The session with its attendance."""
         assert session.id is not None

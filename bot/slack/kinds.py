@@ -7,15 +7,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from storage import outbox as store
 from storage.db import Database
 from storage.outbox import Pending
+
+logger = logging.getLogger(__name__)
 
 REPLACED = "replaced by a newer one"  # why a row made needless by a later one was not sent
 # Slack's answers that mean "not now": everything else from Slack is a refusal for good.
@@ -128,6 +132,26 @@ def is_transient(error: SlackApiError) -> bool:
 def is_uneditable(error: SlackApiError) -> bool:
     """Whether Slack refused an edit for good because the message cannot be edited any more."""
     return not is_transient(error) and str(error.response.get("error") or "") in UNEDITABLE
+
+
+def edit_in_place(
+    client: WebClient,
+    *,
+    channel: str,
+    ts: str,
+    text: str,
+    blocks: Sequence[dict[str, Any]] | None = None,
+) -> bool:
+    """Edit a posted message; False (not retried) when Slack no longer lets us edit it
+    (deleted, too old): it stays as it was. Other errors are the sender's to retry or give up."""
+    try:
+        client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+    except SlackApiError as error:
+        if not is_uneditable(error):
+            raise
+        logger.warning("message %s in %s can no longer be edited", ts, channel)
+        return False
+    return True
 
 
 NEVER = Kind(send=lambda row, progress: False)  # stands in for a kind nobody registered

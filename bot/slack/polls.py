@@ -1,5 +1,6 @@
 """What polls post to Slack, sent by the outbox: the poll message, live tallies, the final
-results and chart, and the voters' confirmations.
+results and chart, the voters' confirmations, and a closed poll's message edited after an
+erasure.
 
 Each sender reads the poll from the database when it sends (so what goes out is current),
 renders it with `bot.views.polls`, calls the Web API and records what it learnt (a message ts,
@@ -19,6 +20,7 @@ from bot.charts import bar_chart_png
 from bot.polls import (
     LIVE_UPDATE_INTERVAL,
     LIVE_UPDATE_SPACING,
+    POLL_EDIT,
     POLL_FINAL,
     POLL_LIVE,
     POLL_POST,
@@ -30,7 +32,7 @@ from bot.polls import (
 )
 from bot.polls.effects import chosen_indexes
 from bot.privacy.notice import PrivacyNotice
-from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, is_uneditable
+from bot.slack.kinds import NOT_LOADED, Kind, Pace, Progress, edit_in_place, is_uneditable
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted, trim
@@ -67,6 +69,7 @@ def register_poll_effects(
         ),
     )
     sender.register(POLL_FINAL, Kind(send=messages.final))
+    sender.register(POLL_EDIT, Kind(send=messages.edit))
     sender.register(
         POLL_VOTED,
         Kind(send=messages.confirm, load=messages.confirmations, replaced_by=_same_poll),
@@ -137,6 +140,21 @@ class PollMessages:
             progress.done(STEP_CHART)
         self.polls.mark_announced(poll_id)
         return True
+
+    def edit(self, row: Pending, progress: Progress) -> bool:
+        """Show a closed poll's message again as it is now (who closed it was erased): the
+        message only; the chart and the thread's results are not posted again."""
+        state = self.polls.state(row.int_arg("poll_id"))
+        if state is None or not state.closed or not state.poll.message_ts:
+            return False  # open polls show their closer nobody; unposted ones show it when sent
+        text, blocks = render_poll_message(state)
+        return edit_in_place(
+            self.client,
+            channel=state.poll.channel_id,
+            ts=state.poll.message_ts,
+            text=text,
+            blocks=as_dicts(blocks),
+        )
 
     def _show_final(self, state: PollState) -> str:
         """Edit the poll's message to show the results, or post them anew if it is gone."""

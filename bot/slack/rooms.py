@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.rooms import RoomChange, RoomService, RoomView, RoundEnded, RoundView
 from bot.rooms import effects as kinds
-from bot.slack.kinds import Kind, Progress, is_transient
+from bot.slack.kinds import Kind, Progress, edit_in_place, is_transient
 from bot.slack.private import tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
@@ -84,18 +84,25 @@ class RoomPosts:
     def _in_thread(
         self, view: RoundView, room: RoomView, text: str, blocks: Sequence[Block] | None = None
     ) -> bool:
+        self._post_in_thread(view, room, text, blocks)
+        return True
+
+    def _post_in_thread(
+        self, view: RoundView, room: RoomView, text: str, blocks: Sequence[Block] | None = None
+    ) -> str:
+        """Post in a room's thread; returns the post's ts."""
         ts = room.room.message_ts
         if not ts:
             # The room's message never went out (Slack refused it): say it in the channel
             # instead of not at all.
             text, blocks = render_outside_thread(room, text), None
-        self.client.chat_postMessage(
+        posted = self.client.chat_postMessage(
             channel=view.session.channel_id,
             thread_ts=ts,
             text=text,
             blocks=as_dicts(blocks) if blocks else None,
         )
-        return True
+        return str(posted["ts"])
 
     def _tell(self, channel: str, user_id: str, text: str, progress: Progress) -> bool:
         """Tell someone privately: ephemeral, or a direct message if that is refused.
@@ -215,9 +222,22 @@ class RoomPosts:
         room = change.view.room_by_id(row.int_arg("room_id")) if change else None
         if change is None or room is None:
             return False
-        if room.room.id == change.to_room.room.id:
-            return self._in_thread(change.view, room, render_joined_in_thread(change))
-        return self._in_thread(change.view, room, render_left_in_thread(change))
+        assert room.room.id is not None
+        ts = self._post_in_thread(change.view, room, _note_text(change, room))
+        # Kept so the note can be edited when its person is erased.
+        self.rooms.note_posted(change, room.room.id, ts)
+        return True
+
+    def edit_note(self, row: Pending, progress: Progress) -> bool:
+        """A posted "joined"/"left" note shown again from its row (its person was erased)."""
+        posted = self.rooms.posted_note(row.int_arg("note_id"))
+        if posted is None:
+            return False  # the round is gone
+        text = _note_text(posted.change, posted.room)
+        if not posted.room.room.message_ts:
+            text = render_outside_thread(posted.room, text)
+        channel = posted.change.view.session.channel_id
+        return edit_in_place(self.client, channel=channel, ts=posted.ts, text=text)
 
     def refresh_room(self, row: Pending, progress: Progress) -> bool:
         """A room's message shows its members as they are now."""
@@ -254,22 +274,17 @@ class RoomPosts:
         return True
 
     def edit_report_in_thread(self, row: Pending, progress: Progress) -> bool:
-        """A version's thread post shown again as it is now (a quote of it was withdrawn)."""
+        """A version's thread post shown again as it is now (a quote of it was withdrawn, or
+        its submitter erased)."""
         saved = self.rooms.report_saved(row.int_arg("report_id"))
         ts = saved.content.report.thread_ts if saved else None
         if saved is None or not ts:
             return False  # not posted (it will be posted as it is now), or posted long ago
         text, blocks = render_report_in_thread(saved)
-        try:
-            self.client.chat_update(
-                channel=saved.view.session.channel_id, ts=ts, text=text, blocks=as_dicts(blocks)
-            )
-        except SlackApiError as error:
-            if _code(error) not in _GONE:
-                raise
-            logger.warning("report-back %s's thread post can no longer be edited", ts)
-            return False
-        return True
+        channel = saved.view.session.channel_id
+        return edit_in_place(
+            self.client, channel=channel, ts=ts, text=text, blocks=as_dicts(blocks)
+        )
 
     def report_in_channel(self, row: Pending, progress: Progress) -> bool:
         """The compact channel post of a room's latest report-back, updated in place."""
@@ -294,6 +309,13 @@ class RoomPosts:
         return True
 
 
+def _note_text(change: RoomChange, room: RoomView) -> str:
+    """The note a room's thread hears: who joined it, or who left it."""
+    if room.room.id == change.to_room.room.id:
+        return render_joined_in_thread(change)
+    return render_left_in_thread(change)
+
+
 def register_rooms_effects(sender: OutboxSender, *, client: WebClient, rooms: RoomService) -> None:
     """Say how the outbox sends every kind of room effect."""
     posts = RoomPosts(client, rooms)
@@ -311,3 +333,4 @@ def register_rooms_effects(sender: OutboxSender, *, client: WebClient, rooms: Ro
     sender.register(kinds.REPORT_THREAD, Kind(send=posts.report_in_thread))
     sender.register(kinds.REPORT_CHANNEL, Kind(send=posts.report_in_channel))
     sender.register(kinds.REPORT_THREAD_EDIT, Kind(send=posts.edit_report_in_thread))
+    sender.register(kinds.NOTE_EDIT, Kind(send=posts.edit_note))

@@ -1,4 +1,5 @@
-"""What a session posts to Slack, sent by the outbox: its message, the end, check-in replies.
+"""What a session posts to Slack, sent by the outbox: its message, the end, check-in replies, and
+the edits of the first two when someone they name is erased.
 
 Each sender reads the session as it is now, so a message sent late is still current.
 """
@@ -16,10 +17,12 @@ from bot.sessions import (
     CHECKED_IN,
     SESSION_CLOSE,
     SESSION_ENDED,
+    SESSION_ENDED_EDIT,
     SESSION_POST,
+    SESSION_REFRESH,
     SessionService,
 )
-from bot.slack.kinds import Kind, Progress
+from bot.slack.kinds import Kind, Progress, edit_in_place
 from bot.slack.private import answer_privately, tell_requester
 from bot.slack.sender import OutboxSender
 from bot.views.common import as_dicts, render_not_posted
@@ -46,8 +49,11 @@ def register_session_effects(
     sender.register(
         SESSION_POST, Kind(send=messages.post_session_message, refused=messages.undo_start)
     )
-    sender.register(SESSION_CLOSE, Kind(send=messages.close_session_message))
+    # The end and an erasure's refresh both show the message as it is when sent.
+    sender.register(SESSION_CLOSE, Kind(send=messages.show_session_message))
+    sender.register(SESSION_REFRESH, Kind(send=messages.show_session_message))
     sender.register(SESSION_ENDED, Kind(send=messages.announce_end))
+    sender.register(SESSION_ENDED_EDIT, Kind(send=messages.edit_end))
     sender.register(
         CHECKED_IN, Kind(send=messages.confirm_check_in, replaced_by=_same_session_reply)
     )
@@ -95,26 +101,55 @@ class SlackSessionMessages:
         text = render_not_posted(code, "", "the session was not started")
         tell_requester(self.client, row, user_id=session.started_by, text=text)
 
-    def close_session_message(self, row: Pending, progress: Progress) -> bool:
-        """Show an ended session's message as ended (no more check-in row)."""
+    def show_session_message(self, row: Pending, progress: Progress) -> bool:
+        """Show the session's message as it is now: ended (no more check-in row) after the end,
+        or open with its check-in row (a refresh after someone it named was erased)."""
         session = self.sessions.get(row.int_arg("session_id"))
         if session is None or not session.message_ts:
             return False  # its message never got posted
-        text, blocks = render_session_message(self.sessions.view(session))
-        self.client.chat_update(
-            channel=session.channel_id, ts=session.message_ts, text=text, blocks=as_dicts(blocks)
+        view = self.sessions.view(session)
+        if session.ended_at is None:
+            choices = self.sessions.check_in_choices(session)
+            text, blocks = render_session_message(view, choices, self.privacy)
+        else:
+            text, blocks = render_session_message(view)
+        return edit_in_place(
+            self.client,
+            channel=session.channel_id,
+            ts=session.message_ts,
+            text=text,
+            blocks=as_dicts(blocks),
         )
-        return True
 
     def announce_end(self, row: Pending, progress: Progress) -> bool:
         """Tell the channel that the session has ended, with its attendance."""
         session = self.sessions.get(row.int_arg("session_id"))
-        if session is None or session.ended_at is None:
+        if session is None or session.id is None or session.ended_at is None:
             return False
+        if session.ended_ts:
+            return False  # posted just before a restart
         view = self.sessions.view(session)
         text, blocks = render_session_ended(view, self.privacy.min_group)
-        self.client.chat_postMessage(channel=session.channel_id, text=text, blocks=as_dicts(blocks))
+        posted = self.client.chat_postMessage(
+            channel=session.channel_id, text=text, blocks=as_dicts(blocks)
+        )
+        # Kept so "Ended by" can be edited when that person is erased.
+        self.sessions.set_ended_message(session.id, str(posted["ts"]))
         return True
+
+    def edit_end(self, row: Pending, progress: Progress) -> bool:
+        """Show the posted "has ended" again as it is now (who ended it was erased)."""
+        session = self.sessions.get(row.int_arg("session_id"))
+        if session is None or not session.ended_ts:
+            return False
+        text, blocks = render_session_ended(self.sessions.view(session), self.privacy.min_group)
+        return edit_in_place(
+            self.client,
+            channel=session.channel_id,
+            ts=session.ended_ts,
+            text=text,
+            blocks=as_dicts(blocks),
+        )
 
     def confirm_check_in(self, row: Pending, progress: Progress) -> bool:
         """Tell the participant, privately in the session's channel, what they checked in as."""

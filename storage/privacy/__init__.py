@@ -5,7 +5,8 @@ and scrubs the database's history, `purges` holds the breakdowns a purge keeps, 
 tables and the tokens erased ids become. Importing this package registers its tables.
 """
 
-from storage.privacy.erasure import KINDS, Erased, erase, scrub_history
+from storage.privacy.erased import KINDS, Erased
+from storage.privacy.erasure import erase, scrub_history
 from storage.privacy.people import Person, find_person, holds_anything, person_record
 from storage.privacy.purges import (
     OpenPoll,

@@ -6,9 +6,11 @@ one token per id, with role, place, group and consent emptied; a vote (`poll_vot
 `zoom_answer`) moves to a token of its own per id and poll, so it still counts in the totals but
 links to nobody and to no other vote; room memberships, facilitator rights, run-sheet controls,
 Zoom people and their room visits, Slack emails and deliveries naming them are deleted;
-report-backs and every "by whom" column (session, poll, round, run-sheet step) keep the row with
-a token. Outbox rows not yet sent are deleted; sent ones (kept so their keys are not posted
-again) have every mention rewritten to the token, and lose their reply address.
+report-backs, rooms' thread notes and every "by whom" column (session, poll, round, run-sheet
+step) keep the row with a token, and the posted messages that showed them are recorded in
+`Erased` (see `storage.privacy.posted`) for the bot to edit. Outbox rows not yet sent are
+deleted; sent ones (kept so their keys are not posted again) have every mention rewritten to the
+token, and lose their reply address.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -40,9 +40,28 @@ from storage.db import Database
 from storage.models import Delivery, ListeningSession, Participant, SessionFacilitator
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollVote, PollVoter
+from storage.privacy.erased import (
+    CHECK_INS,
+    DELIVERIES,
+    EMAILS,
+    FACILITATION,
+    NOTES,
+    OTHER,
+    OUTBOX_DELETED,
+    OUTBOX_REWRITTEN,
+    REPORTS,
+    ROOMS,
+    VOTES,
+    ZOOM_ANSWERS,
+    ZOOM_PEOPLE,
+    ZOOM_TASKS,
+    ZOOM_VISITS,
+    Erased,
+)
 from storage.privacy.people import Person, in_sessions
+from storage.privacy.posted import posted_by_facilitators, posted_notes, posted_reports
 from storage.privacy.tables import ERASED_PREFIX, erased_token
-from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
+from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember, RoomNote
 from storage.runsheets import SessionControl, SessionStep
 from storage.zoom.meetings import ZoomTask
 from storage.zoom.people import SlackEmail, ZoomPerson, ZoomRoomVisit
@@ -50,61 +69,8 @@ from storage.zoom.polls import ZoomAnswer
 
 logger = logging.getLogger(__name__)
 
-# What `Erased.counts` counts, in the order the CLI prints them.
-CHECK_INS = "check-ins"
-VOTES = "votes (kept as unlinked counts)"
-ZOOM_ANSWERS = "Zoom poll answers (kept as unlinked counts)"
-ROOMS = "room memberships"
-REPORTS = "report-backs (kept, attributed to their room)"
-FACILITATION = "facilitator records"
-ZOOM_PEOPLE = "Zoom people"
-ZOOM_VISITS = "Zoom room visits"
-ZOOM_TASKS = "Zoom tasks"
-EMAILS = "Slack email mappings"
-OUTBOX_DELETED = "unsent messages deleted"
-OUTBOX_REWRITTEN = "sent messages' records rewritten"
-DELIVERIES = "delivery records"
-OTHER = "other mentions"
-KINDS = (
-    CHECK_INS,
-    VOTES,
-    ZOOM_ANSWERS,
-    ROOMS,
-    REPORTS,
-    FACILITATION,
-    ZOOM_PEOPLE,
-    ZOOM_VISITS,
-    ZOOM_TASKS,
-    EMAILS,
-    OUTBOX_DELETED,
-    OUTBOX_REWRITTEN,
-    DELIVERIES,
-    OTHER,
-)
-
 # A stored text split into the words an id or email can be ("user:U1", "zoom:ab12", "a@b.org").
 _WORD = re.compile(r"[\w.@+:-]+")
-
-
-@dataclass
-class Erased:
-    """What an erasure changed: rows per kind, the rooms whose posts listed the people, and the
-    tables it touched (whose old row versions must go)."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    rooms: set[tuple[int, int]] = field(default_factory=set)  # (round id, room id)
-    tables: set[str] = field(default_factory=set)
-
-    @property
-    def total(self) -> int:
-        """How many rows changed."""
-        return sum(self.counts.values())
-
-    def add(self, kind: str, table: str, count: int) -> None:
-        """Count `count` rows of `table` changed as `kind`."""
-        if count:
-            self.counts[kind] += count
-            self.tables.add(table)
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -183,13 +149,17 @@ def _replace_ids(
     where: Any,
     ids: list[str],
     tokens: Mapping[str, str],
-) -> int:
-    """Rewrite `column` from each id to its token where `where` holds; returns rows changed."""
+) -> list[Any]:
+    """Rewrite `column` from each id to its token where `where` holds.
+
+    Returns:
+        The (first) primary key of each row changed.
+    """
     table = column.table
     keys = list(table.primary_key.columns)
     rows = conn.execute(select(*keys, column).where(column.in_(ids), where)).all()
     if not rows:
-        return 0
+        return []
     # By primary key: an executemany cannot carry the scope's IN lists.
     conn.execute(
         update(table)
@@ -200,7 +170,7 @@ def _replace_ids(
             for row in rows
         ],
     )
-    return len(rows)
+    return [row[0] for row in rows]
 
 
 def _participants(
@@ -309,11 +279,15 @@ def _rooms(
         erased.add(ROOMS, member.name, len(rows))
     rooms = select(BreakoutRoom.id).where(col(BreakoutRoom.round_id).in_(rounds))  # type: ignore[call-overload]
     report = _table(ReportBack)
-    erased.add(
-        REPORTS,
-        report.name,
-        _replace_ids(conn, report.c.submitted_by, report.c.room_id.in_(rooms), ids, tokens),
-    )
+    reported = _replace_ids(conn, report.c.submitted_by, report.c.room_id.in_(rooms), ids, tokens)
+    erased.add(REPORTS, report.name, len(reported))
+    posted_reports(conn, reported, erased)
+    # A note in a room's thread names who joined or left (and keeps who moved them).
+    note = _table(RoomNote)
+    named = _replace_ids(conn, note.c.user_id, note.c.round_id.in_(rounds), ids, tokens)
+    moved = _replace_ids(conn, note.c.moved_by, note.c.round_id.in_(rounds), ids, tokens)
+    erased.add(NOTES, note.name, len({*named, *moved}))
+    posted_notes(conn, named, erased)
 
 
 def _facilitation(
@@ -326,6 +300,7 @@ def _facilitation(
     """Who started, ended or ran things: the rows stay under a token; rights and controls go."""
     session, poll, round_ = _table(ListeningSession), _table(Poll), _table(BreakoutRound)
     step = _table(SessionStep)
+    changed: dict[str, list[Any]] = {}
     for column, scope in (
         (session.c.started_by, in_sessions(session.c.id, session_ids)),
         (session.c.ended_by, in_sessions(session.c.id, session_ids)),
@@ -335,8 +310,17 @@ def _facilitation(
         (round_.c.ended_by, in_sessions(round_.c.session_id, session_ids)),
         (step.c.by, in_sessions(step.c.session_id, session_ids)),
     ):
-        changed = _replace_ids(conn, column, scope, ids, tokens)
-        erased.add(FACILITATION, column.table.name, changed)
+        rows = changed[f"{column.table.name}.{column.name}"] = _replace_ids(
+            conn, column, scope, ids, tokens
+        )
+        erased.add(FACILITATION, column.table.name, len(rows))
+    posted_by_facilitators(
+        conn,
+        started=changed["listening_session.started_by"],
+        ended=changed["listening_session.ended_by"],
+        closed=changed["poll.closed_by"],
+        erased=erased,
+    )
     for model in (SessionFacilitator, SessionControl):
         table = _table(model)
         result = conn.execute(

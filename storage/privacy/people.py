@@ -14,7 +14,14 @@ from sqlmodel import Session, col, select
 from storage.models import ListeningSession, Participant, SessionFacilitator
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollOption, PollVote, PollVoter
-from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, ReportQuote, RoomMember
+from storage.rooms import (
+    BreakoutRoom,
+    BreakoutRound,
+    ReportBack,
+    ReportQuote,
+    RoomMember,
+    RoomNote,
+)
 from storage.zoom.people import (
     SlackEmail,
     ZoomPerson,
@@ -204,6 +211,35 @@ def person_record(db: Session, *, person: Person) -> dict[str, Any]:
         for report, room, round_ in reports
     ]
 
+    notes = db.exec(
+        select(RoomNote, BreakoutRound)
+        .join(BreakoutRound, col(BreakoutRound.id) == col(RoomNote.round_id))
+        .where(or_(col(RoomNote.user_id).in_(ids), col(RoomNote.moved_by).in_(ids)))
+        .order_by(col(RoomNote.id))
+    ).all()
+    numbers = {
+        room.id: room.number
+        for room in db.exec(
+            select(BreakoutRoom).where(
+                col(BreakoutRoom.round_id).in_({note.round_id for note, _ in notes})
+            )
+        ).all()
+    }
+    # The "joined"/"left" notes posted in rooms' threads about them, or about whom they moved.
+    record["room_notes"] = [
+        {
+            "session_id": round_.session_id,
+            "session": titles.get(round_.session_id),
+            "round": round_.number,
+            "thread_of_room": numbers.get(note.room_id),
+            "from_room": numbers.get(note.from_room_id),
+            "to_room": numbers.get(note.to_room_id),
+            "about_them": note.user_id in person.user_ids,
+            "moved_by_them": note.moved_by in person.user_ids,
+        }
+        for note, round_ in notes
+    ]
+
     record["facilitated"] = sorted(
         set(
             db.exec(
@@ -319,7 +355,10 @@ def holds_anything(record: dict[str, Any]) -> bool:
     """Whether a person's record (from `person_record`) holds any stored row."""
     zoom = record["zoom"]
     return (
-        any(record[part] for part in ("check_ins", "votes", "rooms", "report_backs", "facilitated"))
+        any(
+            record[part]
+            for part in ("check_ins", "votes", "rooms", "report_backs", "room_notes", "facilitated")
+        )
         or any(zoom[part] for part in ("people", "poll_answers", "slack_email"))
         or bool(record["messages"])
     )

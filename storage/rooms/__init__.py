@@ -4,8 +4,9 @@ Every function takes the unit of work (`db`) and keyword-only arguments; none kn
 Report-backs are versioned: a new submission adds a version and never changes an older one.
 
 `rounds` holds the round, room and member tables and a round's lifecycle, `members` who is in
-which room, and `reports` the report-backs, their quotes and themes. Importing this package
-registers all of their tables on the metadata.
+which room, `notes` the "joined"/"left" notes posted in rooms' threads, and `reports` the
+report-backs, their quotes and themes. Importing this package registers all of their tables on
+the metadata.
 """
 
 from storage.rooms.members import (
@@ -20,6 +21,7 @@ from storage.rooms.members import (
     set_report_message,
     set_room_message,
 )
+from storage.rooms.notes import RoomNote, add_note, get_note
 from storage.rooms.reports import (
     THEME_MAX,
     NewQuote,
@@ -77,9 +79,11 @@ __all__ = [
     "ReportQuote",
     "ReportTheme",
     "RoomMember",
+    "RoomNote",
     "RoundRunning",
     "SessionTheme",
     "add_member",
+    "add_note",
     "add_report",
     "checked_in",
     "create_round",
@@ -87,6 +91,7 @@ __all__ = [
     "earlier_rooms",
     "end_round",
     "ensure_themes",
+    "get_note",
     "get_quote",
     "get_report",
     "get_room",

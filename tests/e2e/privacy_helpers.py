@@ -1,5 +1,6 @@
 """A tour with one person who left data everywhere: check-ins, named and anonymous votes, a
-room, a report-back, Zoom presence and poll answers, a Slack email, posts naming them."""
+room, a report-back, a note in a room's thread, Zoom presence and poll answers, a Slack email,
+posts naming them."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from storage.db import Database
 from storage.outbox import OutboxRow, mark_sent
 from storage.polls import PollOption, PollVote, PollVoter
 from storage.report import SessionFilter, polls_of
-from storage.rooms import add_member, add_report, latest_round, rooms_of, set_room_message
+from storage.rooms import (
+    add_member,
+    add_note,
+    add_report,
+    latest_round,
+    rooms_of,
+    set_room_message,
+)
 from storage.zoom.people import FROM_WEBHOOKS, ZoomPerson, record_slack_email
 from storage.zoom.polls import CREATED, AnswerRow, add_zoom_poll, save_answers
 from storage.zoom.presence import Sighting, apply_sighting
@@ -132,6 +140,17 @@ def build_tour(db: Database) -> Facts:
             added=1,
             duplicates=0,
             now=at,
+        )
+        # The "moved here" note posted in the room's thread (they moved themselves).
+        add_note(
+            s,
+            round_id=round_.id,
+            room_id=room.id,
+            user_id=PERSON,
+            moved_by=PERSON,
+            from_room_id=None,
+            to_room_id=room.id,
+            ts="1767000000.000200",
         )
         # Posts naming them: a late arrival's notices (one sent, the rest still queued).
         queue_all(

@@ -18,7 +18,7 @@ from bot.views.sessions import CONSENT_YES as CHECK_IN_CONSENT
 from storage import outbox as outbox_store
 from storage.models import ListeningSession
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember
-from tests.e2e.conftest import CHANNEL, RunningBot, ack_text, all_text
+from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, ack_text, all_text
 from tests.harness.waiting import eventually
 
 GROUPS = ["Unison", "GMB", "CLP"]
@@ -167,10 +167,12 @@ def breakout(bot: RunningBot, text: str, **kwargs: Any) -> requests.Response:
     return bot.command("/breakout", text, **kwargs)
 
 
-def start_round(bot: RunningBot, text: str, rooms: int) -> BreakoutRound:
-    """Start a round and wait until its room messages are posted and stored."""
+def start_round(
+    bot: RunningBot, text: str, rooms: int, *, user: str = FACILITATOR
+) -> BreakoutRound:
+    """Start a round (as `user`) and wait until its room messages are posted and stored."""
     before = len(rounds(bot))
-    reply = ack_text(breakout(bot, text))
+    reply = ack_text(breakout(bot, text, user=user))
     assert "started" in reply, reply
     eventually(lambda: len(rounds(bot)) == before + 1, what="round stored")
     started = rounds(bot)[-1]

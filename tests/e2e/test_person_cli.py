@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.cli import main
-from bot.rooms.effects import ROOM_REFRESH
+from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollVoter
@@ -78,6 +78,10 @@ def test_export_holds_everything_stored_about_them(
         (facts.session_ids[0], "late")
     ]
     assert [r["summary"] for r in record["report_backs"]] == ["Buses every hour are not enough."]
+    assert [
+        (n["session_id"], n["thread_of_room"], n["about_them"], n["moved_by_them"])
+        for n in record["room_notes"]
+    ] == [(facts.session_ids[0], 1, True, True)]
     zoom = record["zoom"]
     assert {(p["name"], p["email"]) for p in zoom["people"]} == {(NAME, EMAIL.lower())}
     assert len(zoom["people"]) == 2  # the first session (matched) and the third (Zoom only)
@@ -117,7 +121,8 @@ def test_forget_leaves_them_in_no_table_and_the_totals_unchanged(
     assert f"erased {PERSON}: 3 check-ins, 8 votes (kept as unlinked counts), " in out
     assert "1 room memberships" in out
     assert "2 Zoom people" in out
-    assert "1 room message will drop the mention" in out
+    assert "1 room thread notes (kept, naming nobody)" in out
+    assert "2 posted messages will drop the mention" in out
 
     assert rows_holding(db, PERSON, EMAIL, NAME, facts.zoom_id) == {}
     after = tour_report(db)
@@ -139,9 +144,12 @@ def test_forget_leaves_them_in_no_table_and_the_totals_unchanged(
 
     with db.read() as s:
         rows = s.exec(select(OutboxRow).order_by(col(OutboxRow.id))).all()
-    # Their room's message is edited (it listed them); what was queued naming them is gone.
+    # Their room's message and the note in its thread are edited (they named them); what was
+    # queued naming them is gone.
     edits = [row for row in rows if row.kind == ROOM_REFRESH and ":erase:" in row.key]
     assert [json.loads(row.args)["room_id"] for row in edits] == [facts.room[1]]
+    notes = [row for row in rows if row.kind == NOTE_EDIT and ":erase:" in row.key]
+    assert [json.loads(row.args)["round_id"] for row in notes] == [facts.room[0]]
     assert [row.kind for row in rows if row.sent_at is not None] == ["room.member_told"]
     assert "room.member_note" not in {row.kind for row in rows}
 

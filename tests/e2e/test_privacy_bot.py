@@ -1,5 +1,7 @@
-"""Erasure and retention with the real app running: the room message that listed an erased
-person is edited in Slack, and `serve` purges old sessions daily when DATA_RETENTION_DAYS is set."""
+"""Erasure and retention with the real app running: every channel post that named an erased
+person (room messages, thread notes, report-backs, session and poll messages) is edited in
+Slack, also when Slack was down at first; and `serve` purges old sessions daily when
+DATA_RETENTION_DAYS is set."""
 
 from __future__ import annotations
 
@@ -12,10 +14,26 @@ from sqlmodel import func, select
 
 from bot.cli import main
 from bot.services import PURGE_AFTER_START
+from storage import outbox as outbox_store
 from storage.models import Participant
 from storage.privacy import SessionPurge, is_erased
 from tests.e2e.conftest import FACILITATOR, RunningBot, all_text
-from tests.e2e.rooms_helpers import check_in, people, room_messages, start_round, start_session
+from tests.e2e.erasure_helpers import (
+    GONE,
+    Posted,
+    channel_messages,
+    leave_mentions_everywhere,
+    mentions,
+    message,
+)
+from tests.e2e.rooms_helpers import (
+    check_in,
+    outbox_sent,
+    people,
+    room_messages,
+    start_round,
+    start_session,
+)
 from tests.harness.tour_data import generate_tour
 from tests.harness.waiting import eventually
 
@@ -43,7 +61,7 @@ def test_forget_edits_the_room_message_that_listed_them(
 
     monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
     assert main(["--env-file", "/nonexistent/.env", "person", "forget", gone]) == 0
-    assert "1 room message will drop the mention" in capsys.readouterr().out
+    assert "1 posted message will drop the mention" in capsys.readouterr().out
 
     def edited() -> dict[str, Any]:
         return next(m for m in room_messages(bot) if m["ts"] == listed["ts"])
@@ -55,6 +73,102 @@ def test_forget_edits_the_room_message_that_listed_them(
     assert others
     assert all(f"<@{user}>" in text for user in others)
     assert all(gone not in all_text(m.get("blocks", [])) for m in room_messages(bot))
+
+
+ERASED = "someone (erased)"
+# The posts naming GONE: their room's message, three thread notes, the report-back's thread
+# post, the open session's message, the other session's "has ended" and the closed poll.
+EDITS = 8
+
+
+def _forget(who: str) -> None:
+    assert main(["--env-file", "/nonexistent/.env", "person", "forget", who]) == 0
+
+
+def _reads_erased(bot: RunningBot, posted: Posted) -> None:
+    """No channel message names GONE any more; each that did reads "someone (erased)"."""
+    assert mentions(bot) == []
+    assert GONE not in all_text(channel_messages(bot))
+    session_message = all_text(message(bot, posted.session_message))
+    assert f"Started by {ERASED}" in session_message
+    assert "check_in_role" in session_message  # still open: its check-in row is kept
+    assert f"Ended by {ERASED}" in all_text(message(bot, posted.ended))
+    assert f"Closed by {ERASED}" in all_text(message(bot, posted.poll))
+    assert f"report-back* from {ERASED}" in all_text(message(bot, posted.report))
+    notes = sorted(message(bot, ts)["text"] for ts in posted.notes)
+    assert notes[0].startswith(f":arrow_right: {ERASED} moved to Room ")
+    assert notes[1] == f":wave: {ERASED} joined this room (checked in late)."
+    assert notes[2].startswith(f":wave: {ERASED} moved here from Room ")
+
+
+def test_forget_edits_every_channel_post_that_named_them(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posted = leave_mentions_everywhere(bot)
+    updates = len(bot.slack.calls_to("chat.update"))
+    uploads = len(bot.slack.calls_to("files.completeUploadExternal"))
+    monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
+    _forget(GONE)
+    assert f"{EDITS} posted messages will drop the mention" in capsys.readouterr().out
+
+    eventually(lambda: mentions(bot) == [], what="every mention dropped")
+    outbox_sent(bot)
+    _reads_erased(bot, posted)
+    # Edited in place: one chat.update each, nothing posted again (no second chart).
+    assert len(bot.slack.calls_to("chat.update")) == updates + EDITS
+    assert len(bot.slack.calls_to("files.completeUploadExternal")) == uploads
+
+
+def test_a_forget_while_slack_is_down_catches_up(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posted = leave_mentions_everywhere(bot)
+    bot.slack.fail_next("chat.update", status=500, times=100)
+    monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
+    _forget(GONE)
+    bot.services.outbox.wake()
+    bot.slack.wait_for("chat.update", predicate=lambda call: call.failed)
+    outbox_sent(bot)
+    # The erasure is committed; the posts still name them until Slack is back.
+    assert mentions(bot)
+    with bot.services.db.read() as db:
+        waiting = [r for r in outbox_store.rows(db) if ":erase:" in r.key and r.sent_at is None]
+    assert len(waiting) == EDITS
+    bot.slack.clear_failures("chat.update")
+    for _ in range(3 * EDITS):  # each retry may wait behind the one before it (same target)
+        with bot.services.db.read() as db:
+            due = outbox_store.next_retry(db, after=bot.clock.now())
+        if due is None:
+            break
+        if due > bot.clock.now():
+            bot.clock.advance(due - bot.clock.now())
+        bot.services.outbox.wake()
+        outbox_sent(bot)
+    eventually(lambda: mentions(bot) == [], what="every mention dropped")
+    _reads_erased(bot, posted)
+
+
+def test_posts_slack_no_longer_lets_the_bot_edit_are_left_not_retried(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leave_mentions_everywhere(bot)
+    updates = len(bot.slack.calls_to("chat.update"))
+    # Deleted or too old: every edit is refused for good.
+    bot.slack.fail_next("chat.update", error="message_not_found", times=EDITS)
+    monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
+    _forget(GONE)
+    bot.services.outbox.wake()
+    eventually(lambda: len(bot.slack.calls_to("chat.update")) == updates + EDITS, what="tried")
+    outbox_sent(bot)
+    with bot.services.db.read() as db:
+        assert outbox_store.next_retry(db, after=bot.clock.now()) is None
+        erasing = [r for r in outbox_store.rows(db) if ":erase:" in r.key]
+    assert len(erasing) == EDITS
+    assert all(r.sent_at is not None or r.failed is not None for r in erasing)
+    bot.clock.advance(timedelta(minutes=10))
+    bot.services.outbox.wake()
+    outbox_sent(bot)
+    assert len(bot.slack.calls_to("chat.update")) == updates + EDITS  # each tried once
 
 
 def test_serve_purges_old_sessions_daily(bot: RunningBot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ from sqlalchemy import update
 from sqlmodel import col, func, select
 
 from bot.cli import main
+from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
 from storage.models import Participant
+from storage.outbox import OutboxRow
 from storage.polls import Poll
 from storage.privacy import PollBreakdown, SessionPurge
 from storage.zoom.people import SlackEmail
@@ -52,6 +55,14 @@ def test_purge_erases_everyone_and_the_report_stays_the_same(
     out = capsys.readouterr().out
     assert "purged 3 session(s) started before 2026-06-01 00:00 UTC: erased 39 people" in out
     assert "breakdown rows for the tour report" in out
+    # The same edits as `person forget` queues: the person's room message and thread note.
+    assert "posted messages will drop their mentions" in out
+    with db.read() as s:
+        erasing = s.exec(select(OutboxRow).where(col(OutboxRow.key).contains(":erase:"))).all()
+    assert {row.kind for row in erasing} >= {ROOM_REFRESH, NOTE_EDIT}
+    assert [json.loads(r.args)["round_id"] for r in erasing if r.kind == NOTE_EDIT] == [
+        facts.room[0]
+    ]
     # 36 participants, the person (on Slack and, in the third session, Zoom only), the facilitator
 
     assert (md, html) == _reports(tmp_path, "after")
