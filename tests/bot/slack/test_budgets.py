@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from bot.slack.budgets import Budgets
+from bot.standin.limits import RateLimiter, RateLimits
 from tests.harness.waiting import eventually
 
 
@@ -37,8 +38,8 @@ def test_a_tier_3_method_allows_a_modest_burst_then_paces_at_90_percent(clock: C
 
 def test_post_message_is_paced_per_channel(clock: Clock) -> None:
     budgets = Budgets(monotonic=clock)
-    first = [budgets.take("chat.postMessage", "C1", timeout=0) for _ in range(4)]
-    assert first == [True, True, True, False]
+    first = [budgets.take("chat.postMessage", "C1", timeout=0) for _ in range(3)]
+    assert first == [True, True, False]  # a burst of two: one below the stand-in's three
     assert budgets.take("chat.postMessage", "C2", timeout=0)  # another channel has its own
     assert budgets.available("chat.postMessage", "C1") == pytest.approx(1 / 0.9)
 
@@ -123,3 +124,27 @@ def test_replicas_share_the_budget_of_the_methods_each_calls_itself(clock: Clock
     budgets.share(1)
     clock.now += 1.9
     assert sum(budgets.take("views.open", timeout=0) for _ in range(5)) == 3  # 1.5 a second
+
+
+@pytest.mark.parametrize("scale", [1.0, 20.0])
+def test_a_burst_arriving_late_stays_within_the_stand_ins_per_channel_limit(
+    clock: Clock, scale: float
+) -> None:
+    """Slack counts posts as they arrive. When the first posts of a burst reach it half a
+    second (at Slack's pace) after they were sent, they arrive with the next ones: the plan must
+    still fit the stand-in's per-channel limit (1 a second, bursts of 3), so no 429."""
+    budgets = Budgets(scale=scale, monotonic=clock)
+    sent: list[float] = []
+    for _ in range(8):  # as fast as the budget allows, in one channel
+        clock.now += budgets.available("chat.postMessage", "C1")
+        assert budgets.take("chat.postMessage", "C1", timeout=0)
+        sent.append(clock.now)
+    late = 0.5 / scale
+    arrivals = sorted(t + late if t == sent[0] else t for t in sent)
+    slack = RateLimiter(RateLimits(scale=scale, clock=clock))
+    refused = []
+    for arrival in arrivals:
+        clock.now = arrival
+        if slack.admit("chat.postMessage", "xoxb-test", "C1"):
+            refused.append(arrival - sent[0])
+    assert refused == []
