@@ -109,9 +109,10 @@ class TimedFakeSlack(FakeSlack):
         super().__init__(rate_limits=RateLimits(scale=1.0))
         self.arrivals: list[tuple[float, Call]] = []
 
-    def _record(self, call: Call) -> None:
+    def _store(self, call: Call) -> tuple[int, tuple[Callable[[Call], None], ...]] | None:
+        # Every call is stored here (a method's under the lock of the state change it made).
         self.arrivals.append((time.time(), call))
-        super()._record(call)
+        return super()._store(call)
 
     def timed(self, method: str | None = None) -> list[tuple[float, Call]]:
         """(arrival, call) so far, oldest first; only `method`'s when given."""
@@ -458,7 +459,7 @@ def start_session(m: Meeting) -> None:
     r = m.report
     r.say("1. /session start")
     start = time.time()
-    m.client.command(m.slack, "/session", f'start "{TITLE}" --area Durham')
+    sent = m.client.command(m.slack, "/session", f'start "{TITLE}" --area Durham')
 
     def posted() -> list[tuple[float, Call]]:
         return [
@@ -468,7 +469,11 @@ def start_session(m: Meeting) -> None:
         ]
 
     if not _wait(lambda: bool(posted()), 30):
-        raise SystemExit("the session message was never posted")
+        calls = [(c.method, c.status, str(c.args.get("text", ""))[:80]) for c in m.slack.calls]
+        raise SystemExit(
+            f"the session message was never posted; the command's answer: {sent.body[:300]!r}; "
+            f"Slack was called: {calls[:10]}"
+        )
     at, call = posted()[0]
     ts = call.response["ts"]
     m.session_message = next(x for x in m.slack.messages(CHANNEL) if x["ts"] == ts)

@@ -80,9 +80,10 @@ class TimedFakeSlack(FakeSlack):
         super().__init__(rate_limits=UNLIMITED)
         self.arrivals: list[tuple[float, Call]] = []
 
-    def _record(self, call: Call) -> None:
+    def _store(self, call: Call) -> tuple[int, tuple[Callable[[Call], None], ...]] | None:
+        # Every call is stored here (a method's under the lock of the state change it made).
         self.arrivals.append((time.time(), call))
-        super()._record(call)
+        return super()._store(call)
 
 
 _CLICK_NUMBERS = itertools.count()
