@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.leadership import Leadership
 from bot.polls import PollService
 from bot.privacy.notice import PrivacyNotice
-from bot.privacy.retention import Retention
+from bot.privacy.retention import SCRUB_RETRY_MINUTES, Retention
 from bot.rooms import RoomService
 from bot.runsheets.running import Agenda
 from bot.scheduler import Deadlines
@@ -111,6 +111,9 @@ class Services:
         if self.retention is not None:
             purge = self.retention.run
             self.deadlines.every("purge", purge, minutes=24 * 60)
+            # A purge's scrub the database was too busy for is tried again.
+            scrub = self.retention.scrub_pending
+            self.deadlines.every("purge-scrub", scrub, minutes=SCRUB_RETRY_MINUTES)
             soon = self.clock.now() + PURGE_AFTER_START
             self.deadlines.schedule("purge-at-start", purge, soon)  # and once, soon after start
         self.deadlines.start(paused=True)

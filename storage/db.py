@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 # own snapshot may still see, and a snapshot counts the writers running in every database: one
 # writer older than the mark, in another database, keeps the old versions as surely as a reader
 # here. Sessions of other users show neither unless the bot's role may read all statistics.
+OLDER_POLL_S = 0.05  # how often forget_history looks again for older transactions
 _OLDER_TRANSACTIONS = text(
     "SELECT count(*) FROM pg_stat_activity"
     " WHERE pid <> pg_backend_pid()"
@@ -202,12 +204,15 @@ class Database:
             # VACUUM keeps the row versions any open transaction may still read: if one began
             # before this point (an export, a backup, a vote in flight), come back later.
             mark = autocommit.exec_driver_sql("SELECT pg_current_xact_id()::text").scalar_one()
-            older = autocommit.execute(_OLDER_TRANSACTIONS, {"mark": mark}).scalar_one()
-            if older:
-                logger.info(
-                    "old row versions of %s kept for now: %s older transactions", tables, older
-                )
-                return False
+            # Writers elsewhere on the server are usually short: wait for them a little.
+            deadline = time.monotonic() + wait_ms / 1000
+            while older := autocommit.execute(_OLDER_TRANSACTIONS, {"mark": mark}).scalar_one():
+                if time.monotonic() >= deadline:
+                    logger.info(
+                        "old row versions of %s kept for now: %s older transactions", tables, older
+                    )
+                    return False
+                time.sleep(OLDER_POLL_S)
             autocommit.exec_driver_sql(f"SET lock_timeout = {int(wait_ms)}")
             try:
                 for table in tables:

@@ -8,6 +8,7 @@ history of the old rows is scrubbed. `storage.privacy.erasure` says what each ta
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +80,12 @@ def forget_person(db: Database, who: str, *, now: datetime) -> Forgotten:
 def scrub(db: Database, tables: Collection[str]) -> bool:
     """Scrub the history of `tables` (and the outbox, which names people): a few tries, since a
     running bot's transactions keep old row versions while they last."""
-    return any(privacy.scrub_history(db, {*tables, "outbox"}) for _ in range(5))
+    for attempt in range(SCRUB_TRIES):
+        if attempt:
+            time.sleep(SCRUB_PAUSE_S)
+        if privacy.scrub_history(db, {*tables, "outbox"}):
+            return True
+    return False
 
 
 def counts_line(erased: privacy.Erased) -> str:

@@ -29,6 +29,9 @@ from storage.report import SessionFilter
 
 logger = logging.getLogger(__name__)
 
+PURGE_TABLES = ("poll_breakdown", "session_purge")  # what a purge writes besides the erasure
+SCRUB_RETRY_MINUTES = 10
+
 
 @dataclass(frozen=True)
 class Purged:
@@ -103,7 +106,7 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         breakdowns=stored,
         erased=erased,
         edits=edits,
-        scrubbed=scrub(db, erased.tables | {"poll_breakdown", "session_purge"}),
+        scrubbed=scrub(db, erased.tables | set(PURGE_TABLES)),
         left_open=left_open,
     )
 
@@ -115,10 +118,24 @@ class Retention:
         self.db = db
         self.clock = clock
         self.days = days
+        # Tables a purge changed whose old row versions a busy database kept (in memory: a
+        # restart in between leaves them to the database's own vacuuming).
+        self._unscrubbed: set[str] = set()
 
     def run(self) -> None:
-        """The scheduler's job: `purge_due`."""
+        """The scheduler's daily job: `purge_due`."""
         self.purge_due()
+
+    def scrub_pending(self) -> bool:
+        """The scheduler's job every SCRUB_RETRY_MINUTES: scrub the history an earlier purge
+        could not (the database was busy). True when nothing is left to scrub."""
+        if not self._unscrubbed:
+            return True
+        if not scrub(self.db, self._unscrubbed):
+            return False
+        logger.info("retention: the history of the erased rows is scrubbed now")
+        self._unscrubbed.clear()
+        return True
 
     def purge_due(self) -> Purged:
         """Purge the sessions older than the retention period (a scheduler job)."""
@@ -133,5 +150,12 @@ class Retention:
                 done.sessions,
                 self.days,
                 counts_line(done.erased),
+            )
+        if done.sessions and not done.scrubbed:
+            self._unscrubbed |= {*done.erased.tables, *PURGE_TABLES}
+            logger.warning(
+                "retention: the database was busy, so earlier versions of the erased rows remain "
+                "in its files for now: tried again every %d minutes",
+                SCRUB_RETRY_MINUTES,
             )
         return done

@@ -15,6 +15,7 @@ token, and lose their reply address.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sqlite3
@@ -69,8 +70,23 @@ from storage.zoom.polls import ZoomAnswer
 
 logger = logging.getLogger(__name__)
 
-# A stored text split into the words an id or email can be ("user:U1", "zoom:ab12", "a@b.org").
-_WORD = re.compile(r"[\w.@+:-]+")
+SCRUB_WAIT_MS = 500  # how long one scrub waits for other connections (callers try again)
+
+# A name stands alone in a stored text: not inside a longer id or email ("ann@x.org" in
+# "joann@x.org", "U1" in "U12", "a@b.org" in "a@b.org.uk"). Keys and targets join parts with ":"
+# ("user:U1", "zoom:ab12"), JSON quotes them, a mention is "<@U1>": all of those stand alone.
+_BEFORE = r"(?<![\w.+-])"
+_AFTER = r"(?![\w@+-]|\.\w)"
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A pattern finding any of `names` standing alone (any case), and each name by its
+    lower case."""
+    longest_first = sorted(names, key=len, reverse=True)
+    alternatives = "|".join(re.escape(name) for name in longest_first)
+    pattern = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}", re.IGNORECASE)
+    return pattern, {name.lower(): name for name in longest_first}
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -80,26 +96,20 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 def _names_in(text: str | None, names: Collection[str]) -> set[str]:
-    """Which of `names` occur in `text` as whole words (ids inside keys, targets and JSON)."""
-    if not text:
+    """Which of `names` occur in `text` standing alone (ids inside keys, targets and JSON)."""
+    if not text or not names:
         return set()
-    found: set[str] = set()
-    for word in _WORD.findall(text):
-        parts = word.split(":")
-        for start in range(len(parts)):
-            for end in range(start + 1, len(parts) + 1):
-                piece = ":".join(parts[start:end])
-                if piece in names:
-                    found.add(piece)
-    return found
+    pattern, by_lower = _matcher(frozenset(names))
+    return {by_lower[found.lower()] for found in pattern.findall(text)}
 
 
 def _rewrite(text: str | None, found: Iterable[str], tokens: Mapping[str, str]) -> str | None:
-    if text is None:
-        return None
-    for name in sorted(found, key=len, reverse=True):
-        text = text.replace(name, tokens[name])
-    return text
+    """`text` with each of the names `found` (standing alone) replaced by its token."""
+    found = frozenset(found)
+    if text is None or not found:
+        return text
+    pattern, by_lower = _matcher(found)
+    return pattern.sub(lambda match: tokens[by_lower[match.group(0).lower()]], text)
 
 
 def erase(
@@ -419,20 +429,34 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
 
 
 def _leftovers(conn: Connection, tokens: Mapping[str, str], erased: Erased) -> None:
-    """Any other text column, in any table, that still holds a name gets its token instead."""
+    """Any other text column, in any table, that still holds a name (standing alone: another
+    person's longer id or email is not touched) gets its token instead."""
+    names = {name: token for name, token in tokens.items() if not name.startswith(ERASED_PREFIX)}
+    if not names:
+        return
     for table in SQLModel.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
         for column in table.columns:
-            if not isinstance(column.type, String):
+            if not keys or not isinstance(column.type, String):
                 continue
-            for name, token in tokens.items():
-                if name.startswith(ERASED_PREFIX):
-                    continue
-                result = conn.execute(
+            # The database finds the candidates; whether a name stands alone is decided here.
+            maybe = or_(
+                *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
+            )
+            changed = []
+            for row in conn.execute(select(*keys, column).where(maybe)).all():
+                found = _names_in(row[-1], names)
+                if found:
+                    where = {f"b_{key.name}": row[n] for n, key in enumerate(keys)}
+                    changed.append({**where, "b_new": _rewrite(row[-1], found, names)})
+            if changed:
+                conn.execute(
                     update(table)
-                    .where(column.contains(name, autoescape=True))
-                    .values({column: func.replace(column, name, token)})
+                    .where(*(key == bindparam(f"b_{key.name}") for key in keys))
+                    .values({column: bindparam("b_new")}),
+                    changed,
                 )
-                erased.add(OTHER, table.name, int(result.rowcount or 0))
+            erased.add(OTHER, table.name, len(changed))
 
 
 def scrub_history(database: Database, tables: Collection[str]) -> bool:
@@ -440,25 +464,25 @@ def scrub_history(database: Database, tables: Collection[str]) -> bool:
 
     SQLite: the file is rebuilt (VACUUM: free pages go; `secure_delete` already overwrote
     deleted cells) and its write-ahead log checkpointed and truncated to nothing. PostgreSQL:
-    the touched tables are rewritten without their dead row versions (VACUUM FULL).
+    the touched tables are rewritten without their dead row versions (VACUUM FULL). Either
+    waits at most SCRUB_WAIT_MS for other connections (writers wait behind it meanwhile).
 
     Returns:
         False when other connections kept it from finishing (a bot busy on the database).
     """
-    if not database.is_sqlite:
-        return database.forget_history(sorted(tables), wait_ms=2000)
-    raw = database.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
+    if database.is_sqlite:
+        raw = database.engine.raw_connection()
         try:
-            cursor.execute("PRAGMA secure_delete=ON")
-            cursor.execute("VACUUM")
-            busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA secure_delete=ON")
+                cursor.execute("VACUUM")
+            finally:
+                cursor.close()
+        except (OperationalError, sqlite3.OperationalError):
+            logger.info("database busy: its history is scrubbed on a later run")
+            return False
         finally:
-            cursor.close()
-    except (OperationalError, sqlite3.OperationalError):
-        logger.info("database busy: its history is scrubbed on a later run")
-        return False
-    finally:
-        raw.close()
-    return not busy
+            raw.close()
+    # SQLite: the log checkpointed and truncated; PostgreSQL: the tables rewritten.
+    return database.forget_history(sorted(tables), wait_ms=SCRUB_WAIT_MS)

@@ -15,8 +15,10 @@ from sqlmodel import col, select
 from bot.cli import main
 from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
+from storage.models import Participant
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollVoter
+from storage.zoom.people import SlackEmail
 from storage.privacy import is_erased
 from tests.e2e.privacy_helpers import (
     EMAIL,
@@ -229,6 +231,41 @@ def test_forget_leaves_no_dead_row_versions_on_postgresql(
         versions = postgres_row_versions(db, table)
         assert not [d for _, d in versions if PERSON.encode() in d], table
         assert not [d for _, d in versions if EMAIL.lower().encode() in d], table
+
+
+def test_forget_leaves_someone_whose_id_or_email_holds_theirs_untouched(
+    tour: tuple[Database, Facts],
+) -> None:
+    """Another person's longer id (UPERSON0012) and email (jopat.person@…) hold the erased
+    person's: only whole ids and emails are erased, so theirs stay exactly as they were."""
+    db, facts = tour
+    other, email = f"{PERSON}2", f"jo{EMAIL}"
+    now = datetime.now(UTC)
+    with db.transaction() as s:
+        s.add(SlackEmail(user_id=other, email=email, looked_up_at=now))
+        s.add(
+            Participant(
+                session_id=facts.session_ids[0],
+                user_id=other,
+                role=f"Knows {PERSON}",  # free text naming the erased id on its own: erased
+                place=f"{email} and {EMAIL.lower()}.uk",
+                checked_in_at=now,
+                updated_at=now,
+            )
+        )
+    assert _run("person", "forget", PERSON) == 0
+    with db.read() as s:
+        kept = s.get(SlackEmail, other)
+        assert kept is not None
+        assert kept.email == email
+        [theirs] = s.exec(select(Participant).where(col(Participant.user_id) == other)).all()
+    assert theirs.place == f"{email} and {EMAIL.lower()}.uk"
+    assert theirs.role is not None
+    assert theirs.role.startswith("Knows erased-")
+    assert rows_holding(db, other) != {}
+    # Erasing them too leaves nothing of either.
+    assert _run("person", "forget", other) == 0
+    assert rows_holding(db, PERSON, other, email) == {}
 
 
 def _reopen_a_poll_they_voted_in(db: Database) -> int:

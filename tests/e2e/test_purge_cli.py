@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 from sqlmodel import col, func, select
 
 from bot.cli import main
+from bot.clock import FixedClock
+from bot.privacy.retention import Retention
 from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
 from storage.models import Participant
@@ -190,3 +196,36 @@ def test_a_session_with_a_poll_still_open_is_left_for_a_later_purge(
     assert "purged 1 session(s)" in capsys.readouterr().out
     assert rows_holding(db, PERSON, EMAIL) == {}
     assert _reports(tmp_path, "after") == before
+
+
+def test_the_daily_purge_scrubs_the_history_later_when_the_database_was_busy(
+    sqlite_database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = sqlite_database
+    build_tour(db)
+    path = Path(str(make_url(db.url).database))
+    wal = Path(f"{path}-wal")
+
+    def held() -> list[str]:
+        data = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+        return [who for who in (PERSON, EMAIL.lower(), NAME) if who.encode() in data]
+
+    assert held()
+    retention = Retention(db, FixedClock(datetime(2026, 12, 3, tzinfo=UTC)), days=30)
+    # Another connection in the middle of a read keeps the write-ahead log from being emptied.
+    reader = sqlite3.connect(path)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM participant").fetchone()
+        with caplog.at_level(logging.WARNING, logger="bot.privacy.retention"):
+            done = retention.purge_due()
+        assert done.sessions == 3
+        assert not done.scrubbed
+        assert "tried again every 10 minutes" in caplog.text
+        assert held()  # the rows are erased, their earlier versions still in the log
+        assert retention.scrub_pending() is False  # still busy
+    finally:
+        reader.close()
+    assert retention.scrub_pending() is True
+    assert held() == []
+    assert retention.scrub_pending() is True  # nothing left to do
