@@ -123,6 +123,12 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
     db = _open(settings)
     try:
         done = purge(db, before=before, now=now)
+        if done.left_running:
+            sessions = ", ".join(map(str, done.left_running))
+            print(
+                f"left session {sessions} for a later purge: it has not ended (people could "
+                "still check in); a facilitator ends it with `/session end` in its channel"
+            )
         if done.left_open:
             sessions = ", ".join(map(str, done.left_open))
             print(
@@ -130,7 +136,7 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
                 "erased voters could vote in it again"
             )
         if not done.sessions:
-            if not done.left_open:
+            if not done.left_open and not done.left_running:
                 print(f"nothing to purge: no session started before {before:%Y-%m-%d %H:%M} UTC")
             return
         print(

@@ -44,19 +44,22 @@ class Purged:
     edits: int = 0
     scrubbed: bool = True
     left_open: tuple[int, ...] = ()  # sessions due but left for later: a poll is still open
+    left_running: tuple[int, ...] = ()  # sessions due but left for later: not ended yet
 
 
 def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
     """Erase everyone in sessions started before `before` that were not purged yet, but those
-    with a poll still open (its voters, erased, could vote again): a later purge takes them."""
+    not ended (people could still check in, after their purge) or with a poll still open (its
+    voters, erased, could vote again): a later purge takes them."""
     with db.read() as s:
         session_ids = privacy.sessions_to_purge(s, before=before)
+        running = tuple(privacy.not_ended(s, session_ids=session_ids))
         left_open = tuple(
             sorted({poll.session_id for poll in privacy.open_polls(s, session_ids=session_ids)})
         )
-    session_ids = [i for i in session_ids if i not in left_open]
+    session_ids = [i for i in session_ids if i not in left_open and i not in running]
     if not session_ids:
-        return Purged(sessions=0, people=0, breakdowns=0, left_open=left_open)
+        return Purged(0, 0, 0, left_open=left_open, left_running=running)
     # The breakdowns come from the report's own reading and tallying of these sessions.
     data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
     rows = session_breakdowns(data, set(session_ids))
@@ -71,7 +74,7 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         ]
         left_open = tuple(sorted({*left_open, *opened}))
         if not session_ids:
-            return Purged(sessions=0, people=0, breakdowns=0, left_open=left_open)
+            return Purged(0, 0, 0, left_open=left_open, left_running=running)
         elsewhere = [
             StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count, others)
             for (session_id, others), count in privacy.counted_elsewhere(
@@ -108,6 +111,7 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         edits=edits,
         scrubbed=scrub(db, erased.tables | set(PURGE_TABLES)),
         left_open=left_open,
+        left_running=running,
     )
 
 
@@ -143,6 +147,13 @@ class Retention:
         done = purge(self.db, before=now - timedelta(days=self.days), now=now)
         if done.left_open:
             logger.info("retention: sessions %s wait for their open polls", done.left_open)
+        if done.left_running:
+            logger.warning(
+                "retention: sessions %s are older than %d days but have not ended: a "
+                "facilitator ends each with /session end in its channel, then it is purged",
+                done.left_running,
+                self.days,
+            )
         if done.sessions:
             logger.info(
                 "retention: erased %d people from %d sessions older than %d days (%s)",

@@ -225,3 +225,17 @@ def open_polls(
         for poll_id, session_id, closes_at in db.exec(query.order_by(col(Poll.closes_at))).all()
         if poll_id is not None
     ]
+
+
+def not_ended(db: Session, *, session_ids: Collection[int]) -> list[int]:
+    """Which of these sessions have not ended (people may still check in and vote)."""
+    return [
+        int(session_id)
+        for session_id in db.exec(
+            select(ListeningSession.id).where(
+                col(ListeningSession.id).in_(list(session_ids)),
+                col(ListeningSession.ended_at).is_(None),
+            )
+        ).all()
+        if session_id is not None
+    ]

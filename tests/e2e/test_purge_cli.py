@@ -18,7 +18,7 @@ from bot.clock import FixedClock
 from bot.privacy.retention import Retention
 from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
-from storage.models import Participant
+from storage.models import ListeningSession, Participant, SessionFacilitator
 from storage.outbox import OutboxRow
 from storage.polls import Poll
 from storage.privacy import PollBreakdown, SessionPurge
@@ -229,3 +229,38 @@ def test_the_daily_purge_scrubs_the_history_later_when_the_database_was_busy(
     assert retention.scrub_pending() is True
     assert held() == []
     assert retention.scrub_pending() is True  # nothing left to do
+
+
+def test_a_session_not_ended_is_left_for_a_later_purge(
+    tour: tuple[Database, Facts], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, facts = tour
+    first = facts.session_ids[0]
+    before = _reports(tmp_path, "before")
+    with db.transaction() as s:  # nobody ran /session end: people could still check in
+        s.execute(
+            update(ListeningSession).where(col(ListeningSession.id) == first).values(ended_at=None)
+        )
+    ended_at = datetime(2026, 3, 2, 20, tzinfo=UTC)
+    capsys.readouterr()
+    assert _run("purge", "--before", "2026-06-01") == 0
+    out = capsys.readouterr().out
+    assert f"left session {first} for a later purge: it has not ended" in out
+    assert "purged 2 session(s)" in out
+    with db.read() as s:
+        facilitators = s.exec(
+            select(SessionFacilitator.user_id).where(col(SessionFacilitator.session_id) == first)
+        ).all()
+        assert facilitators  # the running session's facilitators keep their rights
+        assert s.exec(select(Participant).where(col(Participant.user_id) == PERSON)).first()
+
+    with db.transaction() as s:
+        s.execute(
+            update(ListeningSession)
+            .where(col(ListeningSession.id) == first)
+            .values(ended_at=ended_at)
+        )
+    assert _run("purge", "--before", "2026-06-01") == 0
+    assert "purged 1 session(s)" in capsys.readouterr().out
+    assert rows_holding(db, PERSON, EMAIL) == {}
+    assert _reports(tmp_path, "after") == before

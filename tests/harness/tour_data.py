@@ -135,6 +135,8 @@ def generate_tour(
                 poll.closed_at = at + timedelta(minutes=2)
                 s.add(poll)
             _rounds(s, rng, truth, sid, users, at, reports_per_session)
+            # Ended, as a session is once its meeting is over.
+            repo.end_session(s, session_id=sid, ended_by="U0FACIL", now=at + timedelta(hours=2))
     return truth
 
 
