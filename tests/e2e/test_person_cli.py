@@ -18,8 +18,8 @@ from storage.db import Database
 from storage.models import Participant
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollVoter
-from storage.zoom.people import SlackEmail
 from storage.privacy import is_erased
+from storage.zoom.people import SlackEmail
 from tests.e2e.privacy_helpers import (
     EMAIL,
     NAME,
