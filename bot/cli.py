@@ -358,8 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # Alembic announces its plugins on every run; only the migrations it applies are news.
+    # Alembic announces its plugins on every run; only the migrations it applies are news, and
+    # only where the bot starts or `db upgrade` is asked for: elsewhere a command says one thing.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if args.command not in ("db", "run", "serve"):
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "manifest":
         from bot.manifest import render_manifest
 

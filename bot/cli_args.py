@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 EXPORT_FORMATS = ("csv", "json", "md")
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose mistakes are one line on stderr, exit code 2 (argparse's own print the
+    usage first); every command's parser is one of these."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="listening-bot",
         description="Run live listening sessions on Slack (and Zoom).",
     )

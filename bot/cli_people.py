@@ -20,8 +20,7 @@ from bot.privacy.people import (
 )
 from bot.privacy.retention import purge
 from storage.db import Database
-from storage.migrate import current_tables, upgrade
-from storage.privacy import SessionPurge
+from storage.migrate import upgrade
 
 
 def _nothing_stored(who: str) -> UserError:
@@ -47,8 +46,7 @@ def _utc(moment: datetime) -> str:
 
 def _open(settings: Settings) -> Database:
     db = Database(settings.DATABASE_URL)
-    if SessionPurge.__tablename__ not in current_tables(db.engine):
-        upgrade(db.engine)  # an older database (a bot of this version upgrades it on start)
+    upgrade(db.engine)  # an older database has this version's tables (nothing to do if it has)
     return db
 
 

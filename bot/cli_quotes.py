@@ -16,6 +16,7 @@ from bot.rooms import RoomService, quote_label
 from bot.scheduler import Deadlines
 from bot.sessions import SessionService
 from storage.db import Database
+from storage.migrate import upgrade
 
 ID_MAX_DIGITS = 18
 
@@ -42,6 +43,7 @@ def run_quote_withdraw(settings: Settings, quote_id: str) -> None:
     wanted = parse_quote_id(quote_id)
     db = Database(settings.DATABASE_URL)
     try:
+        upgrade(db.engine)  # an older database has this version's tables (nothing to do if it has)
         clock = SystemClock()
         sessions = SessionService(db, settings, clock)
         rooms = RoomService(db, settings, clock, sessions, Deadlines(clock=clock))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from sqlmodel import col, select
 from bot.cli import main
 from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
 from storage.db import Database
+from storage.migrate import current_tables, upgrade
 from storage.models import Participant
 from storage.outbox import OutboxRow
 from storage.polls import Poll, PollVoter
@@ -313,3 +317,35 @@ def test_erased_voters_keep_one_token_per_poll(tour: tuple[Database, Facts]) -> 
     # One per poll they voted in: votes in different polls cannot be linked to each other.
     assert len(tokens) == 8
     assert len(set(tokens)) == 8
+
+
+def test_the_privacy_commands_upgrade_an_older_database_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database of the release before (migration 0016): each command brings it up to date
+    and still says one line."""
+    url = f"sqlite:///{tmp_path / 'older.db'}"
+    db = Database(url)
+    try:
+        upgrade(db.engine, "0016")
+        assert "room_note" not in current_tables(db.engine)
+        monkeypatch.setenv("DATABASE_URL", url)
+        # A process of its own: its log lines (Alembic's among them) reach its stderr.
+        for args in (("person", "forget", "U0NOBODY99"), ("quote", "withdraw", "q1")):
+            done = subprocess.run(
+                [sys.executable, "-m", "bot.cli", "--env-file", "/nonexistent/.env", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+            )
+            assert done.returncode == 2
+            assert done.stderr.count("\n") == 1, done.stderr
+        assert "room_note" in current_tables(db.engine)
+        assert _run("purge", "--before", "2026-01-01") == 0
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert captured.out.startswith("nothing to purge")
+    finally:
+        db.dispose()

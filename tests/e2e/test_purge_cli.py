@@ -120,10 +120,13 @@ def test_purge_refuses_a_date_in_the_future_or_none_at_all(
     assert _run("purge") == 2
     err = capsys.readouterr().err
     assert "purge needs --before YYYY-MM-DD, or DATA_RETENTION_DAYS" in err
-    with pytest.raises(SystemExit) as refused:
-        _run("purge", "--before", "2026-13-01")
-    assert refused.value.code == 2
-    assert "'2026-13-01' is not a date: use YYYY-MM-DD" in capsys.readouterr().err
+    for wrong in ("2026-13-01", "2026/01/01", "yesterday"):
+        with pytest.raises(SystemExit) as refused:
+            _run("purge", "--before", wrong)
+        assert refused.value.code == 2
+        err = capsys.readouterr().err
+        assert f"'{wrong}' is not a date: use YYYY-MM-DD" in err
+        assert err.count("\n") == 1, err  # one line, not argparse's usage first
     assert _purged(db) == 0
     assert rows_holding(db, PERSON) != {}
 
