@@ -13,7 +13,8 @@ def privacy_line(notice: PrivacyNotice) -> str:
     own notice (a link, or their text)."""
     line = (
         ":lock: *Privacy:* the bot keeps your check-in (role, place, group), your votes and "
-        "your room's report-back, with your Slack ID, for the organisers' report; it is kept "
+        "your room's report-back, with your Slack ID (and, for a Zoom meeting, your Slack "
+        "email), for the organisers' report; it is kept "
         f"{notice.kept}. Reports show no role, place or group of fewer than "
         f"{notice.min_group} people. To withdraw a quote or your data, ask a facilitator."
     )
