@@ -242,8 +242,13 @@ def test_polls_survive_sigkill(tmp_path: Path, slack: FakeSlack) -> None:
         # And after the restart voting goes on in the long poll, but not in the short one.
         served.sender.action(_click(long, 1, "U0AFTER"))
         served.sender.action(_click(short, 0, "U0AFTER"))
+        # Correctness, not speed: on a loaded machine the restarted sender may still be
+        # working through what the killed one left (the full suite once took over 5 s).
         slack.wait_for(
-            "chat.postEphemeral", predicate=lambda c: c.args.get("user") == "U0AFTER", count=2
+            "chat.postEphemeral",
+            predicate=lambda c: c.args.get("user") == "U0AFTER",
+            count=2,
+            timeout=20,
         )
         after = [c.args.get("text", "") for c in slack.calls_to("chat.postEphemeral")]
         assert any(f"Your choices: *{LONG_OPTIONS[1]}*" in t for t in after)
