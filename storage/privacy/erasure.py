@@ -19,13 +19,12 @@ import functools
 import logging
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     String,
-    Table,
     bindparam,
     delete,
     func,
@@ -61,7 +60,7 @@ from storage.privacy.erased import (
 )
 from storage.privacy.people import Person, in_sessions
 from storage.privacy.posted import posted_by_facilitators, posted_notes, posted_reports
-from storage.privacy.tables import ERASED_PREFIX, erased_token
+from storage.privacy.tables import ERASED_PREFIX, erased_token, table_of
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember, RoomNote
 from storage.runsheets import SessionControl, SessionStep
 from storage.zoom.meetings import ZoomTask
@@ -87,12 +86,6 @@ def _matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
     alternatives = "|".join(re.escape(name) for name in longest_first)
     pattern = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}", re.IGNORECASE)
     return pattern, {name.lower(): name for name in longest_first}
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
 
 
 def _names_in(text: str | None, names: Collection[str]) -> set[str]:
@@ -153,6 +146,22 @@ def erase(
     return erased
 
 
+def _rewrite_rows(conn: Connection, column: Any, rows: Sequence[Any]) -> None:
+    """Set `column` of each row, found by its primary key, to the last item of its entry in
+    `rows` ((key..., new value) each, the keys in the table's primary-key order)."""
+    keys = list(column.table.primary_key.columns)
+    # By primary key: an executemany cannot carry a scope's IN lists.
+    conn.execute(
+        update(column.table)
+        .where(*(key == bindparam(f"b_{key.name}") for key in keys))
+        .values({column: bindparam("b_new")}),
+        [
+            {**{f"b_{key.name}": row[n] for n, key in enumerate(keys)}, "b_new": row[-1]}
+            for row in rows
+        ],
+    )
+
+
 def _replace_ids(
     conn: Connection,
     column: Any,
@@ -165,21 +174,10 @@ def _replace_ids(
     Returns:
         The (first) primary key of each row changed.
     """
-    table = column.table
-    keys = list(table.primary_key.columns)
+    keys = list(column.table.primary_key.columns)
     rows = conn.execute(select(*keys, column).where(column.in_(ids), where)).all()
-    if not rows:
-        return []
-    # By primary key: an executemany cannot carry the scope's IN lists.
-    conn.execute(
-        update(table)
-        .where(*(key == bindparam(f"b_{key.name}") for key in keys))
-        .values({column: bindparam("b_new")}),
-        [
-            {**{f"b_{key.name}": row[n] for n, key in enumerate(keys)}, "b_new": tokens[row[-1]]}
-            for row in rows
-        ],
-    )
+    if rows:
+        _rewrite_rows(conn, column, [(*row[:-1], tokens[row[-1]]) for row in rows])
     return [row[0] for row in rows]
 
 
@@ -192,7 +190,7 @@ def _participants(
 ) -> None:
     """Check-ins keep their row, without role, place, group or consent, under the person's
     token (`tokens`), or under a new token per check-in when `tokens` is None."""
-    table = _table(Participant)
+    table = table_of(Participant)
     scope = in_sessions(table.c.session_id, session_ids)
     rows = conn.execute(
         select(table.c.id, table.c.user_id).where(table.c.user_id.in_(ids), scope)
@@ -222,7 +220,7 @@ def _votes(
 ) -> None:
     """Each (id, poll) becomes a token of its own, in `poll_voter`, `poll_vote`, `zoom_answer`."""
     polls = select(Poll.id).where(in_sessions(Poll.session_id, session_ids))  # type: ignore[call-overload]
-    voter, vote, answer = _table(PollVoter), _table(PollVote), _table(ZoomAnswer)
+    voter, vote, answer = table_of(PollVoter), table_of(PollVote), table_of(ZoomAnswer)
     voted = conn.execute(
         select(voter.c.poll_id, voter.c.user_id).where(
             voter.c.user_id.in_(ids), voter.c.poll_id.in_(polls)
@@ -277,7 +275,7 @@ def _rooms(
     rounds = select(BreakoutRound.id).where(  # type: ignore[call-overload]
         in_sessions(BreakoutRound.session_id, session_ids)
     )
-    member = _table(RoomMember)
+    member = table_of(RoomMember)
     rows = conn.execute(
         select(member.c.id, member.c.round_id, member.c.room_id).where(
             member.c.user_id.in_(ids), member.c.round_id.in_(rounds)
@@ -288,12 +286,12 @@ def _rooms(
         erased.rooms.update((int(row.round_id), int(row.room_id)) for row in rows)
         erased.add(ROOMS, member.name, len(rows))
     rooms = select(BreakoutRoom.id).where(col(BreakoutRoom.round_id).in_(rounds))  # type: ignore[call-overload]
-    report = _table(ReportBack)
+    report = table_of(ReportBack)
     reported = _replace_ids(conn, report.c.submitted_by, report.c.room_id.in_(rooms), ids, tokens)
     erased.add(REPORTS, report.name, len(reported))
     posted_reports(conn, reported, erased)
     # A note in a room's thread names who joined or left (and keeps who moved them).
-    note = _table(RoomNote)
+    note = table_of(RoomNote)
     named = _replace_ids(conn, note.c.user_id, note.c.round_id.in_(rounds), ids, tokens)
     moved = _replace_ids(conn, note.c.moved_by, note.c.round_id.in_(rounds), ids, tokens)
     erased.add(NOTES, note.name, len({*named, *moved}))
@@ -308,8 +306,8 @@ def _facilitation(
     erased: Erased,
 ) -> None:
     """Who started, ended or ran things: the rows stay under a token; rights and controls go."""
-    session, poll, round_ = _table(ListeningSession), _table(Poll), _table(BreakoutRound)
-    step = _table(SessionStep)
+    session, poll, round_ = table_of(ListeningSession), table_of(Poll), table_of(BreakoutRound)
+    step = table_of(SessionStep)
     changed: dict[str, list[Any]] = {}
     for column, scope in (
         (session.c.started_by, in_sessions(session.c.id, session_ids)),
@@ -332,7 +330,7 @@ def _facilitation(
         erased=erased,
     )
     for model in (SessionFacilitator, SessionControl):
-        table = _table(model)
+        table = table_of(model)
         result = conn.execute(
             delete(table).where(
                 table.c.user_id.in_(ids), in_sessions(table.c.session_id, session_ids)
@@ -348,7 +346,7 @@ def _zoom(
     session_ids: Collection[int] | None,
     erased: Erased,
 ) -> None:
-    people, visits, tasks = _table(ZoomPerson), _table(ZoomRoomVisit), _table(ZoomTask)
+    people, visits, tasks = table_of(ZoomPerson), table_of(ZoomRoomVisit), table_of(ZoomTask)
     matches = [people.c.user_id.in_(list(person.user_ids))]
     if person.emails:
         matches.append(func.lower(people.c.email).in_(list(person.emails)))
@@ -390,7 +388,7 @@ def _zoom(
 
 def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erased: Erased) -> None:
     """The rows of no session: Slack emails, the outbox, deliveries."""
-    emails = _table(SlackEmail)
+    emails = table_of(SlackEmail)
     result = conn.execute(
         delete(emails).where(
             or_(
@@ -401,7 +399,7 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
     )
     erased.add(EMAILS, emails.name, int(result.rowcount or 0))
     names = set(tokens)
-    outbox = _table(OutboxRow)
+    outbox = table_of(OutboxRow)
     texts = ("key", "target", "args", "progress", "last_error")
     for row in conn.execute(
         select(outbox.c.id, outbox.c.sent_at, outbox.c.failed, *(outbox.c[t] for t in texts))
@@ -421,7 +419,7 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
             update(outbox).where(outbox.c.id == row.id).values(**values, response_url=None)
         )
         erased.add(OUTBOX_REWRITTEN, outbox.name, 1)
-    delivery = _table(Delivery)
+    delivery = table_of(Delivery)
     keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if _names_in(key, names)]
     if keys:
         conn.execute(delete(delivery).where(delivery.c.key.in_(keys)))
@@ -443,19 +441,13 @@ def _leftovers(conn: Connection, tokens: Mapping[str, str], erased: Erased) -> N
             maybe = or_(
                 *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
             )
-            changed = []
-            for row in conn.execute(select(*keys, column).where(maybe)).all():
-                found = _names_in(row[-1], names)
-                if found:
-                    where = {f"b_{key.name}": row[n] for n, key in enumerate(keys)}
-                    changed.append({**where, "b_new": _rewrite(row[-1], found, names)})
+            changed = [
+                (*row[:-1], _rewrite(row[-1], found, names))
+                for row in conn.execute(select(*keys, column).where(maybe)).all()
+                if (found := _names_in(row[-1], names))
+            ]
             if changed:
-                conn.execute(
-                    update(table)
-                    .where(*(key == bindparam(f"b_{key.name}") for key in keys))
-                    .values({column: bindparam("b_new")}),
-                    changed,
-                )
+                _rewrite_rows(conn, column, changed)
             erased.add(OTHER, table.name, len(changed))
 
 

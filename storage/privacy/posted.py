@@ -5,27 +5,21 @@ column. A message not posted yet shows the erased rows as they are when it is.""
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from storage.models import ListeningSession
 from storage.polls import Poll
 from storage.privacy.erased import Erased
+from storage.privacy.tables import table_of
 from storage.rooms import BreakoutRoom, ReportBack, RoomNote
-
-
-def _table(model: Any) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 def posted_reports(conn: Connection, report_ids: Collection[int], erased: Erased) -> None:
     """Report-back versions whose submitter was erased, posted in their room's thread."""
     if not report_ids:
         return
-    report, room = _table(ReportBack), _table(BreakoutRoom)
+    report, room = table_of(ReportBack), table_of(BreakoutRoom)
     rows = conn.execute(
         select(room.c.round_id, report.c.room_id, report.c.id)
         .join_from(report, room, report.c.room_id == room.c.id)
@@ -38,7 +32,7 @@ def posted_notes(conn: Connection, note_ids: Collection[int], erased: Erased) ->
     """Room thread notes naming an erased person who joined or left (every row is posted)."""
     if not note_ids:
         return
-    note = _table(RoomNote)
+    note = table_of(RoomNote)
     rows = conn.execute(select(note.c.round_id, note.c.id).where(note.c.id.in_(list(note_ids))))
     erased.notes.update((int(r[0]), int(r[1])) for r in rows.all())
 
@@ -60,7 +54,7 @@ def posted_by_facilitators(
         closed: polls whose closer was erased.
         erased: where the messages found are recorded.
     """
-    session, poll = _table(ListeningSession), _table(Poll)
+    session, poll = table_of(ListeningSession), table_of(Poll)
     if started:
         # "Started by" is on the message while the session runs.
         erased.session_messages.update(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Text
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 from storage.models import ATTRIBUTE_MAX, fk_column, utc_column
@@ -23,6 +24,13 @@ ROLE, PLACE, GROUP = "role", "place", "group"
 # those: see `counted_elsewhere`); `counts` "[]": by any (rows stored before the list was).
 ELSEWHERE = "elsewhere"
 SOURCE_MAX = 8
+
+
+def table_of(model: Any) -> Table:
+    """A SQLModel table class's Core table."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def erased_token() -> str:
