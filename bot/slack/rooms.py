@@ -39,8 +39,6 @@ from storage.zoom.people import is_zoom_only
 
 logger = logging.getLogger(__name__)
 
-# A message Slack no longer lets us edit: post it anew instead.
-_GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 _DM_STEP = "dm"
 LINKS_KEPT = 1000
 
@@ -294,15 +292,11 @@ class RoomPosts:
         channel = saved.view.session.channel_id
         text, blocks = render_report_in_channel(saved, self._link(channel, saved.room))
         earlier = saved.room.room.report_ts
-        if earlier:
-            try:
-                self.client.chat_update(
-                    channel=channel, ts=earlier, text=text, blocks=as_dicts(blocks)
-                )
-                return True
-            except SlackApiError as error:
-                if _code(error) not in _GONE:
-                    raise
+        # Edited in place; posted anew if Slack no longer lets us edit it.
+        if earlier and edit_in_place(
+            self.client, channel=channel, ts=earlier, text=text, blocks=as_dicts(blocks)
+        ):
+            return True
         posted = self.client.chat_postMessage(channel=channel, text=text, blocks=as_dicts(blocks))
         assert saved.room.room.id is not None
         self.rooms.set_report_message(saved.room.room.id, str(posted["ts"]))
