@@ -14,8 +14,11 @@ choice of sessions counts each person once).
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.privacy.edits import queue_erasure_edits
@@ -47,32 +50,32 @@ class Purged:
     left_running: tuple[int, ...] = ()  # sessions due but left for later: not ended yet
 
 
+def _due(
+    s: Session, *, before: datetime, among: Collection[int] | None = None
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
+    """The sessions to purge now (of `among`, if given), and those due but left for later: not
+    ended, and with a poll still open."""
+    due = [i for i in privacy.sessions_to_purge(s, before=before) if among is None or i in among]
+    running = tuple(privacy.not_ended(s, session_ids=due))
+    left_open = tuple(sorted({poll.session_id for poll in privacy.open_polls(s, session_ids=due)}))
+    return [i for i in due if i not in running and i not in left_open], running, left_open
+
+
 def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
     """Erase everyone in sessions started before `before` that were not purged yet, but those
     not ended (people could still check in, after their purge) or with a poll still open (its
     voters, erased, could vote again): a later purge takes them."""
     with db.read() as s:
-        session_ids = privacy.sessions_to_purge(s, before=before)
-        running = tuple(privacy.not_ended(s, session_ids=session_ids))
-        left_open = tuple(
-            sorted({poll.session_id for poll in privacy.open_polls(s, session_ids=session_ids)})
-        )
-    session_ids = [i for i in session_ids if i not in left_open and i not in running]
+        session_ids, running, left_open = _due(s, before=before)
     if not session_ids:
         return Purged(0, 0, 0, left_open=left_open, left_running=running)
     # The breakdowns come from the report's own reading and tallying of these sessions.
     data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
     rows = session_breakdowns(data, set(session_ids))
     with db.transaction() as s:
-        # Another purge got here first (a bot's daily one and the CLI): the ones left; and a
-        # poll launched since in one of them leaves it for later too.
-        opened = {poll.session_id for poll in privacy.open_polls(s, session_ids=session_ids)}
-        session_ids = [
-            i
-            for i in privacy.sessions_to_purge(s, before=before)
-            if i in session_ids and i not in opened
-        ]
-        left_open = tuple(sorted({*left_open, *opened}))
+        # Again where it counts: another purge may have got here first (a bot's daily one and
+        # the CLI); the ones left.
+        session_ids, _, _ = _due(s, before=before, among=set(session_ids))
         if not session_ids:
             return Purged(0, 0, 0, left_open=left_open, left_running=running)
         elsewhere = [
