@@ -94,6 +94,20 @@ def outbox_sent(bot: RunningBot, services: Services | None = None, timeout: floa
     assert running.outbox.wait_idle(timeout=timeout), "the outbox did not send what is due"
 
 
+def send_retries(bot: RunningBot, *, at_most: int) -> None:
+    """Move the clock to each retry the outbox has waiting and let it send, until none waits
+    (each may wait behind the one before it: same target, in order)."""
+    for _ in range(at_most):
+        with bot.services.db.read() as db:
+            due = outbox_store.next_retry(db, after=bot.clock.now())
+        if due is None:
+            return
+        if due > bot.clock.now():
+            bot.clock.advance(due - bot.clock.now())
+        bot.services.outbox.wake()
+        outbox_sent(bot)
+
+
 def outbox_rows(bot: RunningBot, kind: str) -> list[outbox_store.OutboxRow]:
     """The outbox rows of one kind, oldest first."""
     with bot.services.db.read() as db:

@@ -31,6 +31,7 @@ from tests.e2e.rooms_helpers import (
     outbox_sent,
     people,
     room_messages,
+    send_retries,
     start_round,
     start_session,
 )
@@ -135,15 +136,7 @@ def test_a_forget_while_slack_is_down_catches_up(
         waiting = [r for r in outbox_store.rows(db) if ":erase:" in r.key and r.sent_at is None]
     assert len(waiting) == EDITS
     bot.slack.clear_failures("chat.update")
-    for _ in range(3 * EDITS):  # each retry may wait behind the one before it (same target)
-        with bot.services.db.read() as db:
-            due = outbox_store.next_retry(db, after=bot.clock.now())
-        if due is None:
-            break
-        if due > bot.clock.now():
-            bot.clock.advance(due - bot.clock.now())
-        bot.services.outbox.wake()
-        outbox_sent(bot)
+    send_retries(bot, at_most=3 * EDITS)
     eventually(lambda: mentions(bot) == [], what="every mention dropped")
     _reads_erased(bot, posted)
 

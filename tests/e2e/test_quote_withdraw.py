@@ -27,6 +27,7 @@ from tests.e2e.rooms_helpers import (
     outbox_sent,
     people,
     rooms_of,
+    send_retries,
     start_round,
     start_session,
     submit_report,
@@ -416,13 +417,5 @@ def test_a_withdrawal_while_slack_is_down_catches_up(bot: RunningBot) -> None:
         waiting = [r for r in outbox_store.rows(db) if ":withdrawn" in r.key and r.sent_at is None]
     assert waiting
     bot.slack.clear_failures("chat.update")
-    for _ in range(10):  # each retry may wait behind the one before it (same target, in order)
-        with bot.services.db.read() as db:
-            due = outbox_store.next_retry(db, after=bot.clock.now())
-        if due is None:
-            break
-        if due > bot.clock.now():
-            bot.clock.advance(due - bot.clock.now())
-        bot.services.outbox.wake()
-        outbox_sent(bot)
+    send_retries(bot, at_most=10)
     _gone_everywhere_but_the_rest_is_there(bot)
