@@ -15,15 +15,16 @@ from sqlmodel import Session
 
 from bot.outbox import Effect, queue_all
 from bot.polls.effects import poll_edit
-from bot.rooms.effects import note_edit, report_thread_edit, room_refresh
+from bot.rooms.effects import note_edit, report_channel_edit, report_thread_edit, room_refresh
 from bot.sessions.effects import session_ended_edit, session_refresh
+from bot.summaries.effects import summaries_shown_again
 from storage import privacy
 
 
 def erasure_edits(erased: privacy.Erased, *, change: str) -> list[Effect]:
     """An edit of each posted message `erased` found naming the people: the rooms' messages,
-    report-backs' thread posts, rooms' thread notes, sessions' messages and "has ended" posts,
-    and closed polls' messages."""
+    report-backs' thread posts and compact channel posts, rooms' thread notes, sessions' messages
+    and "has ended" posts, closed polls' messages, and sessions' posted summaries."""
     return [
         *(room_refresh(r, room, change=change) for r, room in sorted(erased.rooms)),
         *(
@@ -34,6 +35,11 @@ def erasure_edits(erased: privacy.Erased, *, change: str) -> list[Effect]:
         *(session_refresh(s, change=change) for s in sorted(erased.session_messages)),
         *(session_ended_edit(s, change=change) for s in sorted(erased.session_ends)),
         *(poll_edit(p, change=change) for p in sorted(erased.closed_polls)),
+        *(
+            report_channel_edit(r, room, change=change)
+            for r, room in sorted(erased.channel_reports)
+        ),
+        *(summaries_shown_again(s, change=change) for s in sorted(erased.summaries)),
     ]
 
 

@@ -94,7 +94,12 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
         privacy.mark_purged(s, session_ids=session_ids, now=now)
         people = privacy.people_of_sessions(s, session_ids=session_ids)
         erased = privacy.erase(
-            s, person=people, session_ids=session_ids, everywhere=False, per_session=True
+            s,
+            person=people,
+            session_ids=session_ids,
+            everywhere=False,
+            thorough=True,
+            per_session=True,
         )
         gone = people.user_ids - privacy.ids_elsewhere(
             s, user_ids=people.user_ids, session_ids=session_ids

@@ -255,3 +255,15 @@ def note_edit(round_id: int, note_id: int, *, change: str) -> Effect:
         priority=BULK,
         args={"round_id": round_id, "note_id": note_id},
     )
+
+
+def report_channel_edit(round_id: int, room_id: int, *, change: str) -> Effect:
+    """A room's compact channel post shown again after `change` (unique per change: an
+    erasure rewrote a text of its report-back, long after it was posted, so it goes in bulk)."""
+    return Effect(
+        key=f"round:{round_id}:{change}:channel:{room_id}",
+        kind=REPORT_CHANNEL,
+        target=round_target(round_id),
+        priority=BULK,
+        args={"round_id": round_id, "room_id": room_id},
+    )

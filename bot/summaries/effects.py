@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from bot.outbox import PUBLIC, Effect
+from bot.outbox import BULK, PUBLIC, Effect
 from bot.sessions import session_target
 
 SUMMARY_FINAL = "summary.final"
@@ -63,4 +63,17 @@ def summaries_without_quote(session_id: int, quote_id: int) -> Effect:
         target=session_target(session_id),
         priority=PUBLIC,
         args={"session_id": session_id, "quote_id": quote_id},
+    )
+
+
+def summaries_shown_again(session_id: int, *, change: str) -> Effect:
+    """Every summary of the session already posted (final and interim, every channel, every
+    part) shown again after `change` (unique per change: an erasure rewrote a text they
+    showed), edited in place as a withdrawn quote's are."""
+    return Effect(
+        key=f"session:{session_id}:{change}:summaries",
+        kind=SUMMARY_QUOTE_WITHDRAWN,
+        target=session_target(session_id),
+        priority=BULK,
+        args={"session_id": session_id},
     )

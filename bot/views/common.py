@@ -10,13 +10,17 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.parsing import UsageError, escape_mrkdwn
-from storage.privacy.tables import is_erased
+from storage.privacy.tables import ERASED_PREFIX, is_erased
 
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
 ELLIPSIS = "…"
 # The tail of an escape such as &amp; cut in half.
 _PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
+ERASED_SHOWN = "someone (erased)"
+# An erased person's token where their id or email was typed into a text (a report-back, a
+# quote, a role): shown as the mentions of erased people are.
+_TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
 
 
 def trim(text: str, limit: int) -> str:
@@ -26,7 +30,7 @@ def trim(text: str, limit: int) -> str:
 
 def esc(text: str | None, limit: int | None = None) -> str:
     """User text made safe for mrkdwn (no pings, no fake links), optionally trimmed first."""
-    value = text or ""
+    value = _TOKEN_IN_TEXT.sub(ERASED_SHOWN, text or "")
     return escape_mrkdwn(trim(value, limit) if limit else value)
 
 
@@ -40,7 +44,7 @@ def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -
 def mention(user_id: str) -> str:
     """A user mention; an erased person's token names nobody."""
     if is_erased(user_id):
-        return "someone (erased)"
+        return ERASED_SHOWN
     return f"<@{user_id}>"
 
 

@@ -15,16 +15,16 @@ token, and lose their reply address.
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 import sqlite3
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     String,
+    Table,
     bindparam,
     delete,
     func,
@@ -58,8 +58,13 @@ from storage.privacy.erased import (
     ZOOM_VISITS,
     Erased,
 )
-from storage.privacy.people import Person, in_sessions
-from storage.privacy.posted import posted_by_facilitators, posted_notes, posted_reports
+from storage.privacy.people import Person, in_sessions, matcher, names_in
+from storage.privacy.posted import (
+    posted_by_facilitators,
+    posted_notes,
+    posted_reports,
+    posted_texts,
+)
 from storage.privacy.tables import ERASED_PREFIX, erased_token, table_of
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember, RoomNote
 from storage.runsheets import SessionControl, SessionStep
@@ -71,37 +76,13 @@ logger = logging.getLogger(__name__)
 
 SCRUB_WAIT_MS = 500  # how long one scrub waits for other connections (callers try again)
 
-# A name stands alone in a stored text: not inside a longer id or email ("ann@x.org" in
-# "joann@x.org", "U1" in "U12", "a@b.org" in "a@b.org.uk"). Keys and targets join parts with ":"
-# ("user:U1", "zoom:ab12"), JSON quotes them, a mention is "<@U1>": all of those stand alone.
-_BEFORE = r"(?<![\w.+-])"
-_AFTER = r"(?![\w@+-]|\.\w)"
-
-
-@functools.lru_cache(maxsize=64)
-def _matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
-    """A pattern finding any of `names` standing alone (any case), and each name by its
-    lower case."""
-    longest_first = sorted(names, key=len, reverse=True)
-    alternatives = "|".join(re.escape(name) for name in longest_first)
-    pattern = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}", re.IGNORECASE)
-    return pattern, {name.lower(): name for name in longest_first}
-
-
-def _names_in(text: str | None, names: Collection[str]) -> set[str]:
-    """Which of `names` occur in `text` standing alone (ids inside keys, targets and JSON)."""
-    if not text or not names:
-        return set()
-    pattern, by_lower = _matcher(frozenset(names))
-    return {by_lower[found.lower()] for found in pattern.findall(text)}
-
 
 def _rewrite(text: str | None, found: Iterable[str], tokens: Mapping[str, str]) -> str | None:
     """`text` with each of the names `found` (standing alone) replaced by its token."""
     found = frozenset(found)
     if text is None or not found:
         return text
-    pattern, by_lower = _matcher(found)
+    pattern, by_lower = matcher(found)
     return pattern.sub(lambda match: tokens[by_lower[match.group(0).lower()]], text)
 
 
@@ -122,8 +103,9 @@ def erase(
         session_ids: the sessions to erase them from; None for every session.
         everywhere: also the rows of no session (Slack emails, outbox, deliveries): when they
             have no rows left in any other session.
-        thorough: also rewrite any other text column of any table that still holds them (a
-            scan of every table: for one person, not for a purge).
+        thorough: also rewrite any other text column that still holds them standing alone (a
+            name typed into a report-back, a quote, a poll, a title, someone's role): every
+            table's, or with `session_ids` the rows of those sessions only.
         per_session: a token per id and session for the check-ins, not one per id (a purge:
             the report counts them once with what `counted_elsewhere` stored).
 
@@ -142,7 +124,7 @@ def erase(
     if everywhere:
         _unscoped(conn, person, tokens, erased)
     if thorough:
-        _leftovers(conn, tokens, erased)
+        _leftovers(conn, tokens, erased, session_ids)
     return erased
 
 
@@ -372,7 +354,7 @@ def _zoom(
             in_sessions(tasks.c.session_id, session_ids)
         )
     ).all():
-        hits = _names_in(row.key, names) | _names_in(row.args, names)
+        hits = names_in(row.key, names) | names_in(row.args, names)
         if not hits:
             continue
         if row.done_at is None:
@@ -406,7 +388,7 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
     ).all():
         hits: set[str] = set()
         for name in texts:
-            hits |= _names_in(getattr(row, name), names)
+            hits |= names_in(getattr(row, name), names)
         if not hits:
             continue
         if row.sent_at is None and row.failed is None:
@@ -420,35 +402,73 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
         )
         erased.add(OUTBOX_REWRITTEN, outbox.name, 1)
     delivery = table_of(Delivery)
-    keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if _names_in(key, names)]
+    keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if names_in(key, names)]
     if keys:
         conn.execute(delete(delivery).where(delivery.c.key.in_(keys)))
         erased.add(DELIVERIES, delivery.name, len(keys))
 
 
-def _leftovers(conn: Connection, tokens: Mapping[str, str], erased: Erased) -> None:
-    """Any other text column, in any table, that still holds a name (standing alone: another
-    person's longer id or email is not touched) gets its token instead."""
+def _leftovers(
+    conn: Connection,
+    tokens: Mapping[str, str],
+    erased: Erased,
+    session_ids: Collection[int] | None,
+) -> None:
+    """Any other text column that still holds a name (standing alone: another person's longer
+    id or email is not touched) gets its token instead: in every table, or with `session_ids`
+    in those sessions' rows only (a purge: the same people's rows elsewhere stay theirs)."""
     names = {name: token for name, token in tokens.items() if not name.startswith(ERASED_PREFIX)}
     if not names:
         return
+    rewritten: dict[str, set[Any]] = {}
     for table in SQLModel.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
+        scope = None if session_ids is None else _of_sessions(table, session_ids)
+        if not keys or (session_ids is not None and scope is None):
+            continue
         for column in table.columns:
-            if not keys or not isinstance(column.type, String):
+            if not isinstance(column.type, String):
                 continue
-            # The database finds the candidates; whether a name stands alone is decided here.
-            maybe = or_(
-                *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
-            )
+            if scope is None:
+                # The database finds the candidates; whether a name stands alone is decided
+                # here. (A purge's many names are matched here only, in its sessions' rows.)
+                where = or_(
+                    *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
+                )
+            else:
+                where = scope & (column != "")
             changed = [
                 (*row[:-1], _rewrite(row[-1], found, names))
-                for row in conn.execute(select(*keys, column).where(maybe)).all()
-                if (found := _names_in(row[-1], names))
+                for row in conn.execute(select(*keys, column).where(where)).all()
+                if (found := names_in(row[-1], names))
             ]
             if changed:
                 _rewrite_rows(conn, column, changed)
+                rewritten.setdefault(table.name, set()).update(row[0] for row in changed)
             erased.add(OTHER, table.name, len(changed))
+    posted_texts(conn, rewritten, erased)
+
+
+def _of_sessions(table: Table, session_ids: Collection[int]) -> ColumnElement[bool] | None:
+    """Which rows of `table` belong to the sessions given; None for a table of no session."""
+    ids = list(session_ids)
+    session, poll = table_of(ListeningSession), table_of(Poll)
+    rounds, room, report = table_of(BreakoutRound), table_of(BreakoutRoom), table_of(ReportBack)
+    if table is session:
+        return session.c.id.in_(ids)
+    if "session_id" in table.c:
+        return table.c.session_id.in_(ids)
+    in_rounds = select(rounds.c.id).where(rounds.c.session_id.in_(ids))
+    if "round_id" in table.c:
+        return table.c.round_id.in_(in_rounds)
+    in_rooms = select(room.c.id).where(room.c.round_id.in_(in_rounds))
+    if "room_id" in table.c:
+        return table.c.room_id.in_(in_rooms)
+    if "report_id" in table.c:
+        return table.c.report_id.in_(select(report.c.id).where(report.c.room_id.in_(in_rooms)))
+    if "poll_id" in table.c:
+        return table.c.poll_id.in_(select(poll.c.id).where(poll.c.session_id.in_(ids)))
+    return None
 
 
 def scrub_history(database: Database, tables: Collection[str]) -> bool:

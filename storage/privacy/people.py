@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,6 +76,31 @@ def find_person(db: Session, *, who: str) -> Person:
         )
         user_ids.update(zoom_user_id(email=email, identity="") for email in emails)
     return Person(user_ids=frozenset(user_ids), emails=frozenset(emails))
+
+
+# A name stands alone in a stored text: not inside a longer id or email ("ann@x.org" in
+# "joann@x.org", "U1" in "U12", "a@b.org" in "a@b.org.uk"). Keys and targets join parts with ":"
+# ("user:U1", "zoom:ab12"), JSON quotes them, a mention is "<@U1>": all of those stand alone.
+_BEFORE = r"(?<![\w.+-])"
+_AFTER = r"(?![\w@+-]|\.\w)"
+
+
+@functools.lru_cache(maxsize=64)
+def matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A pattern finding any of `names` standing alone (any case), and each name by its
+    lower case."""
+    longest_first = sorted(names, key=len, reverse=True)
+    alternatives = "|".join(re.escape(name) for name in longest_first)
+    pattern = re.compile(f"{_BEFORE}(?:{alternatives}){_AFTER}", re.IGNORECASE)
+    return pattern, {name.lower(): name for name in longest_first}
+
+
+def names_in(text: str | None, names: Collection[str]) -> set[str]:
+    """Which of `names` occur in `text` standing alone (ids inside keys, targets and JSON)."""
+    if not text or not names:
+        return set()
+    pattern, by_lower = matcher(frozenset(names))
+    return {by_lower[found.lower()] for found in pattern.findall(text)}
 
 
 def in_sessions(column: Any, session_ids: Collection[int] | None) -> ColumnElement[bool]:
@@ -329,14 +356,8 @@ def person_record(db: Session, *, person: Person) -> dict[str, Any]:
         ],
     }
 
-    record["messages"] = [
-        {
-            "kind": row.kind,
-            "target": row.target,
-            "args": json.loads(row.args or "{}"),
-            "created_at": _when(row.created_at),
-            "sent_at": _when(row.sent_at),
-        }
+    named = [
+        row
         for row in db.exec(
             select(OutboxRow)
             .where(
@@ -347,6 +368,19 @@ def person_record(db: Session, *, person: Person) -> dict[str, Any]:
             )
             .order_by(col(OutboxRow.id))
         ).all()
+        # The query finds the names inside longer ones too ("U1" in "U12"): keep only the rows
+        # naming them standing alone, as erasure rewrites them.
+        if names_in(row.target, person.names()) or names_in(row.args, person.names())
+    ]
+    record["messages"] = [
+        {
+            "kind": row.kind,
+            "target": row.target,
+            "args": json.loads(row.args or "{}"),
+            "created_at": _when(row.created_at),
+            "sent_at": _when(row.sent_at),
+        }
+        for row in named
     ]
     return record
 

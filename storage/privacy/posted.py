@@ -4,15 +4,18 @@ column. A message not posted yet shows the erased rows as they are when it is.""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlmodel import SQLModel
 
 from storage.models import ListeningSession
-from storage.polls import Poll
+from storage.polls import Poll, PollOption
 from storage.privacy.erased import Erased
 from storage.privacy.tables import table_of
-from storage.rooms import BreakoutRoom, ReportBack, RoomNote
+from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, ReportQuote, RoomNote
+from storage.summaries import SummaryPost
 
 
 def posted_reports(conn: Connection, report_ids: Collection[int], erased: Erased) -> None:
@@ -94,3 +97,105 @@ def posted_by_facilitators(
                 )
             ).scalars()
         )
+
+
+def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erased: Erased) -> None:
+    """Posted messages showing text an erasure rewrote in place (a name typed into a
+    report-back or a quote, a poll's question or options, a session's title, another person's
+    role or place): each such message is shown again, and so is every posted summary of the
+    sessions holding them (summaries show all of these).
+
+    Args:
+        conn: the erasure's connection.
+        changed: the rows rewritten, by table name: each row's first primary-key value.
+        erased: where the messages found are recorded.
+    """
+    session, poll, room = table_of(ListeningSession), table_of(Poll), table_of(BreakoutRoom)
+    report, quote = table_of(ReportBack), table_of(ReportQuote)
+    sessions: set[int] = set()
+    report_ids = set(changed.get(report.name, ()))
+    if changed.get(quote.name):
+        report_ids.update(
+            conn.execute(
+                select(quote.c.report_id).where(quote.c.id.in_(list(changed[quote.name])))
+            ).scalars()
+        )
+    if report_ids:
+        posted_reports(conn, report_ids, erased)
+        rows = conn.execute(
+            select(room.c.round_id, room.c.id)
+            .join_from(report, room, report.c.room_id == room.c.id)
+            .where(report.c.id.in_(list(report_ids)), room.c.report_ts.is_not(None))
+        ).all()
+        erased.channel_reports.update((int(r[0]), int(r[1])) for r in rows)
+    poll_ids = {*changed.get(poll.name, ()), *changed.get(table_of(PollOption).name, ())}
+    if poll_ids:
+        erased.closed_polls.update(
+            conn.execute(
+                select(poll.c.id).where(
+                    poll.c.id.in_(list(poll_ids)),
+                    poll.c.closed_at.is_not(None),
+                    poll.c.message_ts.is_not(None),
+                )
+            ).scalars()
+        )
+    titled = list(changed.get(session.name, ()))
+    if titled:
+        erased.session_messages.update(
+            conn.execute(
+                select(session.c.id).where(
+                    session.c.id.in_(titled), session.c.message_ts.is_not(None)
+                )
+            ).scalars()
+        )
+        erased.session_ends.update(
+            conn.execute(
+                select(session.c.id).where(
+                    session.c.id.in_(titled), session.c.ended_ts.is_not(None)
+                )
+            ).scalars()
+        )
+    for name, keys in changed.items():
+        sessions.update(_sessions_of(conn, name, keys))
+    sessions.update(_sessions_of(conn, report.name, report_ids))
+    sessions.update(_sessions_of(conn, poll.name, poll_ids))
+    if sessions:
+        posts = table_of(SummaryPost)
+        erased.summaries.update(
+            conn.execute(
+                select(posts.c.session_id)
+                .where(posts.c.session_id.in_(sorted(sessions)))
+                .distinct()
+            ).scalars()
+        )
+
+
+def _sessions_of(conn: Connection, name: str, keys: Collection[Any]) -> set[int]:
+    """The sessions rows of table `name` belong to (by their first primary-key value)."""
+    if not keys:
+        return set()
+    tables = SQLModel.metadata.tables
+    table = tables[name]
+    key = next(iter(table.primary_key.columns))
+    if name == table_of(ListeningSession).name:
+        return {int(k) for k in keys}
+    if "session_id" in table.c:
+        query = select(table.c.session_id).where(key.in_(list(keys)))
+    elif "round_id" in table.c:
+        rounds = tables[table_of(BreakoutRound).name]
+        query = (
+            select(rounds.c.session_id)
+            .join_from(table, rounds, table.c.round_id == rounds.c.id)
+            .where(key.in_(list(keys)))
+        )
+    elif name == table_of(ReportBack).name:
+        room, rounds = table_of(BreakoutRoom), table_of(BreakoutRound)
+        query = (
+            select(rounds.c.session_id)
+            .join_from(table, room, table.c.room_id == room.c.id)
+            .join(rounds, room.c.round_id == rounds.c.id)
+            .where(key.in_(list(keys)))
+        )
+    else:
+        return set()
+    return {int(s) for s in conn.execute(query).scalars() if s is not None}

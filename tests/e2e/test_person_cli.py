@@ -267,6 +267,23 @@ def test_forget_leaves_someone_whose_id_or_email_holds_theirs_untouched(
     assert theirs.role is not None
     assert theirs.role.startswith("Knows erased-")
     assert rows_holding(db, other) != {}
+    # Nothing of theirs is taken for the erased person's: not a copy, not a second forget.
+    with db.transaction() as s:
+        s.add(
+            OutboxRow(
+                key=f"user:{other}:note",
+                kind="test.note",
+                target=f"user:{other}",
+                priority=3,
+                args=json.dumps({"user_id": other}),
+                created_at=now,
+                due_at=now,
+                sent_at=now,
+            )
+        )
+    assert _run("person", "forget", PERSON) == 2
+    assert _run("person", "export", PERSON, "--out", "/tmp/never-theirs.json") == 2
+    assert not Path("/tmp/never-theirs.json").exists()
     # Erasing them too leaves nothing of either.
     assert _run("person", "forget", other) == 0
     assert rows_holding(db, PERSON, other, email) == {}
