@@ -32,6 +32,7 @@ from bot.views.reports import (
     WITHDRAW_QUOTE_ACTION,
     error_blocks,
     form_block_ids,
+    form_room_id,
     read_report,
     render_notice,
     render_quote_withdrawn,
@@ -185,7 +186,7 @@ def submit_report_form(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
     """The submitted report-back form: saved with its posts, or errors on the fields."""
-    room_id = parse_id(view.get("private_metadata"))
+    room_id = form_room_id(view)
     present = form_block_ids(view)
     if room_id is None:
         ack(

@@ -1,10 +1,12 @@
 """Withdrawing a quote (a part of `RoomService`): from its report-back post's button, or by an
 organiser on the command line.
 
-A withdrawal marks the quote withdrawn in every version of its room's report-back that held it,
-blanks its text and speaker (kept nowhere once withdrawn: only its id and when it went remain),
-and queues, in the same transaction, the edits of everything already posted that showed it: each
-version's thread post, the room's compact channel post, and every summary of its session. The
+A withdrawal marks the quote withdrawn in every version of its room's report-back that held it
+(its family: what it was copied from and the copies the form made of it, edited or not; see
+`storage.rooms.same_quote_in_versions`), blanks their text and speaker (kept nowhere once
+withdrawn: only the ids and when they went remain), and queues, in the same transaction, the
+edits of everything already posted that showed them, from that same family: each of its
+versions' thread posts, the room's compact channel post, and every summary of its session. The
 sender renders those from the database when it sends them, so they come out without the quote.
 """
 
@@ -76,6 +78,9 @@ class RoomQuotes(RoomReading):
                 assert session.id is not None
                 if quote.withdrawn_at is not None:
                     return Refusal(already_withdrawn(quote_id))
+                # A report-back saved at this moment copies under the same lock: it is either
+                # in the family read next, or sees its source withdrawn (`store.add_report`).
+                store.lock_room(db, room_id=room.id)
                 copies = store.same_quote_in_versions(db, quote=quote)
                 by = WITHDRAWN_BY_ORGANISER
                 if user_id is not None:

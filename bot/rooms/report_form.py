@@ -42,6 +42,8 @@ class QuoteAnswer:
     role: str | None = None
     place: str | None = None
     consent: bool = False
+    # The earlier version's quote the form pre-filled in this slot (edited or not), if any.
+    copied_from: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,8 @@ def validate_report(
 
 
 def _check_quote(answer: QuoteAnswer, index: int, errors: dict[str, str]) -> NewQuote | None:
-    """A validated quote, None for an empty slot; problems go into errors."""
+    """A validated quote, None for an empty slot (a pre-filled quote cleared is no quote, so
+    nothing is copied); problems go into errors."""
     text = (answer.text or "").strip()
     role = _one_line(answer.role)
     place = _one_line(answer.place)
@@ -178,5 +181,9 @@ def _check_quote(answer: QuoteAnswer, index: int, errors: dict[str, str]) -> New
     if problem := _too_long("The place", place, ATTRIBUTE_MAX):
         errors[quote_field("place", index)] = problem
     return NewQuote(
-        text=text, speaker_role=role or None, speaker_place=place or None, consent=answer.consent
+        text=text,
+        speaker_role=role or None,
+        speaker_place=place or None,
+        consent=answer.consent,
+        copied_from=answer.copied_from,
     )

@@ -47,18 +47,22 @@ from bot.views.common import (
     input_state,
     mention,
     pack_lines,
+    parse_id,
     section,
     split_mrkdwn,
     trim,
 )
 from bot.views.rooms import room_name
 from storage.models import ATTRIBUTE_MAX
+from storage.rooms import ReportQuote
 
 REPORT_CALLBACK = "breakout_report_form"
 CONSENT_YES = "consented"
 WITHDRAW_QUOTE_ACTION = "report_quote_withdraw"
 # Input blocks are named after the form's fields (bot.rooms), so errors land on the right block.
 INPUT_ACTION = "value"
+# In the form's private_metadata, between the room's id and the pre-filled quotes' ids.
+_METADATA_SEP = ":"
 
 
 # -- the report-back form ---------------------------------------------------------------------
@@ -102,10 +106,35 @@ def _consent_option() -> Option:
     )
 
 
-def _quote_blocks(index: int, latest: ReportContent | None) -> list[Block]:
+def _offered(latest: ReportContent | None) -> list[ReportQuote]:
+    """The earlier version's quotes the form offers again, one a slot."""
     # A withdrawn quote is not offered again: the next version would bring it back.
     kept = [q for q in latest.quotes if q.withdrawn_at is None] if latest else []
-    quote = kept[index - 1] if len(kept) >= index else None
+    return kept[:QUOTES_MAX]
+
+
+def _form_metadata(room_id: int | None, offered: list[ReportQuote]) -> str:
+    """The room's id, then (when quotes are pre-filled) the id of each slot's quote: "12" or
+    "12:40,41", so the new version's quotes record what they were copied from."""
+    if not offered:
+        return str(room_id)
+    return f"{room_id}{_METADATA_SEP}{','.join(str(q.id) for q in offered)}"
+
+
+def form_room_id(view: dict[str, Any]) -> int | None:
+    """The room a submitted report-back form was opened for; None if it was tampered with."""
+    room, _, _ = str(view.get("private_metadata") or "").partition(_METADATA_SEP)
+    return parse_id(room)
+
+
+def _copied_from(view: dict[str, Any]) -> list[int | None]:
+    """The pre-filled quotes' ids, by slot (from the form's metadata)."""
+    _, _, ids = str(view.get("private_metadata") or "").partition(_METADATA_SEP)
+    return [parse_id(part) for part in ids.split(",")] if ids else []
+
+
+def _quote_blocks(index: int, offered: list[ReportQuote]) -> list[Block]:
+    quote = offered[index - 1] if len(offered) >= index else None
     consent = _consent_option()
     return [
         _text_input(
@@ -203,8 +232,9 @@ def render_report_form(form: ReportForm) -> View:
             "by role and place, like “Member, Stoke on Trent”."
         )
     )
+    offered = _offered(latest)
     for index in range(1, QUOTES_MAX + 1):
-        blocks.extend(_quote_blocks(index, latest))
+        blocks.extend(_quote_blocks(index, offered))
     blocks.append(DividerBlock())
     # Slack shows at most 100 options; the newest themes are the likeliest to be wanted.
     themes = form.themes[-100:]
@@ -239,7 +269,7 @@ def render_report_form(form: ReportForm) -> View:
     return View(
         type="modal",
         callback_id=REPORT_CALLBACK,
-        private_metadata=str(room.room.id),
+        private_metadata=_form_metadata(room.room.id, offered),
         title="Report back",
         submit="Update" if latest else "Send",
         close="Cancel",
@@ -254,6 +284,7 @@ def _value(values: dict[str, Any], block: str) -> dict[str, Any]:
 def read_report(view: dict[str, Any]) -> ReportAnswers:
     """The answers in a submitted report-back form."""
     values = view.get("state", {}).get("values", {})
+    copied = _copied_from(view)
     quotes = []
     for index in range(1, QUOTES_MAX + 1):
         consent = _value(values, quote_field("consent", index)).get("selected_options") or []
@@ -263,6 +294,7 @@ def read_report(view: dict[str, Any]) -> ReportAnswers:
                 role=_value(values, quote_field("role", index)).get("value"),
                 place=_value(values, quote_field("place", index)).get("value"),
                 consent=any(option.get("value") == CONSENT_YES for option in consent),
+                copied_from=copied[index - 1] if len(copied) >= index else None,
             )
         )
     room = _value(values, FIELD_ROOM).get("selected_option") or {}

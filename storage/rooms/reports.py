@@ -84,6 +84,15 @@ class ReportQuote(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # Who withdrew it as a role (WITHDRAWN_BY_*), never a user id: nothing more to erase later.
     withdrawn_by: str | None = Field(default=None, sa_column=Column(String(WITHDRAWN_BY_MAX)))
+    # The earlier version's quote the form offered in this one's place (the reporter may have
+    # edited it): withdrawing any quote of such a family withdraws all of them. None for a new
+    # quote, and for quotes stored before lineage was kept (migration 0018).
+    copied_from: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("report_quote.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
 
     @property
     def shown(self) -> bool:
@@ -116,6 +125,8 @@ class NewQuote:
     speaker_role: str | None
     speaker_place: str | None
     consent: bool
+    # The id of the earlier version's quote the form pre-filled in this one's slot.
+    copied_from: int | None = None
 
 
 def theme_key(name: str) -> str:
@@ -198,17 +209,26 @@ def add_report(
     db.add(report)
     db.flush()
     assert report.id is not None
+    earlier = _room_quotes(db, room_id=room_id) if any(q.copied_from for q in quotes) else []
+    sources = {row.id: row for row in earlier}
     for position, quote in enumerate(quotes, start=1):
-        db.add(
-            ReportQuote(
-                report_id=report.id,
-                position=position,
-                text=quote.text,
-                speaker_role=quote.speaker_role,
-                speaker_place=quote.speaker_place,
-                consent=quote.consent,
-            )
+        # Only a quote of this room's earlier versions can be copied (a form made for another
+        # room, or a tampered one, names something else: then the quote is a new one).
+        source = sources.get(quote.copied_from) if quote.copied_from else None
+        row = ReportQuote(
+            report_id=report.id,
+            position=position,
+            text=quote.text,
+            speaker_role=quote.speaker_role,
+            speaker_place=quote.speaker_place,
+            consent=quote.consent,
+            copied_from=source.id if source else None,
         )
+        if source is not None and source.withdrawn_at is not None:
+            # Withdrawn while the form was open: the copy is withdrawn too, its text not kept.
+            row.text, row.speaker_role, row.speaker_place = "", None, None
+            row.withdrawn_at, row.withdrawn_by = source.withdrawn_at, source.withdrawn_by
+        db.add(row)
     for theme_id in dict.fromkeys(theme_ids):
         db.add(ReportTheme(report_id=report.id, theme_id=theme_id))
     db.flush()
@@ -282,24 +302,54 @@ def get_quote(db: Session, *, quote_id: int) -> ReportQuote | None:
     return db.get(ReportQuote, quote_id)
 
 
+def _room_quotes(db: Session, *, room_id: int) -> list[ReportQuote]:
+    """Every version's quotes of a room's report-back, oldest version first."""
+    return list(
+        db.exec(
+            select(ReportQuote)
+            .join(ReportBack, col(ReportBack.id) == col(ReportQuote.report_id))
+            .where(ReportBack.room_id == room_id)
+            .order_by(col(ReportBack.version), col(ReportQuote.position))
+        ).all()
+    )
+
+
 def same_quote_in_versions(db: Session, *, quote: ReportQuote) -> list[ReportQuote]:
-    """The quote as it appears in every version of its room's report-back (the form copies a
-    room's quotes into each new version): same text, oldest version first, `quote` included."""
+    """The quote as it appears in every version of its room's report-back: its family, oldest
+    version first, `quote` included.
+
+    The form copies a room's quotes into each new version, and the reporter may edit them on
+    the way: a copy records the quote it was made from (`copied_from`), and the family is every
+    quote reached through those links, both ways. Quotes stored before the links were kept are
+    matched by their text (spaces aside), as they always were; a link or the same words join
+    a family, so neither way leaves a copy out.
+    """
     report = db.get(ReportBack, quote.report_id)
     if report is None:
         return [quote]
-    wanted = " ".join(quote.text.split())
-    rows = db.exec(
-        select(ReportQuote)
-        .join(ReportBack, col(ReportBack.id) == col(ReportQuote.report_id))
-        .where(ReportBack.room_id == report.room_id)
-        .order_by(col(ReportBack.version), col(ReportQuote.position))
-    ).all()
-    return [
-        row
-        for row in rows
-        if row.id == quote.id or (wanted and " ".join(row.text.split()) == wanted)
-    ]
+    rows = _room_quotes(db, room_id=report.room_id)
+    linked: dict[int, set[int]] = {}
+    by_text: dict[str, set[int]] = {}
+    for row in rows:
+        assert row.id is not None
+        linked.setdefault(row.id, set())
+        if row.copied_from is not None:
+            linked[row.id].add(row.copied_from)
+            linked.setdefault(row.copied_from, set()).add(row.id)
+        words = " ".join(row.text.split())
+        if words:  # a withdrawn quote has no text left to match
+            by_text.setdefault(words, set()).add(row.id)
+    texts = {row.id: " ".join(row.text.split()) for row in rows}
+    family: set[int] = set()
+    waiting = [quote.id]
+    while waiting:
+        current = waiting.pop()
+        if current is None or current in family:
+            continue
+        family.add(current)
+        waiting.extend(linked.get(current, ()))
+        waiting.extend(by_text.get(texts.get(current, ""), ()))
+    return [row for row in rows if row.id in family] or [quote]
 
 
 def withdraw_quotes(db: Session, *, quote_ids: Sequence[int], now: datetime, by: str) -> int:
