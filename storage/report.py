@@ -26,11 +26,17 @@ from storage.rooms import (
 
 @dataclass(frozen=True)
 class SessionFilter:
-    """Which sessions a report covers; empty means all."""
+    """Which sessions a report covers; empty means all.
+
+    `as_of` is for a summary posted earlier and shown again (an interim summary edited when a
+    quote is withdrawn): only what the rows' own times put at or before it. Rows without a time
+    (votes) are the caller's to judge; None, the default, is everything as it is now.
+    """
 
     since: datetime | None = None
     until: datetime | None = None
     session_ids: tuple[int, ...] = ()
+    as_of: datetime | None = None
 
 
 def find_sessions(db: Session, *, where: SessionFilter) -> list[ListeningSession]:
@@ -46,21 +52,23 @@ def find_sessions(db: Session, *, where: SessionFilter) -> list[ListeningSession
 
 
 def checked_in_people(
-    db: Session, *, session_ids: Sequence[int]
+    db: Session, *, session_ids: Sequence[int], as_of: datetime | None = None
 ) -> list[tuple[int, str, str | None, str | None, str | None]]:
-    """(session id, user id, role, place, group) of everyone who checked in to these sessions."""
-    rows = db.execute(
-        sa_select(
-            col(Participant.session_id),
-            col(Participant.user_id),
-            col(Participant.role),
-            col(Participant.place),
-            col(Participant.group_name),
-        ).where(
-            col(Participant.session_id).in_(session_ids),
-            col(Participant.checked_in_at).is_not(None),
-        )
-    ).all()
+    """(session id, user id, role, place, group) of everyone who checked in to these sessions
+    (by `as_of`, when given; their answers are as they are now: no older ones are kept)."""
+    query = sa_select(
+        col(Participant.session_id),
+        col(Participant.user_id),
+        col(Participant.role),
+        col(Participant.place),
+        col(Participant.group_name),
+    ).where(
+        col(Participant.session_id).in_(session_ids),
+        col(Participant.checked_in_at).is_not(None),
+    )
+    if as_of is not None:
+        query = query.where(col(Participant.checked_in_at) <= as_of)
+    rows = db.execute(query).all()
     return [tuple(row) for row in rows]
 
 
@@ -75,13 +83,14 @@ def all_participants(db: Session, *, session_id: int) -> list[Participant]:
     )
 
 
-def polls_of(db: Session, *, session_ids: Sequence[int]) -> list[Poll]:
-    """Polls asked in these sessions, oldest first."""
-    return list(
-        db.exec(
-            select(Poll).where(col(Poll.session_id).in_(session_ids)).order_by(col(Poll.id))
-        ).all()
-    )
+def polls_of(
+    db: Session, *, session_ids: Sequence[int], as_of: datetime | None = None
+) -> list[Poll]:
+    """Polls asked in these sessions (by `as_of`, when given), oldest first."""
+    query = select(Poll).where(col(Poll.session_id).in_(session_ids))
+    if as_of is not None:
+        query = query.where(col(Poll.created_at) <= as_of)
+    return list(db.exec(query.order_by(col(Poll.id))).all())
 
 
 def options_of(db: Session, *, poll_ids: Sequence[int]) -> dict[int, list[PollOption]]:
@@ -128,14 +137,25 @@ class RoomReport:
 
 
 def rooms_with_reports(
-    db: Session, *, session_ids: Sequence[int], with_members: bool = True
+    db: Session,
+    *,
+    session_ids: Sequence[int],
+    with_members: bool = True,
+    as_of: datetime | None = None,
 ) -> list[RoomReport]:
-    """Every breakout room of these sessions, with report-back versions (and members if asked)."""
-    rows = db.exec(
+    """Every breakout room of these sessions, with report-back versions (and members if asked).
+
+    With `as_of`: only rounds started and versions submitted by then.
+    """
+    query = (
         select(BreakoutRound, BreakoutRoom)
         .join(BreakoutRoom, col(BreakoutRoom.round_id) == col(BreakoutRound.id))
         .where(col(BreakoutRound.session_id).in_(session_ids))
-        .order_by(
+    )
+    if as_of is not None:
+        query = query.where(col(BreakoutRound.started_at) <= as_of)
+    rows = db.exec(
+        query.order_by(
             col(BreakoutRound.session_id), col(BreakoutRound.number), col(BreakoutRoom.number)
         )
     ).all()
@@ -153,11 +173,10 @@ def rooms_with_reports(
     for member in member_rows:
         members[member.room_id].append(member)
     versions: dict[int, list[ReportBack]] = defaultdict(list)
-    for report in db.exec(
-        select(ReportBack)
-        .where(col(ReportBack.room_id).in_(room_ids))
-        .order_by(col(ReportBack.room_id), col(ReportBack.version))
-    ).all():
+    reports = select(ReportBack).where(col(ReportBack.room_id).in_(room_ids))
+    if as_of is not None:
+        reports = reports.where(col(ReportBack.submitted_at) <= as_of)
+    for report in db.exec(reports.order_by(col(ReportBack.room_id), col(ReportBack.version))).all():
         versions[report.room_id].append(report)
     return [
         RoomReport(round_, room, members[room.id or 0], versions[room.id or 0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.report.model import (
     AnonymousTally,
     BreakdownRow,
@@ -14,6 +16,7 @@ from bot.report.model import (
 )
 from storage import report as queries
 from storage.db import Database
+from storage.polls import Poll
 from storage.privacy import stored_breakdowns
 from storage.report import RoomReport, SessionFilter
 from storage.zoom import polls as zoom_queries
@@ -24,27 +27,44 @@ def latest_reports(rooms: list[RoomReport]) -> list[RoomReport]:
     return [room for room in rooms if room.versions]
 
 
+def _open_at(poll: Poll, as_of: datetime | None) -> bool:
+    """Whether the poll was open at `as_of` (None: now)."""
+    if as_of is None:
+        return poll.closed_at is None
+    return poll.created_at <= as_of and (poll.closed_at is None or poll.closed_at > as_of)
+
+
 def collect(db: Database, where: SessionFilter) -> ReportInput:
-    """Everything the tour report is built from, for the sessions `where` selects."""
+    """Everything the tour report is built from, for the sessions `where` selects.
+
+    With `where.as_of` (a summary posted then, shown again): check-ins, polls, rounds,
+    report-back versions and merged Zoom answers as their times put them then; a poll open
+    then is marked `open_then`, and its votes (stored without a time) are not read at all.
+    """
+    as_of = where.as_of
     with db.read() as s:
         sessions = queries.find_sessions(s, where=where)
         ids = [session.id for session in sessions if session.id is not None]
-        people = queries.checked_in_people(s, session_ids=ids)
-        polls = queries.polls_of(s, session_ids=ids)
+        people = queries.checked_in_people(s, session_ids=ids, as_of=as_of)
+        polls = queries.polls_of(s, session_ids=ids, as_of=as_of)
         poll_ids = [poll.id for poll in polls if poll.id is not None]
         options = queries.options_of(s, poll_ids=poll_ids)
-        named = [poll.id for poll in polls if not poll.anonymous and poll.id is not None]
+        # Only a rebuild as of an earlier time leaves any poll's votes out.
+        open_then = {p.id for p in polls if as_of is not None and _open_at(p, as_of)}
+        counted = [poll for poll in polls if poll.id not in open_then]
+        named = [poll.id for poll in counted if not poll.anonymous and poll.id is not None]
         votes = queries.named_votes(s, poll_ids=named)
-        voters = queries.voter_counts(s, poll_ids=poll_ids)
+        voters = queries.voter_counts(s, poll_ids=[p.id for p in counted if p.id is not None])
         stored = stored_breakdowns(s, session_ids=ids)  # purged sessions' breakdowns
-        zoom_votes = zoom_queries.named_zoom_answers(s, poll_ids=named)
+        zoom_votes = zoom_queries.named_zoom_answers(s, poll_ids=named, as_of=as_of)
         zoom_totals = zoom_queries.zoom_tallies(
             s,
-            poll_ids=[poll.id for poll in polls if poll.anonymous and poll.id is not None],
+            poll_ids=[poll.id for poll in counted if poll.anonymous and poll.id is not None],
             option_counts={poll.id: poll.option_count for poll in polls if poll.id is not None},
+            as_of=as_of,
         )
         reported = latest_reports(
-            queries.rooms_with_reports(s, session_ids=ids, with_members=False)
+            queries.rooms_with_reports(s, session_ids=ids, with_members=False, as_of=as_of)
         )
         report_ids = [room.versions[-1].id for room in reported if room.versions[-1].id]
         quotes = queries.quotes_of(s, report_ids=report_ids)
@@ -70,10 +90,11 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
                 options=tuple(option.text for option in poll_options),
                 multi=poll.multi,
                 anonymous=poll.anonymous,
-                hidden=poll.hide_results and poll.closed_at is None,
+                hidden=poll.hide_results and _open_at(poll, as_of),
+                open_then=poll.id in open_then,
             )
         )
-        if poll.anonymous:
+        if poll.anonymous and poll.id not in open_then:
             data.anonymous.append(
                 AnonymousTally(
                     poll_id=poll.id,

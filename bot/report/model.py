@@ -42,6 +42,9 @@ class PollRow:
     anonymous: bool
     # Still open with --hide-results: nobody may see its figures yet, only how many voted.
     hidden: bool = False
+    # Shown as of an earlier time (a posted summary rebuilt) while it was still open: votes are
+    # stored without a time, so what they were then is not known; none are read for it.
+    open_then: bool = False
 
 
 class VoteRow(NamedTuple):

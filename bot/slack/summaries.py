@@ -113,11 +113,14 @@ class SlackSummaryPoster:
 
     def send_without_quote(self, row: Pending, progress: Progress) -> bool:
         """A quote withdrawn: every summary of the session already posted, final or interim, is
-        edited in place as it is now (so without the quote), part by part, in every channel.
+        edited in place without it, part by part, in every channel.
 
-        An interim summary keeps its "as of" time. Messages a summary no longer needs (it is
-        shorter without the quote) are emptied. Charts stay: they show no quotes. Each message
-        done is recorded, so a retry after Slack failed halfway edits only the rest.
+        An interim summary shows what it showed when it was built (its "as of" time), minus
+        what was withdrawn or erased since; the final one is shown as it is now. Messages a
+        summary no longer needs are emptied; parts it needs beyond those posted are posted
+        after them in the same channel (and remembered, for the next withdrawal). Charts stay:
+        they show no quotes. Each message done is recorded, so a retry after Slack failed
+        halfway does only the rest.
         """
         session_id = row.int_arg("session_id")
         posts = self.summaries.posted(session_id)
@@ -127,9 +130,8 @@ class SlackSummaryPoster:
         sent = False
         for key, parts in by_summary.items():
             first = parts[0]
-            summary = self.summaries.build(
-                session_id, interim=first.interim, at=first.built_at if first.interim else None
-            )
+            as_of = first.built_at if first.interim else None
+            summary = self.summaries.build(session_id, interim=first.interim, as_of=as_of)
             if summary is None:
                 return sent  # the session is gone
             messages = render_summary(summary)
@@ -142,6 +144,43 @@ class SlackSummaryPoster:
                 else:
                     text, blocks = render_summary_part_emptied()
                 self._edit(post.channel, post.ts, text, blocks)
+                progress.done(step)
+                sent = True
+            sent = self._post_missing(summary, key, parts, messages, progress) or sent
+        return sent
+
+    def _post_missing(
+        self,
+        summary: SessionSummary,
+        key: str,
+        parts: list[SummaryPost],
+        messages: list[tuple[str, list[Block]]],
+        progress: Progress,
+    ) -> bool:
+        """Post the parts a rebuilt summary needs beyond those posted, in each channel it is in,
+        as the summary's own next parts (top level, like the others), so nothing is dropped.
+
+        Not in a channel the summary's own row is still posting to: it posts the rest itself.
+        """
+        last: dict[str, int] = {}
+        for post in parts:
+            last[post.channel] = max(last.get(post.channel, 0), post.part)
+        own = self.summaries.progress(key)
+        sent = False
+        for channel, posted in last.items():
+            if own is not None and not own.get(_done(channel)):
+                continue
+            for part in range(posted + 1, len(messages) + 1):
+                step = f"{key}:{channel}:{part}"
+                if progress.get(step):
+                    continue
+                text, blocks = messages[part - 1]
+                answer = self.client.chat_postMessage(
+                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+                )
+                self.summaries.record_post(
+                    summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
+                )
                 progress.done(step)
                 sent = True
         return sent

@@ -71,8 +71,13 @@ class SummaryService:
     def final_progress(self, session_id: int) -> dict[str, Any]:
         """What the session's final summary has posted so far, as its sender recorded it
         (empty when it is not queued, or its row was forgotten days after it was done)."""
+        return self.progress(final_summary(session_id).key) or {}
+
+    def progress(self, key: str) -> dict[str, Any] | None:
+        """What the summary queued under `key` has posted so far, as its sender recorded it;
+        None once its row is forgotten (days after it was done)."""
         with self.db.read() as db:
-            return outbox.progress_of(db, key=final_summary(session_id).key) or {}
+            return outbox.progress_of(db, key=key)
 
     def mark_done(self, session_id: int) -> None:
         """Record that a session's final summary is done (posted, or given up for good)."""
@@ -103,27 +108,39 @@ class SummaryService:
             return summary_repo.summary_posts(db, session_id=session_id)
 
     def build(
-        self, session_id: int, *, interim: bool, at: datetime | None = None
+        self,
+        session_id: int,
+        *,
+        interim: bool,
+        at: datetime | None = None,
+        as_of: datetime | None = None,
     ) -> SessionSummary | None:
-        """Gather a session's summary as it is now, small groups hidden; None if there is no
-        such session.
+        """Gather a session's summary as it is now (or as of `as_of`), small groups hidden;
+        None if there is no such session.
 
         Args:
             session_id: the session.
             interim: an interim summary (it says "as of" its time).
-            at: the time it says (default now): an interim summary shown again keeps its own.
+            at: the time it says (default `as_of`, else now).
+            as_of: shown again as it was built then (an interim summary edited when a quote is
+                withdrawn): check-ins, polls, rounds, report-back versions and Zoom answers
+                recorded since are left out; minus whatever was withdrawn or erased since.
+                A poll open then shows no figures: votes are stored without their time.
         """
+        where = SessionFilter(session_ids=(session_id,), as_of=as_of)
         with self.db.read() as s:
-            sessions = queries.find_sessions(s, where=SessionFilter(session_ids=(session_id,)))
+            sessions = queries.find_sessions(s, where=where)
             if not sessions:
                 return None
             # Members are not shown in a summary; a session has thousands of member rows.
             rooms = latest_reports(
-                queries.rooms_with_reports(s, session_ids=[session_id], with_members=False)
+                queries.rooms_with_reports(
+                    s, session_ids=[session_id], with_members=False, as_of=as_of
+                )
             )
             latest_ids = [room.versions[-1].id or 0 for room in rooms]
             themes = queries.themes_of(s, report_ids=latest_ids)
-        data = collect(self.db, SessionFilter(session_ids=(session_id,)))
+        data = collect(self.db, where)
         aggregates = poll_aggregates(data)
         voted = Counter(poll_id for poll_id, _ in {(v.poll_id, v.user_id) for v in data.votes})
         voted.update({tally.poll_id: tally.voters for tally in data.anonymous})
@@ -131,7 +148,7 @@ class SummaryService:
         summary = SessionSummary(
             session=sessions[0],
             interim=interim,
-            at=at or self.clock.now(),
+            at=at or as_of or self.clock.now(),
             attendance=tour_attendance(data),
             polls=tuple(
                 PollSummary(

@@ -54,6 +54,15 @@ def _polls(summary: SessionSummary) -> list[str]:
     for item in summary.polls:
         result = item.result
         lines = [f"*{esc(item.poll.question)}*"]
+        if item.poll.open_then:
+            # Shown again as of its time: votes carry no time, so those cast by then are not
+            # known, and later ones must not appear under "as of".
+            lines.append(
+                f"_still open at {slack_date(summary.at, '{time}')}: its votes then are not"
+                " kept, so they are not shown again here; the final summary has its results_"
+            )
+            texts.append("\n".join(lines))
+            continue
         if item.poll.hidden:
             lines.append(f"_results hidden until the poll closes · {result.n} voted so far_")
             texts.append("\n".join(lines))

@@ -219,12 +219,20 @@ def zoom_tally(db: Session, *, poll_id: int, option_count: int) -> ZoomTally | N
 
 
 def zoom_tallies(
-    db: Session, *, poll_ids: Sequence[int], option_counts: dict[int, int]
+    db: Session,
+    *,
+    poll_ids: Sequence[int],
+    option_counts: dict[int, int],
+    as_of: datetime | None = None,
 ) -> dict[int, ZoomTally]:
-    """`zoom_tally` for many polls in two queries (summaries and reports)."""
-    merged = db.exec(
-        select(ZoomPoll).where(col(ZoomPoll.poll_id).in_(list(poll_ids)), ZoomPoll.status == MERGED)
-    ).all()
+    """`zoom_tally` for many polls in two queries (summaries and reports); with `as_of`, only
+    answers merged by then (they are merged all at once)."""
+    query = select(ZoomPoll).where(
+        col(ZoomPoll.poll_id).in_(list(poll_ids)), ZoomPoll.status == MERGED
+    )
+    if as_of is not None:
+        query = query.where(col(ZoomPoll.fetched_at) <= as_of)
+    merged = db.exec(query).all()
     if not merged:
         return {}
     ids = [row.poll_id for row in merged]
@@ -259,9 +267,12 @@ def zoom_tallies(
     }
 
 
-def named_zoom_answers(db: Session, *, poll_ids: Sequence[int]) -> list[tuple[int, str, int]]:
-    """(poll id, respondent's participant id, option index) of named polls' matched answers."""
-    rows = db.exec(
+def named_zoom_answers(
+    db: Session, *, poll_ids: Sequence[int], as_of: datetime | None = None
+) -> list[tuple[int, str, int]]:
+    """(poll id, respondent's participant id, option index) of named polls' matched answers
+    (with `as_of`, of polls whose answers were merged by then)."""
+    query = (
         select(ZoomAnswer.poll_id, ZoomAnswer.user_id, ZoomAnswer.option_index)
         .join(ZoomPoll, col(ZoomPoll.poll_id) == col(ZoomAnswer.poll_id))
         .where(
@@ -270,8 +281,11 @@ def named_zoom_answers(db: Session, *, poll_ids: Sequence[int]) -> list[tuple[in
             col(ZoomAnswer.user_id).is_not(None),
             col(ZoomAnswer.option_index).is_not(None),
         )
-        .order_by(col(ZoomAnswer.poll_id), col(ZoomAnswer.user_id), col(ZoomAnswer.option_index))
-    ).all()
+    )
+    if as_of is not None:
+        query = query.where(col(ZoomPoll.fetched_at) <= as_of)
+    order = (col(ZoomAnswer.poll_id), col(ZoomAnswer.user_id), col(ZoomAnswer.option_index))
+    rows = db.exec(query.order_by(*order)).all()
     return [(int(p), str(u), int(i or 0)) for p, u, i in rows]
 
 
