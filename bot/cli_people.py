@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.cli_support import UserError, who_sends
+from bot.cli_support import UserError, history_line, who_sends
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.privacy.people import (
@@ -50,15 +50,6 @@ def _open(settings: Settings) -> Database:
     return db
 
 
-def _history_line(scrubbed: bool) -> str:
-    if scrubbed:
-        return "the database's history of the erased rows is scrubbed too"
-    return (
-        "the database was busy, so some earlier versions of the erased rows remain in its "
-        "files: run the command again when the bot is quieter"
-    )
-
-
 def _posted(edits: int) -> str:
     """ "1 posted message", "4 posted messages"."""
     return f"{edits:,} posted message{'' if edits == 1 else 's'}"
@@ -97,7 +88,7 @@ def run_person_forget(settings: Settings, who: str) -> None:
         except StillVoting as voting:
             raise _still_voting(who, voting) from None
         print(f"erased {who}: {counts_line(forgotten.erased)}")
-        print(_history_line(forgotten.scrubbed))
+        print(history_line(forgotten.scrubbed))
         if forgotten.edits:
             print(f"{_posted(forgotten.edits)} will drop the mention: {who_sends(db)}")
     finally:
@@ -142,7 +133,7 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
             f"erased {done.people:,} people ({counts_line(done.erased) or 'no rows'}); "
             f"kept {done.breakdowns:,} breakdown rows for the tour report"
         )
-        print(_history_line(done.scrubbed))
+        print(history_line(done.scrubbed))
         if done.edits:
             print(f"{_posted(done.edits)} will drop their mentions: {who_sends(db)}")
     finally:

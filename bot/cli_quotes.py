@@ -8,15 +8,17 @@ command never takes the SQLite process lock), or the next one to start does.
 
 from __future__ import annotations
 
-from bot.cli_support import UserError, who_sends
+from bot.cli_support import UserError, history_line, who_sends
 from bot.clock import SystemClock
 from bot.config import Settings
+from bot.privacy.people import scrub
 from bot.results import Duplicate, Refusal
 from bot.rooms import RoomService, quote_label
 from bot.scheduler import Deadlines
 from bot.sessions import SessionService
 from storage.db import Database
 from storage.migrate import upgrade
+from storage.rooms import ReportQuote
 
 ID_MAX_DIGITS = 18
 
@@ -62,7 +64,8 @@ def run_quote_withdraw(settings: Settings, quote_id: str) -> None:
             f"{outcome.session_id} “{outcome.session_title}”: its text is deleted, and "
             f"{outcome.edits} edits of the posts and summaries that showed it are queued"
         )
-        rooms.forget_quote_history()  # no scheduler runs here: at once
+        # No scheduler runs here to try again later: a few tries now, and say how it went.
+        print(history_line(scrub(db, {ReportQuote.__tablename__})))
         print(who_sends(db))
     finally:
         db.dispose()

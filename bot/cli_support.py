@@ -23,3 +23,13 @@ def who_sends(db: Database) -> str:
     if running:
         return "the running bot posts the changes in Slack within 2 seconds"
     return "no bot is running on this database: the changes are posted in Slack when it next starts"
+
+
+def history_line(scrubbed: bool) -> str:
+    """What a command that erased rows says of the database's history of them."""
+    if scrubbed:
+        return "the database's history of the erased rows is scrubbed too"
+    return (
+        "the database was busy, so some earlier versions of the erased rows remain in its "
+        "files: run the command again when the bot is quieter"
+    )

@@ -91,6 +91,9 @@ class ConfigError(Exception):
         super().__init__(f"{variable} {problem}" + (f" — {hint}." if hint else "."))
 
 
+PRIVACY_URL_MAX = 500
+
+
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ValueError("must be an http(s) URL")
@@ -208,6 +211,9 @@ class Settings(BaseSettings):
     @field_validator("PRIVACY_NOTICE_URL")
     @classmethod
     def _privacy_url(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > PRIVACY_URL_MAX:
+            # With the line and the longest text, it must fit Slack's 3,000 characters.
+            raise ValueError(f"must be at most {PRIVACY_URL_MAX} characters, not {len(value)}")
         return None if value is None else _check_url(value)
 
     @field_validator("SUMMARY_CHANNEL")

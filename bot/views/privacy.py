@@ -14,9 +14,10 @@ def privacy_line(notice: PrivacyNotice) -> str:
     line = (
         ":lock: *Privacy:* the bot keeps your check-in (role, place, group), your votes and "
         "your room's report-back, with your Slack ID (and, for a Zoom meeting, your Slack "
-        "email), for the organisers' report; it is kept "
-        f"{notice.kept}. Reports show no role, place or group of fewer than "
-        f"{notice.min_group} people. To withdraw a quote or your data, ask a facilitator."
+        "email). The organisers and facilitators see them; this channel sees your room and its "
+        "report-back; the organisers' report shows totals, and quotes by role and place only, "
+        f"never a role, place or group of fewer than {notice.min_group} people. It is kept "
+        f"{notice.kept}. To withdraw a quote or your data, ask a facilitator."
     )
     if notice.url:
         # A URL with | or > would break Slack's link syntax: those are escaped.

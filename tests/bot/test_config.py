@@ -68,6 +68,7 @@ def test_blank_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
         ("DATA_RETENTION_DAYS", "0", "greater than or equal to 1"),
         ("DATA_RETENTION_DAYS", "a year", "valid integer"),
         ("PRIVACY_NOTICE_URL", "example.org/privacy", "http(s) URL"),
+        ("PRIVACY_NOTICE_URL", "https://example.org/" + "p" * 481, "at most 500 characters"),
         ("PRIVACY_NOTICE_TEXT", "x" * 1001, "at most 1000"),
     ],
 )

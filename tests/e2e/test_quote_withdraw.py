@@ -237,6 +237,7 @@ def test_an_organiser_withdraws_a_quote_from_the_command_line(
     out = capsys.readouterr().out
     assert f"withdrew quote q{quote_id}" in out
     assert "versions of the report-back" in out
+    assert "history of the erased rows is scrubbed too" in out  # or it says it was busy
     assert "Slack" in out.splitlines()[-1]  # who posts the edits (cli_support.who_sends)
     bot.services.outbox.wake()
     eventually(lambda: WITHDRAWN not in _posted(bot), timeout=10, what="edits posted")

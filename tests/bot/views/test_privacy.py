@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.config import load_settings
+from bot.config import PRIVACY_URL_MAX, load_settings
 from bot.privacy.notice import PrivacyNotice
 from bot.sessions import SessionView
-from bot.views.privacy import privacy_line
+from bot.views.common import SECTION_TEXT_MAX, context
+from bot.views.privacy import NOTICE_TEXT_MAX, privacy_line
 from bot.views.sessions import render_session_ended
 from storage.models import ListeningSession
 from storage.repository import Attendance
@@ -17,6 +18,8 @@ def test_by_default_it_says_what_is_kept_until_when_and_how_to_withdraw() -> Non
     line = privacy_line(PrivacyNotice())
     assert "check-in (role, place, group), your votes and your room's report-back" in line
     assert "Slack ID" in line
+    assert "The organisers and facilitators see them" in line  # who sees it
+    assert "this channel sees your room and its report-back" in line
     assert "until the organisers delete it" in line
     assert "fewer than 5 people" in line
     assert "ask a facilitator" in line
@@ -50,6 +53,15 @@ def test_the_organisers_text_cannot_ping_or_fake_a_link() -> None:
     assert "&lt;!channel&gt;" in line
     assert "<https://evil.example|" not in line
     assert "<https://example.org/p?a=1%7Cevil%3Ex|Privacy notice>" in line
+
+
+def test_the_longest_link_and_text_fit_one_block_with_the_link_whole() -> None:
+    url = "https://example.org/" + "p" * (PRIVACY_URL_MAX - len("https://example.org/"))
+    block = context(privacy_line(PrivacyNotice(url=url, text="&" * NOTICE_TEXT_MAX)))
+    block.validate_json()  # slack_sdk: within Slack's limits
+    [element] = block.to_dict()["elements"]
+    assert len(element["text"]) <= SECTION_TEXT_MAX
+    assert f"<{url}|Privacy notice>" in element["text"]
 
 
 def test_the_end_of_a_session_hides_small_roles_and_those_that_would_give_them_away() -> None:
