@@ -172,7 +172,9 @@ def create_services(
     _wire_zoom_presence(services)
     _wire_zoom_rooms(services)
     if settings.DATA_RETENTION_DAYS is not None:
-        services.retention = Retention(database, real_clock, settings.DATA_RETENTION_DAYS)
+        services.retention = Retention(
+            database, real_clock, settings.DATA_RETENTION_DAYS, min_group=settings.REPORT_MIN_GROUP
+        )
     return services
 
 

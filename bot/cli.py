@@ -207,6 +207,7 @@ def _report(settings: Settings, args: argparse.Namespace) -> None:
             now=SystemClock().now(),
             progress=_progress,
             shown=partial(suppress_report, min_group=settings.REPORT_MIN_GROUP),
+            min_group=settings.REPORT_MIN_GROUP,
         )
     except NothingToReport:
         raise UserError("no sessions match: check --since/--until/--session") from None

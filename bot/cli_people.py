@@ -111,7 +111,7 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
         )
     db = _open(settings)
     try:
-        done = purge(db, before=before, now=now)
+        done = purge(db, before=before, now=now, min_group=settings.REPORT_MIN_GROUP)
         if done.left_running:
             sessions = ", ".join(map(str, done.left_running))
             print(

@@ -1,8 +1,11 @@
 """Retention: erase everyone in sessions older than a date, keeping the tour report's figures.
 
 Before a session's people are erased, its breakdowns (per poll and source, and of check-ins:
-how many people of each role, place and group, and what they chose) are stored; the tour
-report reads them for that session from then on, so it shows the same figures before and after.
+how many people of each role, place and group, and what they chose) are stored, each one's
+small groups (of fewer than REPORT_MIN_GROUP people, and the rows hidden with them) merged into
+one row as the tour report merges them (bot.report.small_groups.merge_small), so no stored row
+holds a small group; the report reads them for that session from then on, and shows the same
+figures before and after.
 A person who also took part in a later session keeps their rows there; their Slack email, and
 outbox rows naming them, go with their last session. Each of their check-ins in the purged
 sessions becomes a token of its own, unlinked to the others, so a report would count them once
@@ -61,17 +64,18 @@ def _due(
     return [i for i in due if i not in running and i not in left_open], running, left_open
 
 
-def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
+def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> Purged:
     """Erase everyone in sessions started before `before` that were not purged yet, but those
     not ended (people could still check in, after their purge) or with a poll still open (its
-    voters, erased, could vote again): a later purge takes them."""
+    voters, erased, could vote again): a later purge takes them. Their breakdowns are stored
+    first, small groups (of fewer than `min_group` people: REPORT_MIN_GROUP) merged."""
     with db.read() as s:
         session_ids, running, left_open = _due(s, before=before)
     if not session_ids:
         return Purged(0, 0, 0, left_open=left_open, left_running=running)
     # The breakdowns come from the report's own reading and tallying of these sessions.
     data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
-    rows = session_breakdowns(data, set(session_ids))
+    rows = session_breakdowns(data, set(session_ids), min_group=min_group)
     with db.transaction() as s:
         # Again where it counts: another purge may have got here first (a bot's daily one and
         # the CLI); the ones left.
@@ -126,10 +130,11 @@ def purge(db: Database, *, before: datetime, now: datetime) -> Purged:
 class Retention:
     """The daily purge of `run`/`serve` when DATA_RETENTION_DAYS is set."""
 
-    def __init__(self, db: Database, clock: Clock, days: int) -> None:
+    def __init__(self, db: Database, clock: Clock, days: int, *, min_group: int) -> None:
         self.db = db
         self.clock = clock
         self.days = days
+        self.min_group = min_group  # REPORT_MIN_GROUP: see `purge`
         # Tables a purge changed whose old row versions a busy database kept (in memory: a
         # restart in between leaves them to the database's own vacuuming).
         self._unscrubbed: set[str] = set()
@@ -152,7 +157,8 @@ class Retention:
     def purge_due(self) -> Purged:
         """Purge the sessions older than the retention period (a scheduler job)."""
         now = self.clock.now()
-        done = purge(self.db, before=now - timedelta(days=self.days), now=now)
+        before = now - timedelta(days=self.days)
+        done = purge(self.db, before=before, now=now, min_group=self.min_group)
         if done.left_open:
             logger.info("retention: sessions %s wait for their open polls", done.left_open)
         if done.left_running:

@@ -48,6 +48,7 @@ def rehearse(options: RehearsalOptions, out: TextIO) -> RehearsalResult:
             now=rehearsal.clock.now(),
             progress=lambda _stage: None,
             shown=partial(suppress_report, min_group=min_group),
+            min_group=min_group,
         )
     except OSError as error:
         raise RehearsalError(

@@ -10,7 +10,6 @@ from functools import partial
 
 from bot.report.model import (
     BreakdownRow,
-    PersonRow,
     PollAggregate,
     PollRow,
     Quote,
@@ -22,13 +21,20 @@ from bot.report.model import (
     Theme,
     TourAttendance,
     TourReport,
-    VoteRow,
 )
 from bot.report.percent import whole_percentages
+from bot.report.slices import (
+    NOT_GIVEN,
+    SLACK,
+    ZOOM,
+    check_in_slices,
+    choices,
+    poll_slices,
+    voter_combos,
+)
+from bot.report.small_groups import SOURCE, merge_small
 from bot.report.themes import group_by_similarity
-from storage.privacy.tables import ELSEWHERE, GROUP, ROLE, is_erased
-
-NOT_GIVEN = "Not given"
+from storage.privacy.tables import ELSEWHERE, GROUP, ROLE, SMALL_GROUPS
 
 Progress = Callable[[str], None]
 
@@ -84,35 +90,6 @@ def _option_labels(polls: Sequence[PollRow]) -> tuple[list[str], dict[int, list[
     return labels, mapping
 
 
-SLACK, ZOOM = "Slack", "Zoom"
-
-
-def _choices(rows: Iterable[VoteRow]) -> dict[int, dict[str, list[int]]]:
-    """Each poll's choices per person."""
-    chosen: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for vote in rows:
-        chosen[vote.poll_id][vote.user_id].append(vote.option_index)
-    return chosen
-
-
-def each_voter(
-    poll: PollRow,
-    session: SessionRow,
-    chosen_by: dict[str, list[int]],
-    people: dict[tuple[int, str], PersonRow],
-) -> Iterable[tuple[tuple[int, ...], PersonRow | None, str]]:
-    """Each voter's choices (their poll's own option indices), check-in and group. An erased
-    voter (an unlinked count) has no check-in and no group: they count in totals only."""
-    for user_id, chosen in chosen_by.items():
-        picked = tuple(chosen) if len(chosen) == 1 else tuple(sorted(set(chosen)))
-        if is_erased(user_id):
-            yield picked, None, ""
-            continue
-        person = people.get((poll.session_id, user_id))
-        group = (person.group_name if person else None) or session.group_type or NOT_GIVEN
-        yield picked, person, group
-
-
 def _stored(data: ReportInput) -> dict[tuple[int, str], list[BreakdownRow]]:
     """Purged sessions' stored poll breakdowns, by (poll id, source)."""
     stored: dict[tuple[int, str], list[BreakdownRow]] = defaultdict(list)
@@ -122,12 +99,25 @@ def _stored(data: ReportInput) -> dict[tuple[int, str], list[BreakdownRow]]:
     return stored
 
 
-def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
+def _merged(row: BreakdownRow, index: Sequence[int], width: int) -> list[int]:
+    """A row's counts (in its poll's own option order) in the key's merged options."""
+    merged = [0] * width
+    for option, count in enumerate(row.counts[: len(index)]):
+        merged[index[option]] += count
+    return merged
+
+
+def aggregate_polls(data: ReportInput, *, min_group: int = 1) -> list[PollAggregate]:
     """One aggregate per poll key, in the order keys were first asked; Slack's and Zoom's
-    answers together, and apart in `by_source` when some came from Zoom."""
+    answers together, and apart in `by_source` when some came from Zoom.
+
+    The rows by group, role and source add up each session's rows with its small groups (of
+    fewer than `min_group` people, and the rows hidden with them) merged into one
+    `SMALL_GROUPS` row per poll (bot.report.small_groups.merge_small): a purged session's
+    stored rows, merged the same way, add up to the same."""
     sessions = {session.id: session for session in data.sessions}
     people = {(person.session_id, person.user_id): person for person in data.people}
-    votes = {SLACK: _choices(data.votes), ZOOM: _choices(data.zoom_votes)}
+    votes = {SLACK: choices(data.votes), ZOOM: choices(data.zoom_votes)}
     stored = _stored(data)
     totals = {
         SLACK: {tally.poll_id: tally for tally in data.anonymous},
@@ -144,71 +134,84 @@ def aggregate_polls(data: ReportInput) -> list[PollAggregate]:
         multi = any(poll.multi for poll in polls)
         width = len(labels)
         overall = _Tally(width)
-        groups: dict[str, _Tally] = defaultdict(partial(_Tally, width))
-        roles: dict[str, _Tally] = defaultdict(partial(_Tally, width))
+        slices: dict[str, dict[str, _Tally]] = {
+            dimension: defaultdict(partial(_Tally, width)) for dimension in (GROUP, ROLE, SOURCE)
+        }
         per_session: dict[int, _Tally] = defaultdict(partial(_Tally, width))
-        per_source = {SLACK: _Tally(width), ZOOM: _Tally(width)}
+        per_source = slices[SOURCE]
+        per_source[SLACK], per_source[ZOOM] = _Tally(width), _Tally(width)
         from_zoom = False
         anonymous_answers = 0
         for poll in polls:
             index = mapping[poll.id]
             session = sessions[poll.session_id]
-            for source, source_tally in per_source.items():
+            sources: list[BreakdownRow] = []  # this poll's answers by source
+            zoom_here = False
+            rows: list[BreakdownRow] = []
+            for source in (SLACK, ZOOM):
+                source_tally = _Tally(width)
                 if poll.anonymous:
                     answers = totals[source].get(poll.id)
                     if answers is None:
                         continue
-                    from_zoom = from_zoom or source == ZOOM
+                    zoom_here = zoom_here or source == ZOOM
                     merged = [0] * width
                     for option, count in enumerate(answers.counts):
                         merged[index[option]] += count
                     for tally in (overall, per_session[session.id], source_tally):
                         tally.add_totals(answers.voters, merged)
                     anonymous_answers += answers.voters
-                    continue
-                chosen_by = votes[source].get(poll.id, {})
-                from_zoom = from_zoom or (source == ZOOM and bool(chosen_by))
-                # Count identical (choice, group, role) combinations first: a tour has hundreds
-                # of thousands of votes but few distinct combinations, so the tallies see each
-                # once. An erased voter's combination has no group or role ("").
-                combos: Counter[tuple[tuple[int, ...], str, str]] = Counter()
-                for picked, person, group in each_voter(poll, session, chosen_by, people):
-                    role = (person.role if person else None) or NOT_GIVEN
-                    combos[(picked, group, role if group else "")] += 1
-                for (picked, group, role), times in combos.items():
-                    options = [index[i] for i in picked if 0 <= i < len(index)]
-                    if not options:
-                        continue
-                    for tally in (overall, per_session[session.id], source_tally):
-                        tally.add(options, times)
-                    if group:
-                        groups[group].add(options, times)
-                        roles[role].add(options, times)
-                # A purged session's people are erased: its breakdowns were stored first.
-                for row in stored.get((poll.id, source), ()):
-                    slices = {GROUP: groups, ROLE: roles}.get(row.dimension)
-                    if slices is None:
-                        continue
-                    merged = [0] * width
-                    for option, count in enumerate(row.counts[: len(index)]):
-                        merged[index[option]] += count
-                    slices[row.value].add_totals(row.people, merged)
+                else:
+                    chosen_by = votes[source].get(poll.id, {})
+                    zoom_here = zoom_here or (source == ZOOM and bool(chosen_by))
+                    combos = voter_combos(poll, session, chosen_by, people)
+                    for (picked, *_), times in combos.items():
+                        options = [index[i] for i in picked if 0 <= i < len(index)]
+                        if options:
+                            for tally in (overall, per_session[session.id], source_tally):
+                                tally.add(options, times)
+                    rows += poll_slices(
+                        poll, source, combos, min_group=min_group, attributes=(GROUP, ROLE)
+                    )
+                    # A purged session's people are erased: its breakdowns were stored first.
+                    rows += merge_small(stored.get((poll.id, source), ()), min_group=min_group)
+                sources.append(
+                    BreakdownRow(
+                        session.id,
+                        poll.id,
+                        "",
+                        SOURCE,
+                        source,
+                        source_tally.n,
+                        tuple(source_tally.counts),
+                    )
+                )
+            from_zoom = from_zoom or zoom_here
+            # A poll's Slack and Zoom rows are shown apart when some answers came from Zoom.
+            rows += merge_small(sources, min_group=min_group if zoom_here else 1)
+            for row in rows:
+                counts = row.counts if row.dimension == SOURCE else _merged(row, index, width)
+                if row.dimension in slices:
+                    slices[row.dimension][row.value].add_totals(row.people, counts)
         aggregates.append(
             PollAggregate(
                 key=key,
                 question=polls[-1].question,
                 multi=multi,
                 overall=overall.result("All", labels, multi=multi),
-                by_group=_slices(groups, labels, multi),
-                by_role=_slices(roles, labels, multi),
+                by_group=_slices(slices[GROUP], labels, multi),
+                by_role=_slices(slices[ROLE], labels, multi),
                 by_session=tuple(
                     (sessions[sid], tally.result(sessions[sid].title, labels, multi=multi))
                     for sid, tally in per_session.items()
                 ),
                 anonymous_answers=anonymous_answers,
+                # A source of nobody is left out when small groups were merged: its people may be
+                # among them ("Zoom 0" would not be so).
                 by_source=tuple(
                     tally.result(source, labels, multi=multi)
                     for source, tally in per_source.items()
+                    if tally.n or SMALL_GROUPS not in per_source
                 )
                 if from_zoom
                 else (),
@@ -229,7 +232,10 @@ def poll_results(data: ReportInput) -> dict[int, Result]:
 
 
 def _slices(tallies: dict[str, _Tally], labels: Sequence[str], multi: bool) -> tuple[Result, ...]:
-    ordered = sorted(tallies.items(), key=lambda item: (item[0] == NOT_GIVEN, -item[1].n, item[0]))
+    ordered = sorted(
+        tallies.items(),
+        key=lambda item: (item[0] == SMALL_GROUPS, item[0] == NOT_GIVEN, -item[1].n, item[0]),
+    )
     return tuple(tally.result(name, labels, multi=multi) for name, tally in ordered)
 
 
@@ -263,27 +269,29 @@ def group_themes(quotes: Sequence[QuoteRow], sessions: dict[int, SessionRow]) ->
     return themes
 
 
-def tour_attendance(data: ReportInput) -> TourAttendance:
-    """Sessions, distinct people, check-ins, and check-ins by role and group (erased people
-    count in the totals only; purged sessions' breakdowns as stored)."""
+def tour_attendance(data: ReportInput, *, min_group: int = 1) -> TourAttendance:
+    """Sessions, distinct people, check-ins, and check-ins by role and group: each session's
+    with its small groups (of fewer than `min_group` people, and the rows hidden with them)
+    merged into one `SMALL_GROUPS` row, then added up (erased people count in the totals only;
+    purged sessions' breakdowns as stored, merged the same way)."""
     sessions = {session.id: session for session in data.sessions}
-    known = [person for person in data.people if not is_erased(person.user_id)]
-    roles = Counter(person.role or NOT_GIVEN for person in known)
-    groups = Counter(
-        person.group_name or sessions[person.session_id].group_type or NOT_GIVEN for person in known
-    )
+    roles: Counter[str] = Counter()
+    groups: Counter[str] = Counter()
+    purged = [row for row in data.breakdowns if row.poll_id is None]
+    for row in (
+        *check_in_slices(data, min_group=min_group, attributes=(ROLE, GROUP)),
+        *merge_small(purged, min_group=min_group),
+    ):
+        if row.dimension in (ROLE, GROUP):
+            (roles if row.dimension == ROLE else groups)[row.value] += row.people
     # A purged check-in is a token of its own: a person counted by another session of this
     # report (their id there, or that session's own token) is taken off here.
-    twice = 0
-    for row in data.breakdowns:
-        if row.poll_id is None and row.dimension in (ROLE, GROUP):
-            (roles if row.dimension == ROLE else groups)[row.value] += row.people
-        elif (
-            row.poll_id is None
-            and row.dimension == ELSEWHERE
-            and (not row.counts or not sessions.keys().isdisjoint(row.counts))
-        ):
-            twice += row.people
+    twice = sum(
+        row.people
+        for row in purged
+        if row.dimension == ELSEWHERE
+        and (not row.counts or not sessions.keys().isdisjoint(row.counts))
+    )
     return TourAttendance(
         sessions=len(data.sessions),
         people=len({person.user_id for person in data.people}) - twice,
@@ -294,8 +302,11 @@ def tour_attendance(data: ReportInput) -> TourAttendance:
 
 
 def _biggest_first(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
-    # Ties by name, not by which row came first: a purge stores rows in another order.
-    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    # Ties by name, not by which row came first: a purge stores rows in another order. The
+    # small groups together come last.
+    return tuple(
+        sorted(counts.items(), key=lambda item: (item[0] == SMALL_GROUPS, -item[1], item[0]))
+    )
 
 
 def build_report(
@@ -305,14 +316,17 @@ def build_report(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: Progress = _quiet,
+    min_group: int = 1,
 ) -> TourReport:
-    """The tour report from its rows."""
+    """The tour report from its rows, each session's small groups (of fewer than `min_group`
+    people) merged before they are added up (bot.report.small_groups: suppress_report hides
+    the rest with the same `min_group`)."""
     progress("polls")
-    polls = aggregate_polls(data)
+    polls = aggregate_polls(data, min_group=min_group)
     progress("themes")
     themes = group_themes(data.quotes, {session.id: session for session in data.sessions})
     progress("attendance")
-    attendance = tour_attendance(data)
+    attendance = tour_attendance(data, min_group=min_group)
     return TourReport(
         generated_at=generated_at,
         since=since,

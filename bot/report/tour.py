@@ -72,9 +72,12 @@ def write_report(
     now: datetime,
     progress: Progress,
     shown: Callable[[TourReport], TourReport],
+    min_group: int = 1,
 ) -> TourReport:
     """Collect, aggregate and write the report to `out` (.html or .md), as `shown` lets it be
     shown (bot.report.small_groups.suppress_report: small groups hidden), and return that.
+    Each session's groups of fewer than `min_group` people are merged before they are added
+    up: the same REPORT_MIN_GROUP as `shown`'s.
 
     Raises:
         NothingToReport: no session matches.
@@ -86,7 +89,12 @@ def write_report(
         raise NothingToReport()
     report = shown(
         build_report(
-            data, generated_at=now, since=where.since, until=where.until, progress=progress
+            data,
+            generated_at=now,
+            since=where.since,
+            until=where.until,
+            progress=progress,
+            min_group=min_group,
         )
     )
     report = with_quote_ids(report, data)

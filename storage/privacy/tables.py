@@ -23,6 +23,10 @@ ROLE, PLACE, GROUP = "role", "place", "group"
 # `counts` lists (the report's count of distinct people takes them off when it holds one of
 # those: see `counted_elsewhere`); `counts` "[]": by any (rows stored before the list was).
 ELSEWHERE = "elsewhere"
+# `PollBreakdown.value` of the row that holds a session's small groups together (with any rows
+# hidden with them: see bot.report.small_groups.merge_small): never a value a person gives,
+# whose answers are stripped of leading whitespace, "\x1f" among it.
+SMALL_GROUPS = "\x1fsmall groups"
 SOURCE_MAX = 8
 
 

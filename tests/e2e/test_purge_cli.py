@@ -17,11 +17,13 @@ from bot.cli import main
 from bot.clock import FixedClock
 from bot.privacy.retention import Retention
 from bot.rooms.effects import NOTE_EDIT, ROOM_REFRESH
+from storage import repository as repo
 from storage.db import Database
 from storage.models import ListeningSession, Participant, SessionFacilitator
 from storage.outbox import OutboxRow
-from storage.polls import Poll
-from storage.privacy import PollBreakdown, SessionPurge
+from storage.polls import Poll, PollVote, PollVoter
+from storage.privacy import ELSEWHERE, SMALL_GROUPS, PollBreakdown, SessionPurge
+from storage.report import polls_of
 from storage.zoom.people import SlackEmail
 from tests.e2e.privacy_helpers import EMAIL, NAME, PERSON, Facts, build_tour, rows_holding
 
@@ -214,7 +216,7 @@ def test_the_daily_purge_scrubs_the_history_later_when_the_database_was_busy(
         return [who for who in (PERSON, EMAIL.lower(), NAME) if who.encode() in data]
 
     assert held()
-    retention = Retention(db, FixedClock(datetime(2026, 12, 3, tzinfo=UTC)), days=30)
+    retention = Retention(db, FixedClock(datetime(2026, 12, 3, tzinfo=UTC)), days=30, min_group=5)
     # Another connection in the middle of a read keeps the write-ahead log from being emptied.
     reader = sqlite3.connect(path)
     try:
@@ -267,3 +269,97 @@ def test_a_session_not_ended_is_left_for_a_later_purge(
     assert "purged 1 session(s)" in capsys.readouterr().out
     assert rows_holding(db, PERSON, EMAIL) == {}
     assert _reports(tmp_path, "after") == before
+
+
+MAYOR = "Mayor"  # a role no generated person has
+
+
+def _add_mayors(db: Database, session_id: int, how_many: int) -> None:
+    """Mayors checked in to a session, each answering its first named poll (Agree, Disagree…)."""
+    at = datetime(2026, 3, 2, 18, 40, tzinfo=UTC)
+    with db.transaction() as s:
+        poll = next(p for p in polls_of(s, session_ids=[session_id]) if not p.anonymous)
+        assert poll.id is not None
+        for i in range(how_many):
+            user = f"UMAYOR{session_id}{i}"
+            repo.check_in(
+                s,
+                session_id=session_id,
+                user_id=user,
+                role=MAYOR,
+                place="Redcar",
+                group_name="CLP",
+                consent_to_quote=False,
+                now=at,
+            )
+            s.add(PollVoter(poll_id=poll.id, user_id=user))
+            s.flush()
+            s.add(PollVote(poll_id=poll.id, user_id=user, option_index=i % 2))
+        s.flush()
+
+
+def _md_row(md: str, name: str) -> list[str] | None:
+    """The cells after the first of the first Markdown table row named `name`, if any."""
+    for line in md.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] == name:
+            return cells[1:]
+    return None
+
+
+def _mayors(md: str) -> tuple[list[str] | None, list[str] | None]:
+    """The Mayor row of the attendance, and of the by-role table of the first named poll."""
+    attendance = md.split("## Attendance", 1)[1].split("## Poll results", 1)[0]
+    roles = [part.split("By session", 1)[0] for part in md.split("By role")[1:]]
+    rows = [row for part in roles if (row := _md_row(part, MAYOR)) is not None]
+    return _md_row(attendance, MAYOR), rows[0] if rows else None
+
+
+def test_small_groups_are_merged_per_session_before_a_purge_stores_them(
+    tour: tuple[Database, Facts], tmp_path: Path
+) -> None:
+    """One Mayor in the first session, whom its figures hide; five in the second, shown: the
+    tour report's Mayors are the second session's five, before and after the purge, and no
+    row the purge stores holds a small group."""
+    db, facts = tour
+    first, second, _ = facts.session_ids
+    _add_mayors(db, first, 1)
+    _add_mayors(db, second, 5)
+
+    def reports(name: str) -> dict[tuple[int, ...], str]:
+        written: dict[tuple[int, ...], str] = {}
+        choices: list[tuple[int, ...]] = [(), (first,), (second,), (first, second)]
+        for choice in choices:
+            out = tmp_path / f"{name}-{'-'.join(map(str, choice)) or 'all'}.md"
+            args = [arg for session in choice for arg in ("--session", str(session))]
+            assert _run("report", *args, "--out", str(out)) == 0
+            written[choice] = out.read_text()
+        return written
+
+    before = reports("before")
+    assert _run("report", "--out", str(tmp_path / "before.html")) == 0
+    alone, shown = _mayors(before[(first,)]), _mayors(before[(second,)])
+    assert alone == (None, None)  # in the first session's small groups: no row of its own
+    assert shown[0] == ["5"]
+    assert shown[1] is not None
+    assert shown[1][0] == "5"
+    # The tour's Mayors are the sum of what each session shows: nothing to subtract.
+    for choice in ((), (first, second)):
+        assert _mayors(before[choice]) == shown
+        assert "| In small groups | not shown |" in before[choice]
+
+    assert _run("purge", "--before", "2026-06-01") == 0
+    with db.read() as s:
+        stored = s.exec(select(PollBreakdown)).all()
+    assert {row.session_id for row in stored} == set(facts.session_ids)
+    small = [
+        row
+        for row in stored
+        if row.dimension != ELSEWHERE and 0 < row.people < 5 and row.value != SMALL_GROUPS
+    ]
+    assert small == []
+    assert MAYOR in {row.value for row in stored if row.session_id == second}
+    assert MAYOR not in {row.value for row in stored if row.session_id == first}
+    assert reports("after") == before
+    assert _run("report", "--out", str(tmp_path / "after.html")) == 0
+    assert (tmp_path / "after.html").read_text() == (tmp_path / "before.html").read_text()

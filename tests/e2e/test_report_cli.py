@@ -6,7 +6,8 @@ import copy
 import json
 import re
 import shutil
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import main
 from bot.report.export import spreadsheet_safe
+from bot.report.small_groups import rows_to_hide
 from storage import repository as repo
 from storage.db import Database
 from storage.migrate import upgrade
@@ -98,6 +100,29 @@ def _rows(table: str) -> dict[str, list[str]]:
     return rows
 
 
+Vote = tuple[int, str, str]  # (session id, user id, the option chosen)
+
+
+def _added_up(
+    votes: list[Vote], attribute: Callable[[int, str], str], min_group: int = 5
+) -> tuple[dict[str, list[str]], bool]:
+    """What a tour report's rows by one attribute add up: each session's rows of people who
+    chose, but those the session's small groups hide (in order of their names), which go
+    together in the row "In small groups". Returns the choices per row, and whether any went."""
+    added: dict[str, list[str]] = defaultdict(list)
+    merged = False
+    for sid in sorted({s for s, _, _ in votes}):
+        here = [(attribute(s, u), t) for s, u, t in votes if s == sid]
+        people = Counter(name for name, _ in here)
+        names = sorted(people)
+        hide = rows_to_hide([people[name] for name in names], min_group=min_group)
+        merged = merged or bool(hide)
+        for i, name in enumerate(names):
+            if i not in hide:
+                added[name] += [t for n, t in here if n == name]
+    return added, merged
+
+
 def test_breakdowns_match_a_recount(tour: tuple[Database, Truth], tmp_path: Path) -> None:
     _, truth = tour
     out = tmp_path / "report.md"
@@ -118,20 +143,18 @@ def test_breakdowns_match_a_recount(tour: tuple[Database, Truth], tmp_path: Path
         for option, percent in zip(options, percents, strict=True):
             assert abs(percent - 100 * chosen.count(option) / n) < 1
 
-    groups = {str(truth.attributes[(sid, user)][1]) for sid, user, _ in votes}
-    assert set(by_group) == groups
-    for group in groups:
-        check(
-            by_group[group], [t for s, u, t in votes if str(truth.attributes[(s, u)][1]) == group]
-        )
+    def group_of(sid: int, user: str) -> str:
+        return str(truth.attributes[(sid, user)][1])
 
     def role_of(sid: int, user: str) -> str:
         return truth.attributes[(sid, user)][0] or "Not given"
 
-    roles = {role_of(sid, user) for sid, user, _ in votes}
-    assert set(by_role) == roles
-    for role in roles:
-        check(by_role[role], [t for s, u, t in votes if role_of(s, u) == role])
+    for rows, attribute in ((by_group, group_of), (by_role, role_of)):
+        added, merged = _added_up(votes, attribute)
+        hidden = {"In small groups": ["not shown", *["–"] * len(options)]} if merged else {}
+        assert {name: row for name, row in rows.items() if name not in added} == hidden
+        for name, chosen in added.items():
+            check(rows[name], chosen)
     for title, row in by_session.items():
         number = int(title.rsplit(" ", 1)[1])
         sid = truth.session_ids[number - 1]

@@ -8,13 +8,13 @@ from dataclasses import replace
 from bot.report.aggregate import aggregate_polls, tour_attendance
 from bot.report.breakdowns import session_breakdowns
 from bot.report.model import PersonRow, ReportInput, VoteRow
-from storage.privacy import erased_token
+from storage.privacy import SMALL_GROUPS, erased_token
 from tests.bot.report.test_aggregate import _generated
 
 
-def _erase_everyone(data: ReportInput, session_ids: set[int]) -> ReportInput:
+def _erase_everyone(data: ReportInput, session_ids: set[int], min_group: int = 1) -> ReportInput:
     """What a purge leaves of these sessions: tokens, no attributes, breakdowns stored."""
-    stored = session_breakdowns(data, session_ids)
+    stored = session_breakdowns(data, session_ids, min_group=min_group)
     check_in = {
         (p.session_id, p.user_id): erased_token()
         for p in data.people
@@ -38,15 +38,32 @@ def _erase_everyone(data: ReportInput, session_ids: set[int]) -> ReportInput:
 
 def test_a_purge_keeps_every_aggregate_and_the_attendance() -> None:
     for seed in range(15):
+        for k in (1, 3, 5, 9):
+            data, _ = _generated(seed)
+            purged = set(random.Random(seed).sample([1, 2, 3, 4, 5], 3))
+            after = _erase_everyone(data, purged, k)
+            # No stored row holds a small group: the small ones went together first.
+            assert all(
+                not 0 < row.people < k or row.value == SMALL_GROUPS for row in after.breakdowns
+            )
+            assert aggregate_polls(after, min_group=k) == aggregate_polls(data, min_group=k)
+            was, now = tour_attendance(data, min_group=k), tour_attendance(after, min_group=k)
+            assert (now.check_ins, now.by_role, now.by_group) == (
+                was.check_ins,
+                was.by_role,
+                was.by_group,
+            )
+
+
+def test_rows_stored_whole_by_an_earlier_purge_are_merged_when_read() -> None:
+    for seed in range(10):
         data, _ = _generated(seed)
-        purged = set(random.Random(seed).sample([1, 2, 3, 4, 5], 3))
-        after = _erase_everyone(data, purged)
-        assert aggregate_polls(after) == aggregate_polls(data)
-        was, now = tour_attendance(data), tour_attendance(after)
-        assert (now.check_ins, now.by_role, now.by_group) == (
-            was.check_ins,
-            was.by_role,
-            was.by_group,
+        purged = set(random.Random(seed).sample([1, 2, 3, 4, 5], 2))
+        after = _erase_everyone(data, purged, 1)  # every row as it was, as purges once stored
+        assert any(0 < row.people < 5 for row in after.breakdowns)
+        assert aggregate_polls(after, min_group=5) == aggregate_polls(data, min_group=5)
+        assert tour_attendance(after, min_group=5) == replace(
+            tour_attendance(data, min_group=5), people=tour_attendance(after).people
         )
 
 
