@@ -9,7 +9,6 @@ and `Clicker` sends clicks round-robin over the replicas, each with a response_u
 from __future__ import annotations
 
 import itertools
-import math
 import threading
 import time
 import uuid
@@ -333,9 +332,3 @@ class Clicker:
     def close(self) -> None:
         for sender in self._senders.values():
             sender.close()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of `values` (fraction 0.95 for p95)."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(len(ordered) * fraction)) - 1]

@@ -28,7 +28,7 @@ from bot.standin.state import Call
 from bot.views.polls import VOTE_ACTION_PREFIX
 from tests.e2e.conftest import BOT_TOKEN, CHANNEL, FACILITATOR
 from tests.e2e.test_polls import POLL
-from tests.harness.fake_socket_mode import FakeSocketMode
+from tests.harness.fake_socket_mode import SUBPROCESS_ACK_DEADLINE_SECONDS, FakeSocketMode
 from tests.harness.processes import BotProcess
 from tests.harness.waiting import eventually
 
@@ -112,7 +112,7 @@ def socket_cluster(
 ) -> Iterator[SocketCluster]:
     replicas: list[SocketReplica] = []
     engine = sqlalchemy.create_engine(migrated_postgres_url)
-    with FakeSocketMode() as socket_mode:
+    with FakeSocketMode(ack_deadline=SUBPROCESS_ACK_DEADLINE_SECONDS) as socket_mode:
         slack.socket_mode_url = socket_mode.url
         try:
             for number, name in enumerate(NAMES, start=1):

@@ -5,7 +5,6 @@ Slack people are matched to Zoom people by the email users.info gives; 300 peopl
 from __future__ import annotations
 
 import json
-import time
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +16,13 @@ from sqlmodel import select
 
 from bot.clock import FixedClock
 from bot.standin import FakeSlack
+from bot.standin.routing import HOLD_TIMEOUT
 from bot.standin.zoom import FakeZoom, ZoomWebhookSender
 from bot.standin.zoom.state import iso
 from bot.standin.zoom.webhooks import webhook_body
+from bot.zoom.presence_effects import SLACK_EMAILS
 from bot.zoom_polls.service import RESULTS, results_key
+from storage import outbox
 from storage.zoom.meetings import ZoomTask
 from storage.zoom.people import ZoomEventSeen, ZoomPerson
 from tests.e2e.conftest import (
@@ -207,23 +209,44 @@ def test_malformed_json_is_refused(bot: RunningBot, meeting: dict[str, Any]) -> 
     assert zoom_rows(bot) == 0
 
 
-def test_300_participants_joining_are_all_counted(bot: RunningBot, meeting: dict[str, Any]) -> None:
+def _email_lookup_sent(bot: RunningBot) -> bool:
+    with bot.services.db.read() as db:
+        [row] = [r for r in outbox.rows(db) if r.kind == SLACK_EMAILS]
+    return row.sent_at is not None
+
+
+def test_300_participants_joining_are_all_counted_while_slack_is_held(
+    bot: RunningBot, meeting: dict[str, Any]
+) -> None:
+    # Zoom wants an answer within 3 seconds, so a webhook's answer waits on nothing but the
+    # database: not on Slack. A Slack call the bot owes is held in flight (a checked-in Slack
+    # person's users.info) through the whole burst, and every webhook is still answered.
+    # (How fast they are answered is bench/zoom.py's to print; the sender's timeout, 10 s, is
+    # only a safety net, though short of how long the fake Slack holds an answer.)
+    held = bot.slack.hold_next("users.info")
+    check_in_via_slack(bot, PARTICIPANT)
+    bot.slack.wait_for("users.info", timeout=10)
     zoom, t = webhooks(bot), bot.clock.now()
+    assert zoom.timeout < HOLD_TIMEOUT
 
-    def join(number: int) -> tuple[int, float]:
-        started = time.monotonic()
-        answer = zoom.participant_joined(
+    def join(number: int) -> int:
+        return zoom.participant_joined(
             meeting, f"uuid-{number}", f"Person {number}", f"p{number}@example.org", t
-        )
-        return answer.status_code, time.monotonic() - started
+        ).status_code
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(join, range(300)))
-    assert {code for code, _ in answers} == {200}
-    # Zoom wants an answer within 3 seconds.
-    assert max(seconds for _, seconds in answers) < 3.0
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(join, range(300)))
+        assert answers == [200] * 300
+        assert not _email_lookup_sent(bot)  # Slack's answer had not come back meanwhile
+        assert ":* 300 in the meeting now" in zoom_line(bot)
+    finally:
+        held.set()
+    eventually(lambda: _email_lookup_sent(bot), timeout=10, what="the held users.info answered")
     assert ":* 300 in the meeting now" in zoom_line(bot)
-    assert "; 300 Zoom-only" in people_line(bot)
+    assert ":* 1 checked in on Slack, 0 of them also in Zoom (matched by email); 300 Zoom-only" in (
+        people_line(bot)
+    )
 
 
 def _object(meeting: dict[str, Any]) -> dict[str, Any]:

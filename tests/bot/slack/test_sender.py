@@ -230,6 +230,9 @@ def test_paced_rows_keep_their_spacing_per_target(
         add(sqlite_database, clock, "l1", target="poll:1", kind="live")
         outbox.start()
         eventually(lambda: len(sent) == 1)
+        # The worker notes the send's end (its pace counts from then) after the send returns:
+        # wait for it to be idle before moving the clock, or the end is noted at the new time.
+        assert outbox.wait_idle()
         add(sqlite_database, clock, "l2", target="poll:1", kind="live")
         now[0] = 1.0
         outbox.wake()

@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import requests
 
 from bot.config import ConfigError, isolated_settings, load_settings
 from bot.standin.zoom import FakeZoom
@@ -185,9 +186,10 @@ def test_a_failing_token_endpoint_means_try_later(
 
 
 def test_a_silent_token_endpoint_means_try_later(zoom: FakeZoom, clock: Clock) -> None:
-    api = make_api(zoom, clock, timeout=0.3)
-    zoom.slow("POST", "/oauth/token", seconds=3)
-    with pytest.raises(ZoomUnavailable, match=re.escape("did not answer within 0.3s")):
+    # A timeout a normal answer beats on a loaded machine; the slow one ends when the fake stops.
+    api = make_api(zoom, clock, timeout=1.5)
+    zoom.slow("POST", "/oauth/token", seconds=10)
+    with pytest.raises(ZoomUnavailable, match=re.escape("did not answer within 1.5s")):
         get_meeting(api)
 
 
@@ -323,21 +325,32 @@ def test_server_errors_are_retried(api: ZoomApi, zoom: FakeZoom, clock: Clock) -
     assert clock.sleeps == [1.0, 2.0]
 
 
-def test_a_slow_answer_is_retried_then_given_up(zoom: FakeZoom, clock: Clock) -> None:
-    # 0.3 s: zoomus would int-cast it to 0, which requests refuses; the client keeps the fraction.
-    api = make_api(zoom, clock, timeout=0.3, max_attempts=2)
-    zoom.slow("GET", "/meetings/", seconds=5, times=2)
+def test_a_slow_answer_is_retried_then_given_up(
+    zoom: FakeZoom, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1.5 s: zoomus would int-cast it to 1; the client keeps the fraction, and requests gets it.
+    timeouts: list[object] = []
+    real_get = requests.get
+
+    def get(*args: Any, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(requests, "get", get)
+    api = make_api(zoom, clock, timeout=1.5, max_attempts=2)
+    zoom.slow("GET", "/meetings/", seconds=10, times=2)  # ends when the fake stops
     with pytest.raises(
-        ZoomUnavailable, match=re.escape("did not answer GET /meetings/81234567890 within 0.3s")
+        ZoomUnavailable, match=re.escape("did not answer GET /meetings/81234567890 within 1.5s")
     ):
         get_meeting(api)
     assert len(zoom.calls) == 2
+    assert timeouts == [1.5, 1.5]
     assert clock.sleeps == [1.0]
 
 
 def test_a_slow_answer_then_a_quick_one_succeeds(zoom: FakeZoom, clock: Clock) -> None:
-    api = make_api(zoom, clock, timeout=0.3)
-    zoom.slow("GET", "/meetings/", seconds=5)
+    api = make_api(zoom, clock, timeout=1.5)
+    zoom.slow("GET", "/meetings/", seconds=10)  # ends when the fake stops
     assert get_meeting(api)["topic"] == "Stoke branch"
     assert len(zoom.calls) == 2
 

@@ -44,8 +44,8 @@ def posts(zoom: FakeZoom) -> int:
 
 
 def test_a_slow_post_is_sent_once_and_said_to_be_maybe_done(zoom: FakeZoom, clock: Clock) -> None:
-    api = make_api(zoom, clock, timeout=0.3)
-    zoom.slow("POST", "/meetings/", seconds=2)
+    api = make_api(zoom, clock, timeout=1.5)
+    zoom.slow("POST", "/meetings/", seconds=10)  # ends when the fake stops
     with pytest.raises(ZoomUnavailable) as raised:
         post_poll(api)
     assert raised.value.maybe_done
@@ -81,8 +81,8 @@ def test_a_post_that_never_connected_is_retried(zoom: FakeZoom, clock: Clock) ->
 
 
 def test_a_get_that_times_out_is_still_retried(zoom: FakeZoom, clock: Clock) -> None:
-    api = make_api(zoom, clock, timeout=0.3)
-    zoom.slow("GET", "/meetings/", seconds=2)
+    api = make_api(zoom, clock, timeout=1.5)
+    zoom.slow("GET", "/meetings/", seconds=10)  # ends when the fake stops
     assert api.get(meeting_path(MEETING), category=Category.LIGHT)["topic"] == "Stoke branch"
 
 

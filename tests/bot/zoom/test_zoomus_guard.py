@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from importlib.metadata import version
+from typing import Any
 
 import pytest
 import requests
@@ -87,14 +87,21 @@ def test_url_for_joins_the_base_and_the_path() -> None:
 
 
 def test_the_timeout_setter_int_casts_but_the_attribute_behind_it_is_used(
-    zoom: FakeZoom,
+    zoom: FakeZoom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     component = BaseComponent(base_uri=zoom.api_url, config={"version": 2}, timeout=2.5)
     assert component.timeout == 2  # why the client sets _timeout instead
     component._timeout = 0.3
     assert component.timeout == 0.3
-    zoom.slow("GET", "/meetings/", seconds=5)
-    started = time.monotonic()
+    timeouts: list[object] = []
+    real_get = requests.get
+
+    def get(*args: Any, **kwargs: Any) -> requests.Response:
+        timeouts.append(kwargs.get("timeout"))
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(requests, "get", get)  # zoomus calls requests.get(...)
+    zoom.slow("GET", "/meetings/", seconds=10)  # ends when the fake stops
     with pytest.raises(requests.Timeout):
         component.get_request(f"/meetings/{MEETING}")
-    assert time.monotonic() - started < 2  # the fraction reached requests, not 2 or 15 s
+    assert timeouts == [0.3]  # the fraction reached requests, not 2 or 15 s

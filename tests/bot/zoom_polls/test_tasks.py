@@ -167,10 +167,11 @@ def test_a_create_timing_out_after_zoom_stored_the_poll_leaves_one_poll_in_the_m
             client_secret=fake.client_secret,
             api_url=fake.api_url,
             oauth_url=fake.oauth_url,
-            timeout=0.2,
+            timeout=1.5,  # one a normal answer beats, on a loaded machine too
             max_attempts=1,
         )
-        fake.slow("POST", POLLS, seconds=2)  # Zoom stores it; its answer comes too late
+        # Zoom stores it; its answer comes too late (it ends when the fake stops).
+        fake.slow("POST", POLLS, seconds=10)
         tasks = ZoomPollTasks(sqlite_database, clock)
         task = _task(CREATE, session_id, clock, poll_id=poll.id)
         with pytest.raises(ZoomUnavailable):
