@@ -56,6 +56,11 @@ def collect(db: Database, where: SessionFilter) -> ReportInput:
         votes = queries.named_votes(s, poll_ids=named)
         voters = queries.voter_counts(s, poll_ids=[p.id for p in counted if p.id is not None])
         stored = stored_breakdowns(s, session_ids=ids)  # purged sessions' breakdowns
+        if as_of is not None:
+            # Stored whole, for the session's end: only a poll closed by then is as it was then
+            # (check-ins by role and group are not known as of an earlier time once purged).
+            kept = {poll.id for poll in counted}
+            stored = [row for row in stored if row.poll_id is not None and row.poll_id in kept]
         zoom_votes = zoom_queries.named_zoom_answers(s, poll_ids=named, as_of=as_of)
         zoom_totals = zoom_queries.zoom_tallies(
             s,

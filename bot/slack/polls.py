@@ -142,11 +142,12 @@ class PollMessages:
         return True
 
     def edit(self, row: Pending, progress: Progress) -> bool:
-        """Show a closed poll's message again as it is now (who closed it was erased): the
-        message only; the chart and the thread's results are not posted again."""
+        """Show a poll's message again as it is now (who closed it was erased, or a text it
+        shows was rewritten): the message only; the chart and the thread's results are not
+        posted again."""
         state = self.polls.state(row.int_arg("poll_id"))
-        if state is None or not state.closed or not state.poll.message_ts:
-            return False  # open polls show their closer nobody; unposted ones show it when sent
+        if state is None or not state.poll.message_ts:
+            return False  # an unposted one shows it when it is sent
         text, blocks = render_poll_message(state)
         return edit_in_place(
             self.client,

@@ -92,9 +92,17 @@ class SlackSummaryPoster:
         if summary is None:
             return False
         messages = render_summary(summary)
+        # Its parts by number: those its own row posted, and any a withdrawal posted after them.
+        key = final_summary(session_id).key
+        parts: dict[str, dict[int, str]] = {}
+        for post in self.summaries.posted(session_id):
+            if post.summary_key == key:
+                parts.setdefault(post.channel, {})[post.part] = post.ts
         sent = False
         for channel in self.channels(summary):
-            earlier = [str(ts) for ts in posted.get(_messages(channel)) or []]
+            known = dict(enumerate((str(ts) for ts in posted.get(_messages(channel)) or []), 1))
+            known.update(parts.get(channel, {}))  # also once its row is forgotten, days later
+            earlier = [known[part] for part in sorted(known)]
             if not earlier or progress.get(_done(channel)):
                 continue  # not posted there (yet): when it is, it is posted as it is now
             for (text, blocks), ts in zip(messages, earlier, strict=False):
@@ -103,7 +111,6 @@ class SlackSummaryPoster:
                 answer = self.client.chat_postMessage(
                     channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
                 )
-                key = final_summary(session_id).key
                 self.summaries.record_post(
                     summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
                 )

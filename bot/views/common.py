@@ -24,7 +24,9 @@ _TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
 
 
 def trim(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, with a visible "…" when it was cut."""
+    """`text` cut to `limit` characters, with a visible "…" when it was cut (an erased
+    person's token in it reads as their mentions do)."""
+    text = _TOKEN_IN_TEXT.sub(ERASED_SHOWN, text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
@@ -78,7 +80,7 @@ def counted_lines(counts: Sequence[tuple[str, int | str]], *, limit: int = 12) -
 
 def parse_id(value: object) -> int | None:
     """An id carried in a button value or private_metadata; None if it was tampered with."""
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         return int(value)
     return None
 

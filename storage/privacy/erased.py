@@ -56,7 +56,7 @@ class Erased:
     session_messages: set[int] = field(default_factory=set)
     # Sessions whose posted "has ended" says "Ended by" them.
     session_ends: set[int] = field(default_factory=set)
-    closed_polls: set[int] = field(default_factory=set)  # posted polls "Closed by" them
+    closed_polls: set[int] = field(default_factory=set)  # posted polls: "Closed by" them, a text
     # (round id, room id): rooms whose compact channel post showed a rewritten text
     channel_reports: set[tuple[int, int]] = field(default_factory=set)
     summaries: set[int] = field(default_factory=set)  # sessions whose posted summaries did

@@ -58,7 +58,7 @@ from storage.privacy.erased import (
     ZOOM_VISITS,
     Erased,
 )
-from storage.privacy.people import Person, in_sessions, matcher, names_in
+from storage.privacy.people import NameFinder, Person, in_sessions, matcher, names_in
 from storage.privacy.posted import (
     posted_by_facilitators,
     posted_notes,
@@ -421,6 +421,7 @@ def _leftovers(
     if not names:
         return
     rewritten: dict[str, set[Any]] = {}
+    find = NameFinder(names)  # once: a purge's names are thousands (matched here, not in SQL)
     for table in SQLModel.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
         scope = None if session_ids is None else _of_sessions(table, session_ids)
@@ -430,17 +431,16 @@ def _leftovers(
             if not isinstance(column.type, String):
                 continue
             if scope is None:
-                # The database finds the candidates; whether a name stands alone is decided
-                # here. (A purge's many names are matched here only, in its sessions' rows.)
+                # The database finds candidates; `find` decides if a name stands alone.
                 where = or_(
                     *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
                 )
             else:
-                where = scope & (column != "")
+                where = scope & (column != "") & ~column.startswith(ERASED_PREFIX)
             changed = [
                 (*row[:-1], _rewrite(row[-1], found, names))
                 for row in conn.execute(select(*keys, column).where(where)).all()
-                if (found := names_in(row[-1], names))
+                if (found := find(row[-1]))
             ]
             if changed:
                 _rewrite_rows(conn, column, changed)

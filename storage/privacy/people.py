@@ -95,12 +95,53 @@ def matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, {name.lower(): name for name in longest_first}
 
 
+_NAME_CHARS = r"\w.+@\-"  # what `_BEFORE` and `_AFTER` look at around a name
+_WORD = re.compile(r"\w")
+_JOINS = re.compile(r"[\w.+-]")  # a name cannot start just after one of these
+
+
+class NameFinder:
+    """Finds which of many names stand alone in a text, as `matcher`'s pattern would, in time
+    proportional to the text rather than to the number of names (a purge looks for thousands).
+
+    A text's runs of name characters (those of `_BEFORE`/`_AFTER`, and any other character a
+    name holds, such as the ":" of "zoom:…") hold every place a name can stand alone: it starts
+    at a run's start or just after a character that `_BEFORE` allows ("@", ":"), and ends at a
+    run's end, before a character `_AFTER` allows (":"), or before a "." no word character
+    follows. Each such piece of a run is looked up by its lower case.
+    """
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.by_lower = {name.lower(): name for name in names}
+        extra = {c for name in names for c in name if not re.match(f"[{_NAME_CHARS}]", c)}
+        self.run = re.compile(f"[{_NAME_CHARS}{''.join(re.escape(c) for c in sorted(extra))}]+")
+
+    def __call__(self, text: str | None) -> set[str]:
+        found: set[str] = set()
+        if not text or not self.by_lower:
+            return found
+        for run in self.run.finditer(text):
+            word = run.group(0)
+            starts = [0, *(i for i in range(1, len(word)) if not _JOINS.match(word[i - 1]))]
+            ends = [len(word), *(i for i in range(1, len(word)) if self._may_end(word, i))]
+            for start in starts:
+                for stop in ends:
+                    if stop > start and (name := self.by_lower.get(word[start:stop].lower())):
+                        found.add(name)
+        return found
+
+    @staticmethod
+    def _may_end(word: str, i: int) -> bool:
+        """Whether a name may end just before `word[i]` (as `_AFTER` says)."""
+        c = word[i]
+        if c == ".":
+            return i + 1 == len(word) or not _WORD.match(word[i + 1])
+        return not re.match(r"[\w@+-]", c)
+
+
 def names_in(text: str | None, names: Collection[str]) -> set[str]:
     """Which of `names` occur in `text` standing alone (ids inside keys, targets and JSON)."""
-    if not text or not names:
-        return set()
-    pattern, by_lower = matcher(frozenset(names))
-    return {by_lower[found.lower()] for found in pattern.findall(text)}
+    return NameFinder(names)(text)
 
 
 def in_sessions(column: Any, session_ids: Collection[int] | None) -> ColumnElement[bool]:

@@ -129,15 +129,23 @@ def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erase
         ).all()
         erased.channel_reports.update((int(r[0]), int(r[1])) for r in rows)
     poll_ids = {*changed.get(poll.name, ()), *changed.get(table_of(PollOption).name, ())}
-    if poll_ids:
+    if poll_ids:  # open or closed: each shows its question and options
         erased.closed_polls.update(
             conn.execute(
                 select(poll.c.id).where(
-                    poll.c.id.in_(list(poll_ids)),
-                    poll.c.closed_at.is_not(None),
-                    poll.c.message_ts.is_not(None),
+                    poll.c.id.in_(list(poll_ids)), poll.c.message_ts.is_not(None)
                 )
             ).scalars()
+        )
+    rounds = list(changed.get(table_of(BreakoutRound).name, ()))
+    if rounds:  # a round's prompt: on each of its rooms' messages
+        erased.rooms.update(
+            (int(r[0]), int(r[1]))
+            for r in conn.execute(
+                select(room.c.round_id, room.c.id).where(
+                    room.c.round_id.in_(rounds), room.c.message_ts.is_not(None)
+                )
+            ).all()
         )
     titled = list(changed.get(session.name, ()))
     if titled:

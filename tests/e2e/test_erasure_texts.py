@@ -129,3 +129,23 @@ def test_purge_rewrites_typed_ids_in_the_purged_sessions_only(
     assert report.summary.startswith("Ask erased-")
     assert f"Durham again, with {NAMED}" in titles
     eventually(lambda: _showing(bot, SAID) == [], timeout=15, what="the old posts without them")
+
+
+def test_forget_edits_an_open_polls_message_whose_question_named_them(
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start_session(bot)
+    check_in(bot, NAMED, place="Durham")
+    question = f"Should {NAMED} chair the next meeting?"
+    assert bot.command("/poll", f'"{question}" "Yes" "No" --time 30m').text == ""
+    eventually(lambda: bool(_showing(bot, question)), what="the poll posted")
+    outbox_sent(bot)
+    [posted] = _showing(bot, question)
+
+    monkeypatch.setenv("DATABASE_URL", bot.services.db.url)
+    assert main(["--env-file", "/nonexistent/.env", "person", "forget", NAMED]) == 0
+    eventually(lambda: _showing(bot, NAMED) == [], timeout=15, what="the poll without them")
+    outbox_sent(bot)
+    [edited] = _showing(bot, "Should someone (erased) chair the next meeting?")
+    assert edited["ts"] == posted["ts"]  # edited in place, still open: its buttons are there
+    assert "actions" in {block["type"] for block in edited["blocks"]}

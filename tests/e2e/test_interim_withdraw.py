@@ -13,7 +13,9 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import main
+from bot.outbox import queue
 from bot.standin import payloads
+from bot.summaries import summary_edit
 from bot.views.polls import VOTE_ACTION_PREFIX
 from storage import rooms as rooms_repo
 from storage.polls import Poll
@@ -284,3 +286,12 @@ def test_a_summary_needing_more_messages_gets_the_rest_posted_after_its_others(
     for channel in (CHANNEL, SUMMARY_CHANNEL):
         assert len(_summaries(bot, channel, "Summary of")) == count
         assert KEPT not in all_text(bot.slack.messages(channel))
+    # The final summary shown again later (Zoom's answers came in): the same messages edited,
+    # those a withdrawal posted included, none posted twice or left behind.
+    with bot.services.db.transaction() as db:
+        assert queue(db, summary_edit(session.id), now=bot.clock.now())
+    bot.services.outbox.wake()
+    outbox_sent(bot)
+    assert len(bot.slack.calls_to("chat.postMessage")) == posted
+    for channel in (CHANNEL, SUMMARY_CHANNEL):
+        assert len(_summaries(bot, channel, "Summary of")) == count

@@ -7,8 +7,11 @@ from datetime import timedelta
 
 from bot.report.collect import collect
 from storage import polls as poll_store
+from storage import privacy
 from storage.db import Database
 from storage.polls import Poll, PollVote, PollVoter
+from storage.privacy import StoredBreakdown
+from storage.privacy.tables import ROLE
 from storage.report import SessionFilter
 from storage.zoom import polls as zoom_store
 from storage.zoom.polls import AnswerRow
@@ -95,3 +98,30 @@ def test_zoom_answers_merged_later_and_a_poll_open_then_are_left_out(database: D
         ).polls
         == []
     )
+
+
+def test_a_purged_sessions_stored_breakdowns_as_of_then_are_its_closed_polls_only(
+    database: Database,
+) -> None:
+    """A purge stored the session's figures as they were at its end: as of an earlier time,
+    only a poll closed by then is as stored (check-ins by role are not known as of then)."""
+    session_id = start_session(database)
+    closed = _poll(database, session_id, "Closed before")
+    later = _poll(database, session_id, "Closed later")
+    with database.transaction() as s:
+        for poll, at in ((closed, T0 + timedelta(minutes=10)), (later, AS_OF + timedelta(1))):
+            poll_store.close_poll(s, poll_id=poll.id or 0, now=at, reason="command", closed_by="U1")
+        privacy.save_breakdowns(
+            s,
+            rows=[
+                StoredBreakdown(session_id, closed.id, "slack", ROLE, "Member", 2, (2, 0)),
+                StoredBreakdown(session_id, later.id, "slack", ROLE, "Member", 2, (2, 0)),
+                StoredBreakdown(session_id, None, "", ROLE, "Member", 9),
+            ],
+        )
+    now = collect(database, SessionFilter(session_ids=(session_id,)))
+    then = collect(database, SessionFilter(session_ids=(session_id,), as_of=AS_OF))
+    assert sorted((row.poll_id or 0) for row in now.breakdowns) == sorted(
+        [0, closed.id or 0, later.id or 0]
+    )
+    assert [row.poll_id for row in then.breakdowns] == [closed.id]
