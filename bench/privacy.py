@@ -25,10 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import select  # noqa: E402
 
+from bench.tours import build_tour, tour_options  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
 from storage.models import Participant  # noqa: E402
-from tests.harness.tour_data import generate_tour  # noqa: E402
 
 
 def _cli(env: dict[str, str], *args: str) -> tuple[float, str]:
@@ -45,32 +44,15 @@ def _cli(env: dict[str, str], *args: str) -> tuple[float, str]:
 def main() -> None:
     """Build the tour, then time forget and purge, and compare the reports."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--people", type=int, default=300)
-    parser.add_argument("--polls", type=int, default=12)
-    parser.add_argument("--report-backs", type=int, default=600)
+    tour_options(parser, sessions=20, report_backs=600)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/tour.db"
-        db = Database(url)
-        upgrade(db.engine)
-        started = time.perf_counter()
         first = datetime.now(UTC) - timedelta(days=7 * args.sessions + 60)
-        generate_tour(
-            db,
-            sessions=args.sessions,
-            people=args.people,
-            polls=args.polls,
-            report_backs=args.report_backs,
-            start=first,
-        )
+        url = build_tour(Path(folder), args, start=first)
+        db = Database(url)
         with db.read() as s:
             someone = s.exec(select(Participant.user_id)).first()
         db.dispose()
-        print(
-            f"built {args.sessions} sessions x {args.people} people x {args.polls} polls, "
-            f"{args.report_backs} report-backs in {time.perf_counter() - started:.1f} s"
-        )
         env = {
             **os.environ,
             "DATABASE_URL": url,

@@ -20,9 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage.db import Database  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from tests.harness.tour_data import generate_tour  # noqa: E402
+from bench.tours import build_tour, tour_options  # noqa: E402
 
 PEAK_OF_CHILD = """
 import resource, subprocess, sys
@@ -35,28 +33,10 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 def main() -> None:
     """Build the tour, then time the report command for HTML and Markdown."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sessions", type=int, default=50)
-    parser.add_argument("--people", type=int, default=300)
-    parser.add_argument("--polls", type=int, default=12)
-    parser.add_argument("--report-backs", type=int, default=2000)
+    tour_options(parser, sessions=50, report_backs=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/tour.db"
-        db = Database(url)
-        upgrade(db.engine)
-        started = time.perf_counter()
-        generate_tour(
-            db,
-            sessions=args.sessions,
-            people=args.people,
-            polls=args.polls,
-            report_backs=args.report_backs,
-        )
-        db.dispose()
-        print(
-            f"built {args.sessions} sessions x {args.people} people x {args.polls} polls, "
-            f"{args.report_backs} report-backs in {time.perf_counter() - started:.1f} s"
-        )
+        url = build_tour(Path(folder), args)
         env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         for name in ("report.html", "report.md"):
             out = Path(folder) / name

@@ -216,3 +216,9 @@ def running_bot(
     finally:
         server.stop()
         services.stop_background()
+
+
+@pytest.fixture
+def cli_env(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line on the running bot's database."""
+    monkeypatch.setenv("DATABASE_URL", bot.services.settings.DATABASE_URL)

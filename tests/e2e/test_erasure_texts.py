@@ -14,6 +14,7 @@ from bot.cli import main
 from storage.models import ListeningSession
 from storage.rooms import ReportBack
 from tests.e2e.conftest import CHANNEL, RunningBot, all_text
+from tests.e2e.quote_helpers import SUMMARY_CHANNEL
 from tests.e2e.rooms_helpers import (
     check_in,
     form_values,
@@ -28,7 +29,6 @@ from tests.e2e.rooms_helpers import (
 )
 from tests.harness.waiting import eventually
 
-SUMMARY_CHANNEL = "C0SUMMARY"
 NAMED = "U0NAMED01"  # checked in, and named in another person's report-back
 SAID = f"Ask {NAMED} about the buses."
 

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.cli import main
 from bot.outbox import queue
 from bot.standin import payloads
 from bot.summaries import summary_edit
@@ -22,25 +21,23 @@ from storage.polls import Poll
 from storage.rooms import NewQuote, ReportBack, ReportQuote
 from storage.summaries import SummaryPost
 from tests.e2e.conftest import CHANNEL, RunningBot, all_text
+from tests.e2e.quote_helpers import SUMMARY_CHANNEL, cli
 from tests.e2e.rooms_helpers import check_in, outbox_sent, people, start_session
 from tests.harness.tour_data import add_closed_poll, add_report_backs
 from tests.harness.waiting import eventually
 
-SUMMARY_CHANNEL = "C0SUMMARY"
 WITHDRAWN = "The last bus is at 7pm and I walk home in the dark."
 KEPT = "Fares went up twice this year."
+QUOTES = [
+    NewQuote(WITHDRAWN, "Member", "Durham", True),
+    NewQuote(KEPT, "Councillor", "Durham", True),
+]
 LATER = "Trains never come on time."
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"SUMMARY_CHANNEL": SUMMARY_CHANNEL}
-
-
-@pytest.fixture
-def cli_env(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line on the running bot's database."""
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.DATABASE_URL)
 
 
 def _summaries(bot: RunningBot, channel: str, kind: str) -> list[dict[str, Any]]:
@@ -61,7 +58,7 @@ def _withdraw(bot: RunningBot, text: str) -> None:
     with bot.services.db.read() as db:
         quotes = db.exec(select(ReportQuote).where(ReportQuote.text == text)).all()
     assert quotes
-    assert main(["--env-file", "/nonexistent/.env", "quote", "withdraw", str(quotes[0].id)]) == 0
+    assert cli("quote", "withdraw", str(quotes[0].id)) == 0
     bot.services.outbox.wake()
     eventually(
         lambda: text not in all_text([bot.slack.messages(c) for c in (CHANNEL, SUMMARY_CHANNEL)]),
@@ -138,14 +135,10 @@ def test_an_edited_interim_summary_still_shows_what_it_showed_then(bot: RunningB
     )
     poll = _launch_poll(bot)
     _vote(bot, poll, 0, "U0V1")
-    quotes = [
-        NewQuote(WITHDRAWN, "Member", "Durham", True),
-        NewQuote(KEPT, "Councillor", "Durham", True),
-    ]
     add_report_backs(
         bot.services.db,
         session_id=session.id,
-        reports=[("Buses came up first.", [], quotes, ["Transport"])],
+        reports=[("Buses came up first.", [], QUOTES, ["Transport"])],
         now=bot.clock.now(),
     )
     outbox_sent(bot)
@@ -176,7 +169,7 @@ def test_an_edited_interim_summary_still_shows_what_it_showed_then(bot: RunningB
         votes={"U0V1": 0, "U0V2": 0},
         now=bot.clock.now(),
     )
-    _add_version(bot, "Buses, and then trains.", quotes)
+    _add_version(bot, "Buses, and then trains.", QUOTES)
     add_report_backs(
         bot.services.db,
         session_id=session.id,
@@ -236,14 +229,10 @@ def test_a_summary_needing_more_messages_gets_the_rest_posted_after_its_others(
 ) -> None:
     session = start_session(bot)
     assert session.id is not None
-    quotes = [
-        NewQuote(WITHDRAWN, "Member", "Durham", True),
-        NewQuote(KEPT, "Councillor", "Durham", True),
-    ]
     add_report_backs(
         bot.services.db,
         session_id=session.id,
-        reports=[("Buses", [], quotes, [])],
+        reports=[("Buses", [], QUOTES, [])],
         now=bot.clock.now(),
     )
     assert bot.command("/session", "end").text == ""

@@ -6,18 +6,25 @@ Copies stored without that link are still matched by their text."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
 
-from bot.cli import main
-from bot.views.reports import WITHDRAW_QUOTE_ACTION
 from storage.rooms import ReportQuote
 from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, ack_text, all_text
+from tests.e2e.quote_helpers import (
+    SUMMARY_CHANNEL,
+    FormQuote,
+    button_in,
+    cli,
+    click_withdraw,
+    has_id,
+    shown_in_channels,
+    stored_quotes,
+    summary_messages,
+)
 from tests.e2e.rooms_helpers import (
     check_in,
     form_values,
@@ -32,40 +39,14 @@ from tests.e2e.rooms_helpers import (
 )
 from tests.harness.waiting import eventually
 
-SUMMARY_CHANNEL = "C0SUMMARY"
 TYPO = "The last bus is at 7pm and I walk home in the dark"
 FIXED = "The last bus is at 7pm, and I walk home in the dark."
 KEPT = "Fares went up twice this year."
-
-FormQuote = tuple[str, str | None, str | None, bool]
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"SUMMARY_CHANNEL": SUMMARY_CHANNEL}
-
-
-@pytest.fixture
-def cli_env(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line on the running bot's database."""
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.DATABASE_URL)
-
-
-def _cli(*args: str) -> int:
-    return main(["--env-file", "/nonexistent/.env", *args])
-
-
-def _quotes(bot: RunningBot) -> list[ReportQuote]:
-    with bot.services.db.read() as db:
-        return list(db.exec(select(ReportQuote).order_by(ReportQuote.id)).all())  # type: ignore[arg-type]
-
-
-def _posted(bot: RunningBot) -> str:
-    return all_text([bot.slack.messages(CHANNEL), bot.slack.messages(SUMMARY_CHANNEL)])
-
-
-def _summaries(bot: RunningBot, channel: str) -> list[dict[str, Any]]:
-    return [m for m in bot.slack.messages(channel) if "ummary of" in str(m.get("text"))]
 
 
 def _thread_posts(bot: RunningBot) -> list[dict[str, Any]]:
@@ -74,21 +55,14 @@ def _thread_posts(bot: RunningBot) -> list[dict[str, Any]]:
 
 
 def _button_for(bot: RunningBot, text: str) -> tuple[str, str]:
-    """The thread post showing `text` and the value of the Withdraw button beside it."""
-    for message in _thread_posts(bot):
-        for block in message.get("blocks", []):
-            accessory = block.get("accessory") or {}
-            if accessory.get("action_id") == WITHDRAW_QUOTE_ACTION and text in all_text(block):
-                return str(message["ts"]), str(accessory["value"])
-    raise AssertionError(f"no Withdraw button beside {text!r}")
+    """The oldest thread post showing `text` and the value of the Withdraw button beside it."""
+    return button_in(_thread_posts(bot), text)
 
 
 def _withdraw(bot: RunningBot, text: str, user: str = FACILITATOR) -> str:
     """Press the Withdraw button beside `text` as `user`; what they were told privately."""
     ts, value = _button_for(bot, text)
-    before = len(bot.slack.private_replies(user))
-    assert bot.click(WITHDRAW_QUOTE_ACTION, value, user=user, message_ts=ts).status_code == 200
-    return all_text(bot.slack.wait_for_private_replies(user, count=before + 1)[-1].args)
+    return click_withdraw(bot, value, user, ts)
 
 
 def _room_and_reporter(bot: RunningBot) -> str:
@@ -107,23 +81,19 @@ def _send(bot: RunningBot, reporter: str, summary: str, quotes: list[FormQuote])
     outbox_sent(bot)
 
 
-def _has_id(text: str, quote_id: int | None) -> bool:
-    return re.search(rf"\bq{quote_id}\b", text) is not None
-
-
 def _outputs(tmp_path: Path) -> dict[str, str]:
     """The session's export in every format and the tour report in both."""
     texts = {}
     for fmt in ("json", "md"):
         out = tmp_path / f"export.{fmt}"
-        assert _cli("export", "--session", "1", "--format", fmt, "--out", str(out)) == 0
+        assert cli("export", "--session", "1", "--format", fmt, "--out", str(out)) == 0
         texts[fmt] = out.read_text()
     folder = tmp_path / "csv"
-    assert _cli("export", "--session", "1", "--format", "csv", "--out", str(folder)) == 0
+    assert cli("export", "--session", "1", "--format", "csv", "--out", str(folder)) == 0
     texts["csv"] = "\n".join(p.read_text() for p in sorted(folder.iterdir()))
     for suffix in ("html", "md"):
         out = tmp_path / f"report.{suffix}"
-        assert _cli("report", "--out", str(out)) == 0
+        assert cli("report", "--out", str(out)) == 0
         texts[f"report.{suffix}"] = out.read_text()
     return texts
 
@@ -136,7 +106,7 @@ def test_a_quote_edited_between_versions_is_withdrawn_from_every_version(
     reporter = _room_and_reporter(bot)
     _send(bot, reporter, "Buses.", [(TYPO, "Member", "Durham", True), (KEPT, "Member", None, True)])
     view = open_report(bot, reporter)
-    typo, kept = _quotes(bot)
+    typo, kept = stored_quotes(bot)
     # the form carries the pre-filled quotes' ids, slot by slot
     assert view["private_metadata"] == f"{rooms_of(bot, 1)[0].id}:{typo.id},{kept.id}"
     # the reporter fixes the punctuation and sends version 2
@@ -145,17 +115,17 @@ def test_a_quote_edited_between_versions_is_withdrawn_from_every_version(
     )
     assert submit_report(bot, reporter, view, values).text == ""
     outbox_sent(bot)
-    fixed, kept_again = _quotes(bot)[2:]
+    fixed, kept_again = stored_quotes(bot)[2:]
     assert (fixed.text, fixed.copied_from) == (FIXED, typo.id)
     assert kept_again.copied_from == kept.id
     assert "ended" in ack_text(bot.command("/breakout", "end"))
     outbox_sent(bot)
     assert bot.command("/summary", "").status_code == 200
-    eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 1, what="interim summary")
+    eventually(lambda: len(summary_messages(bot, SUMMARY_CHANNEL)) == 1, what="interim summary")
     assert bot.command("/session", "end").text == ""
-    eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 2, what="final summary")
+    eventually(lambda: len(summary_messages(bot, SUMMARY_CHANNEL)) == 2, what="final summary")
     outbox_sent(bot)
-    posted = _posted(bot)
+    posted = shown_in_channels(bot)
     # before: version 1's post has the typo; version 2's post and all four summaries the fix
     assert posted.count(TYPO) == 1
     assert posted.count(FIXED) == 1 + 4
@@ -164,25 +134,25 @@ def test_a_quote_edited_between_versions_is_withdrawn_from_every_version(
         assert FIXED in text, name
         assert KEPT in text, name
     assert TYPO in before["json"]  # the export lists every version's quotes
-    assert _has_id(before["json"], typo.id)
+    assert has_id(before["json"], typo.id)
 
     reply = _withdraw(bot, pressed)
     assert f"Quote q{typo.id if pressed == TYPO else fixed.id} from Room 1" in reply
     assert "is withdrawn (in all 2 versions" in reply
     outbox_sent(bot)
-    posted = _posted(bot)
+    posted = shown_in_channels(bot)
     assert TYPO not in posted
     assert FIXED not in posted
     assert posted.count(KEPT) == 2 + 4
     assert [all_text(m).count("1 quote was withdrawn") for m in _thread_posts(bot)] == [1, 1]
     for channel in (CHANNEL, SUMMARY_CHANNEL):
-        for summary in _summaries(bot, channel):
+        for summary in summary_messages(bot, channel):
             assert "Buses!" in all_text(summary["blocks"])  # edited, not emptied
     compact = next(
         m for m in bot.slack.messages(CHANNEL) if m["ts"] == rooms_of(bot, 1)[0].report_ts
     )
     assert "1 quote ·" in all_text(compact["blocks"])
-    stored = _quotes(bot)
+    stored = stored_quotes(bot)
     assert [q.id for q in stored if q.withdrawn_at] == [typo.id, fixed.id]
     assert TYPO not in json.dumps([q.model_dump(mode="json") for q in stored])
     after = _outputs(tmp_path)
@@ -191,32 +161,32 @@ def test_a_quote_edited_between_versions_is_withdrawn_from_every_version(
         assert FIXED not in text, name
         assert KEPT in text, name
     for name in ("json", "md", "csv", "report.html"):
-        assert not _has_id(after[name], typo.id), name
-        assert not _has_id(after[name], fixed.id), name
-        assert _has_id(after[name], kept_again.id), name
+        assert not has_id(after[name], typo.id), name
+        assert not has_id(after[name], fixed.id), name
+        assert has_id(after[name], kept_again.id), name
     assert json.loads(after["json"])["quotes_withdrawn"] == 2
 
 
 def test_a_cleared_quote_is_no_quote_and_the_links_follow_the_slots(bot: RunningBot) -> None:
     reporter = _room_and_reporter(bot)
     _send(bot, reporter, "Buses.", [(TYPO, "Member", "Durham", True), (KEPT, "Member", None, True)])
-    _, kept = _quotes(bot)
+    _, kept = stored_quotes(bot)
     # version 2: the first quote cleared, the second edited
     _send(bot, reporter, "Buses!", [("", None, None, False), (KEPT + "!", "Member", None, True)])
-    [edited] = _quotes(bot)[2:]
+    [edited] = stored_quotes(bot)[2:]
     assert (edited.position, edited.copied_from) == (1, kept.id)
     # the cleared one was not copied: withdrawing it leaves version 2 alone
     reply = _withdraw(bot, TYPO)
     assert "is withdrawn and its text deleted" in reply
     outbox_sent(bot)
-    assert TYPO not in _posted(bot)
+    assert TYPO not in shown_in_channels(bot)
     assert KEPT in all_text(_thread_posts(bot)[0])
     # the edited one, withdrawn from version 2's post, goes from version 1's too
     assert "in all 2 versions" in _withdraw(bot, KEPT + "!", user=reporter)
     outbox_sent(bot)
-    assert KEPT not in _posted(bot)
-    assert all(q.withdrawn_at for q in _quotes(bot))
-    assert {q.withdrawn_by for q in _quotes(bot)} == {"facilitator", "reporter"}
+    assert KEPT not in shown_in_channels(bot)
+    assert all(q.withdrawn_at for q in stored_quotes(bot))
+    assert {q.withdrawn_by for q in stored_quotes(bot)} == {"facilitator", "reporter"}
 
 
 def test_a_quote_withdrawn_while_the_form_is_open_is_not_brought_back(bot: RunningBot) -> None:
@@ -230,10 +200,10 @@ def test_a_quote_withdrawn_while_the_form_is_open_is_not_brought_back(bot: Runni
     )
     assert submit_report(bot, reporter, view, values).text == ""
     outbox_sent(bot)
-    typo, _, copy, _ = _quotes(bot)
+    typo, _, copy, _ = stored_quotes(bot)
     assert copy.copied_from == typo.id
     assert (copy.text, copy.withdrawn_by) == ("", "facilitator")
-    assert FIXED not in _posted(bot)
+    assert FIXED not in shown_in_channels(bot)
     [_, newest] = _thread_posts(bot)
     assert "1 quote was withdrawn" in all_text(newest)
     assert KEPT in all_text(newest)
@@ -247,9 +217,9 @@ def test_copies_stored_without_a_link_are_still_matched_by_their_text(bot: Runni
     # as rows stored before migration 0018 are: no links
     with bot.services.db.transaction() as db:
         db.execute(update(ReportQuote).values(copied_from=None))
-    assert _posted(bot).count(TYPO) == 2
+    assert shown_in_channels(bot).count(TYPO) == 2
     assert "in all 2 versions" in _withdraw(bot, TYPO)
     outbox_sent(bot)
-    assert TYPO not in _posted(bot)
-    assert _posted(bot).count(KEPT) == 2
-    assert [q.text for q in _quotes(bot) if q.withdrawn_at] == ["", ""]
+    assert TYPO not in shown_in_channels(bot)
+    assert shown_in_channels(bot).count(KEPT) == 2
+    assert [q.text for q in stored_quotes(bot) if q.withdrawn_at] == ["", ""]

@@ -6,19 +6,27 @@ report formats; refused for anyone else and for bad ids; caught up after Slack w
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 
-from bot.cli import main
 from bot.rooms import quote_field
 from bot.views.reports import WITHDRAW_QUOTE_ACTION
 from storage import outbox as outbox_store
-from storage.rooms import NewQuote, ReportQuote
+from storage.rooms import NewQuote
 from tests.e2e.conftest import CHANNEL, FACILITATOR, RunningBot, ack_text, all_text
+from tests.e2e.quote_helpers import (
+    SUMMARY_CHANNEL,
+    FormQuote,
+    button_in,
+    cli,
+    click_withdraw,
+    has_id,
+    shown_in_channels,
+    stored_quotes,
+    summary_messages,
+)
 from tests.e2e.rooms_helpers import (
     check_in,
     form_values,
@@ -36,12 +44,9 @@ from tests.e2e.rooms_helpers import (
 from tests.harness.tour_data import add_report_backs
 from tests.harness.waiting import eventually
 
-SUMMARY_CHANNEL = "C0SUMMARY"
 WITHDRAWN = "The last bus is at 7pm and I walk home in the dark."
 KEPT = "Fares went up twice this year."
 PRIVATE = "Do not print what I said."
-
-FormQuote = tuple[str, str | None, str | None, bool]
 
 
 @pytest.fixture
@@ -49,60 +54,9 @@ def settings_overrides() -> dict[str, Any]:
     return {"SUMMARY_CHANNEL": SUMMARY_CHANNEL}
 
 
-@pytest.fixture
-def cli_env(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command line on the running bot's database."""
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.DATABASE_URL)
-
-
-def _has_id(text: str, quote_id: int | None) -> bool:
-    """Whether an output prints the quote id ("q17", not part of "q170")."""
-    return re.search(rf"\bq{quote_id}\b", text) is not None
-
-
-def _cli(*args: str) -> int:
-    return main(["--env-file", "/nonexistent/.env", *args])
-
-
-def _quotes(bot: RunningBot) -> list[ReportQuote]:
-    with bot.services.db.read() as db:
-        return list(db.exec(select(ReportQuote).order_by(ReportQuote.id)).all())  # type: ignore[arg-type]
-
-
-def _posted(bot: RunningBot) -> str:
-    """The final state of every message in both channels, thread posts included."""
-    return all_text([bot.slack.messages(CHANNEL), bot.slack.messages(SUMMARY_CHANNEL)])
-
-
-def _summaries(bot: RunningBot, channel: str) -> list[dict[str, Any]]:
-    return [m for m in bot.slack.messages(channel) if "ummary of" in str(m.get("text"))]
-
-
-def _withdraw_buttons(message: dict[str, Any]) -> dict[str, str]:
-    """Quote text -> the value of the Withdraw button beside it, in a thread post."""
-    found = {}
-    for block in message.get("blocks", []):
-        accessory = block.get("accessory") or {}
-        if accessory.get("action_id") == WITHDRAW_QUOTE_ACTION:
-            found[block["text"]["text"]] = accessory["value"]
-    return found
-
-
 def _button_for(bot: RunningBot, text: str) -> tuple[str, str]:
     """The newest thread post showing `text` and its Withdraw button's value."""
-    for message in reversed(bot.slack.messages(CHANNEL)):
-        for shown, value in _withdraw_buttons(message).items():
-            if text in shown:
-                return str(message["ts"]), value
-    raise AssertionError(f"no Withdraw button beside {text!r}")
-
-
-def _click_withdraw(bot: RunningBot, value: str, user: str, ts: str) -> str:
-    """Press a Withdraw button as `user`; what they were told privately."""
-    before = len(bot.slack.private_replies(user))
-    response = bot.click(WITHDRAW_QUOTE_ACTION, value, user=user, message_ts=ts)
-    assert response.status_code == 200
-    return all_text(bot.slack.wait_for_private_replies(user, count=before + 1)[-1].args)
+    return button_in(reversed(bot.slack.messages(CHANNEL)), text)
 
 
 def _report_twice_and_end(bot: RunningBot) -> str:
@@ -130,16 +84,16 @@ def _report_twice_and_end(bot: RunningBot) -> str:
     assert "ended" in ack_text(bot.command("/breakout", "end"))
     outbox_sent(bot)
     assert bot.command("/summary", "").status_code == 200
-    eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 1, what="interim summary")
+    eventually(lambda: len(summary_messages(bot, SUMMARY_CHANNEL)) == 1, what="interim summary")
     assert bot.command("/session", "end").text == ""
-    eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) == 2, what="final summary")
+    eventually(lambda: len(summary_messages(bot, SUMMARY_CHANNEL)) == 2, what="final summary")
     outbox_sent(bot)
     room = rooms_of(bot, breakout_round.id)[0]
     reported = [
         m for m in thread(bot, room.message_ts or "") if m["text"].startswith("Room 1 report-back")
     ]
     assert len(reported) == 2  # both versions, in full
-    posted = _posted(bot)
+    posted = shown_in_channels(bot)
     # before: in both thread posts and all four summaries (two in each channel)
     assert posted.count(WITHDRAWN) == 2 + 4
     assert PRIVATE not in posted
@@ -148,12 +102,12 @@ def _report_twice_and_end(bot: RunningBot) -> str:
 
 def _gone_everywhere_but_the_rest_is_there(bot: RunningBot) -> None:
     outbox_sent(bot)
-    posted = _posted(bot)
+    posted = shown_in_channels(bot)
     assert WITHDRAWN not in posted
     assert posted.count(KEPT) == 2 + 4  # the other quote stays everywhere
     for channel in (CHANNEL, SUMMARY_CHANNEL):
-        assert len(_summaries(bot, channel)) == 2
-        for summary in _summaries(bot, channel):
+        assert len(summary_messages(bot, channel)) == 2
+        for summary in summary_messages(bot, channel):
             assert "Buses!" in all_text(summary["blocks"])  # edited, not emptied
     assert "1 quote was withdrawn" in posted
     # the compact channel post counts what is left
@@ -162,22 +116,22 @@ def _gone_everywhere_but_the_rest_is_there(bot: RunningBot) -> None:
     )
     assert "1 quote ·" in all_text(compact["blocks"])
     # stored: every version's copy is withdrawn and blanked
-    withdrawn = [q for q in _quotes(bot) if q.withdrawn_at is not None]
+    withdrawn = [q for q in stored_quotes(bot) if q.withdrawn_at is not None]
     assert len(withdrawn) == 2
     assert all(q.text == "" and q.speaker_role is None for q in withdrawn)
-    assert WITHDRAWN not in json.dumps([q.model_dump(mode="json") for q in _quotes(bot)])
+    assert WITHDRAWN not in json.dumps([q.model_dump(mode="json") for q in stored_quotes(bot)])
 
 
 def test_a_facilitator_withdraws_a_quote_with_its_button(bot: RunningBot) -> None:
     _report_twice_and_end(bot)
     ts, value = _button_for(bot, WITHDRAWN)
-    reply = _click_withdraw(bot, value, FACILITATOR, ts)
+    reply = click_withdraw(bot, value, FACILITATOR, ts)
     assert f"Quote q{value} from Room 1" in reply
     assert "is withdrawn (in all 2 versions" in reply
     _gone_everywhere_but_the_rest_is_there(bot)
-    assert {q.withdrawn_by for q in _quotes(bot) if q.withdrawn_at} == {"facilitator"}
+    assert {q.withdrawn_by for q in stored_quotes(bot) if q.withdrawn_at} == {"facilitator"}
     # pressing it again (an older post's button) is refused, nothing changes
-    assert "already withdrawn" in _click_withdraw(bot, value, FACILITATOR, ts)
+    assert "already withdrawn" in click_withdraw(bot, value, FACILITATOR, ts)
 
 
 def test_the_rooms_reporter_withdraws_a_quote_and_the_form_no_longer_offers_it(
@@ -194,11 +148,11 @@ def test_the_rooms_reporter_withdraws_a_quote_and_the_form_no_longer_offers_it(
     assert submit_report(bot, reporter, view, form_values("Buses.", quotes=quotes)).text == ""
     outbox_sent(bot)
     ts, value = _button_for(bot, WITHDRAWN)
-    assert "is withdrawn" in _click_withdraw(bot, value, reporter, ts)
+    assert "is withdrawn" in click_withdraw(bot, value, reporter, ts)
     outbox_sent(bot)
     assert WITHDRAWN not in all_text(bot.slack.messages(CHANNEL))
     assert KEPT in all_text(bot.slack.messages(CHANNEL))
-    assert {q.withdrawn_by for q in _quotes(bot) if q.withdrawn_at} == {"reporter"}
+    assert {q.withdrawn_by for q in stored_quotes(bot) if q.withdrawn_at} == {"reporter"}
     form = open_report(bot, reporter)
     shown = all_text(form["blocks"])
     assert WITHDRAWN not in shown
@@ -214,17 +168,17 @@ def test_someone_else_is_refused_and_nothing_changes(bot: RunningBot) -> None:
     updates = len(bot.slack.calls_to("chat.update"))
     with bot.services.db.read() as db:
         rows_before = len(outbox_store.rows(db))
-    reply = _click_withdraw(bot, value, "U0NOTHERE", ts)
+    reply = click_withdraw(bot, value, "U0NOTHERE", ts)
     assert "Only this session's facilitators and whoever sent Room 1's report-back" in reply
     outbox_sent(bot)
-    assert all(q.withdrawn_at is None for q in _quotes(bot))
-    assert sum(q.text == WITHDRAWN for q in _quotes(bot)) == 2
+    assert all(q.withdrawn_at is None for q in stored_quotes(bot))
+    assert sum(q.text == WITHDRAWN for q in stored_quotes(bot)) == 2
     with bot.services.db.read() as db:
         assert len(outbox_store.rows(db)) == rows_before
     assert len(bot.slack.calls_to("chat.update")) == updates
-    assert _posted(bot).count(WITHDRAWN) == 2 + 4
+    assert shown_in_channels(bot).count(WITHDRAWN) == 2 + 4
     # a button that names no quote is refused too
-    assert "not from a report-back's quote" in _click_withdraw(bot, "x", FACILITATOR, ts)
+    assert "not from a report-back's quote" in click_withdraw(bot, "x", FACILITATOR, ts)
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -232,17 +186,17 @@ def test_an_organiser_withdraws_a_quote_from_the_command_line(
     bot: RunningBot, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _report_twice_and_end(bot)
-    quote_id = next(q.id for q in _quotes(bot) if q.text == WITHDRAWN)
-    assert _cli("quote", "withdraw", str(quote_id)) == 0
+    quote_id = next(q.id for q in stored_quotes(bot) if q.text == WITHDRAWN)
+    assert cli("quote", "withdraw", str(quote_id)) == 0
     out = capsys.readouterr().out
     assert f"withdrew quote q{quote_id}" in out
     assert "versions of the report-back" in out
     assert "history of the erased rows is scrubbed too" in out  # or it says it was busy
     assert "Slack" in out.splitlines()[-1]  # who posts the edits (cli_support.who_sends)
     bot.services.outbox.wake()
-    eventually(lambda: WITHDRAWN not in _posted(bot), timeout=10, what="edits posted")
+    eventually(lambda: WITHDRAWN not in shown_in_channels(bot), timeout=10, what="edits posted")
     _gone_everywhere_but_the_rest_is_there(bot)
-    assert {q.withdrawn_by for q in _quotes(bot) if q.withdrawn_at} == {"organiser"}
+    assert {q.withdrawn_by for q in stored_quotes(bot) if q.withdrawn_at} == {"organiser"}
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -270,12 +224,12 @@ def test_bad_quote_ids_change_nothing(
     )
     with bot.services.db.read() as db:
         rows_before = len(outbox_store.rows(db))
-    assert _cli("quote", "withdraw", typed) == 2
+    assert cli("quote", "withdraw", typed) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert message in err[0]
-    assert [q.text for q in _quotes(bot)] == [KEPT]
-    assert all(q.withdrawn_at is None for q in _quotes(bot))
+    assert [q.text for q in stored_quotes(bot)] == [KEPT]
+    assert all(q.withdrawn_at is None for q in stored_quotes(bot))
     with bot.services.db.read() as db:
         assert len(outbox_store.rows(db)) == rows_before
 
@@ -294,16 +248,16 @@ def test_withdrawing_twice_is_refused_and_q17_is_accepted(
         reports=[("Buses", [], [NewQuote(WITHDRAWN, "Member", "Durham", True)], [])],
         now=bot.clock.now(),
     )
-    [quote] = _quotes(bot)
-    assert _cli("quote", "withdraw", f"q{quote.id}") == 0  # as exports print it
+    [quote] = stored_quotes(bot)
+    assert cli("quote", "withdraw", f"q{quote.id}") == 0  # as exports print it
     capsys.readouterr()
     with bot.services.db.read() as db:
         rows_before = len(outbox_store.rows(db))
-    [before] = _quotes(bot)
-    assert _cli("quote", "withdraw", str(quote.id)) == 2
+    [before] = stored_quotes(bot)
+    assert cli("quote", "withdraw", str(quote.id)) == 2
     [line] = capsys.readouterr().err.strip().splitlines()
     assert f"Quote q{quote.id} is already withdrawn" in line
-    [after] = _quotes(bot)
+    [after] = stored_quotes(bot)
     assert (after.withdrawn_at, after.withdrawn_by) == (before.withdrawn_at, before.withdrawn_by)
     with bot.services.db.read() as db:
         assert len(outbox_store.rows(db)) == rows_before
@@ -333,26 +287,25 @@ def test_exports_and_reports_leave_it_out_and_show_quote_ids(
         ],
         now=bot.clock.now(),
     )
-    gone, kept = _quotes(bot)
+    gone, kept = stored_quotes(bot)
 
     def outputs() -> dict[str, str]:
         texts = {}
         for fmt in ("json", "md"):
             out = tmp_path / f"export.{fmt}"
             assert (
-                _cli("export", "--session", str(session.id), "--format", fmt, "--out", str(out))
-                == 0
+                cli("export", "--session", str(session.id), "--format", fmt, "--out", str(out)) == 0
             )
             texts[fmt] = out.read_text()
         folder = tmp_path / "csv"
         assert (
-            _cli("export", "--session", str(session.id), "--format", "csv", "--out", str(folder))
+            cli("export", "--session", str(session.id), "--format", "csv", "--out", str(folder))
             == 0
         )
         texts["csv"] = "\n".join(p.read_text() for p in sorted(folder.iterdir()))
         for suffix in ("html", "md"):
             out = tmp_path / f"report.{suffix}"
-            assert _cli("report", "--out", str(out)) == 0
+            assert cli("report", "--out", str(out)) == 0
             texts[f"report.{suffix}"] = out.read_text()
         return texts
 
@@ -361,16 +314,16 @@ def test_exports_and_reports_leave_it_out_and_show_quote_ids(
         assert WITHDRAWN in text, name  # the test can fail: the quote was there
         assert KEPT in text, name
     for name in ("json", "md", "csv", "report.html"):
-        assert _has_id(before[name], gone.id), name
-        assert _has_id(before[name], kept.id), name
-    assert _cli("quote", "withdraw", str(gone.id)) == 0
+        assert has_id(before[name], gone.id), name
+        assert has_id(before[name], kept.id), name
+    assert cli("quote", "withdraw", str(gone.id)) == 0
     after = outputs()
     for name, text in after.items():
         assert WITHDRAWN not in text, name
         assert KEPT in text, name
     for name in ("json", "md", "csv", "report.html"):
-        assert _has_id(after[name], kept.id), name
-        assert not _has_id(after[name], gone.id), name
+        assert has_id(after[name], kept.id), name
+        assert not has_id(after[name], gone.id), name
     document = json.loads(after["json"])
     assert document["quotes_withdrawn"] == 1
     [quote] = document["rounds"][0]["rooms"][0]["report_backs"][0]["quotes"]
@@ -389,16 +342,18 @@ def test_every_part_of_a_split_summary_is_edited(bot: RunningBot) -> None:
     reports.append(("Buses", [], [NewQuote(WITHDRAWN, "Member", "Durham", True)], []))
     add_report_backs(bot.services.db, session_id=session.id, reports=reports, now=bot.clock.now())
     bot.command("/session", "end")
-    eventually(lambda: len(_summaries(bot, SUMMARY_CHANNEL)) > 1, what="split summary")
+    eventually(lambda: len(summary_messages(bot, SUMMARY_CHANNEL)) > 1, what="split summary")
     outbox_sent(bot)
-    parts = len(_summaries(bot, SUMMARY_CHANNEL))
-    assert WITHDRAWN in all_text(_summaries(bot, SUMMARY_CHANNEL)[-1])
-    [quote] = _quotes(bot)
-    assert _cli("quote", "withdraw", str(quote.id)) == 0
+    parts = len(summary_messages(bot, SUMMARY_CHANNEL))
+    assert WITHDRAWN in all_text(summary_messages(bot, SUMMARY_CHANNEL)[-1])
+    [quote] = stored_quotes(bot)
+    assert cli("quote", "withdraw", str(quote.id)) == 0
     bot.services.outbox.wake()
-    eventually(lambda: WITHDRAWN not in _posted(bot), timeout=10, what="every part edited")
+    eventually(
+        lambda: WITHDRAWN not in shown_in_channels(bot), timeout=10, what="every part edited"
+    )
     for channel in (CHANNEL, SUMMARY_CHANNEL):
-        summaries = _summaries(bot, channel)
+        summaries = summary_messages(bot, channel)
         assert len(summaries) == parts
         text = all_text(summaries)
         assert all(f"Room {i} says" in text for i in range(60))
@@ -412,8 +367,8 @@ def test_a_withdrawal_while_slack_is_down_catches_up(bot: RunningBot) -> None:
     bot.slack.wait_for("chat.update", predicate=lambda call: call.failed)
     outbox_sent(bot)
     # the withdrawal is committed; the posts still show the quote until Slack is back
-    assert all(not q.text for q in _quotes(bot) if q.withdrawn_at)
-    assert WITHDRAWN in _posted(bot)
+    assert all(not q.text for q in stored_quotes(bot) if q.withdrawn_at)
+    assert WITHDRAWN in shown_in_channels(bot)
     with bot.services.db.read() as db:
         waiting = [r for r in outbox_store.rows(db) if ":withdrawn" in r.key and r.sent_at is None]
     assert waiting
