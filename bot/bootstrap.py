@@ -173,7 +173,11 @@ def create_services(
     _wire_zoom_rooms(services)
     if settings.DATA_RETENTION_DAYS is not None:
         services.retention = Retention(
-            database, real_clock, settings.DATA_RETENTION_DAYS, min_group=settings.REPORT_MIN_GROUP
+            database,
+            real_clock,
+            settings.DATA_RETENTION_DAYS,
+            min_group=settings.REPORT_MIN_GROUP,
+            end_abandoned=services.ending.end_abandoned,
         )
     return services
 

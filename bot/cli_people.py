@@ -116,7 +116,8 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
             sessions = ", ".join(map(str, done.left_running))
             print(
                 f"left session {sessions} for a later purge: it has not ended (people could "
-                "still check in); a facilitator ends it with `/session end` in its channel"
+                "still check in); a facilitator ends it with `/session end` in its channel, or "
+                "a bot running with DATA_RETENTION_DAYS ends it once it is 2 days old"
             )
         if done.left_open:
             sessions = ", ".join(map(str, done.left_open))

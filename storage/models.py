@@ -42,6 +42,9 @@ def fk_column(target: str, *, index: bool = True) -> Any:
 
 TITLE_MAX = 150  # a Block Kit header holds 150 characters
 ATTRIBUTE_MAX = 80  # role, place and group are shown in buttons and table cells
+# Who ended a session (and so closed its polls and rounds) when no person did: the daily purge
+# ends a session nobody ended days after it started. Not a Slack id, so it names nobody.
+BY_THE_BOT = "listening-bot"
 
 
 class ListeningSession(SQLModel, table=True):

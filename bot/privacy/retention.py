@@ -17,8 +17,8 @@ choice of sessions counts each person once).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 PURGE_TABLES = ("poll_breakdown", "session_purge")  # what a purge writes besides the erasure
 SCRUB_RETRY_MINUTES = 10
+# A session still running this long after it started, once due for a purge, was left running
+# by mistake: the daily purge ends it (a meeting lasts hours; a conference a day or two).
+ABANDONED_AFTER = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Purged:
     scrubbed: bool = True
     left_open: tuple[int, ...] = ()  # sessions due but left for later: a poll is still open
     left_running: tuple[int, ...] = ()  # sessions due but left for later: not ended yet
+    ended_by_bot: tuple[int, ...] = ()  # sessions nobody ended, ended by the daily purge first
 
 
 def _due(
@@ -130,11 +134,21 @@ def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> P
 class Retention:
     """The daily purge of `run`/`serve` when DATA_RETENTION_DAYS is set."""
 
-    def __init__(self, db: Database, clock: Clock, days: int, *, min_group: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        days: int,
+        *,
+        min_group: int,
+        end_abandoned: Callable[[int], bool] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.days = days
         self.min_group = min_group  # REPORT_MIN_GROUP: see `purge`
+        # Ends a session nobody ended as `/session end` would (SessionEnding.end_abandoned).
+        self.end_abandoned = end_abandoned
         # Tables a purge changed whose old row versions a busy database kept (in memory: a
         # restart in between leaves them to the database's own vacuuming).
         self._unscrubbed: set[str] = set()
@@ -142,6 +156,24 @@ class Retention:
     def run(self) -> None:
         """The scheduler's daily job: `purge_due`."""
         self.purge_due()
+
+    def _end_abandoned(self, *, before: datetime) -> tuple[int, ...]:
+        """End the sessions due for a purge that nobody ended and that started before `before`
+        (ABANDONED_AFTER ago at the least): nobody will check in days later, and their data
+        must not outlive the retention period because a facilitator forgot `/session end`."""
+        if self.end_abandoned is None:
+            return ()
+        with self.db.read() as s:
+            running = privacy.not_ended(s, session_ids=privacy.sessions_to_purge(s, before=before))
+        ended = tuple(i for i in running if self.end_abandoned(i))
+        if ended:
+            logger.warning(
+                "retention: ended sessions %s, which nobody had ended and which are older than "
+                "%d days, as /session end would, so that they are purged",
+                ended,
+                self.days,
+            )
+        return ended
 
     def scrub_pending(self) -> bool:
         """The scheduler's job every SCRUB_RETRY_MINUTES: scrub the history an earlier purge
@@ -158,7 +190,10 @@ class Retention:
         """Purge the sessions older than the retention period (a scheduler job)."""
         now = self.clock.now()
         before = now - timedelta(days=self.days)
-        done = purge(self.db, before=before, now=now, min_group=self.min_group)
+        ended = self._end_abandoned(before=min(before, now - ABANDONED_AFTER))
+        done = replace(
+            purge(self.db, before=before, now=now, min_group=self.min_group), ended_by_bot=ended
+        )
         if done.left_open:
             logger.info("retention: sessions %s wait for their open polls", done.left_open)
         if done.left_running:

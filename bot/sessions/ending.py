@@ -60,3 +60,12 @@ class SessionEnding:
             what=f"end of session {session.id}",
         )
         self.sessions.announce_end(session.id, reports=self.after_session_end)
+
+    def end_abandoned(self, session_id: int) -> bool:
+        """End a session nobody ended, as the bot, and close what is open in it as `/session
+        end` would (then "has ended" and the summary); False if it had ended already."""
+        ended = self.sessions.end_abandoned(session_id)
+        if ended is None:
+            return False
+        self.follow_up(ended)
+        return True

@@ -35,7 +35,7 @@ from storage import outbox as outbox_store
 from storage import repository as repo
 from storage import runsheets as runsheet_store
 from storage.db import Database
-from storage.models import ATTRIBUTE_MAX, ListeningSession
+from storage.models import ATTRIBUTE_MAX, BY_THE_BOT, ListeningSession
 
 DEFAULT_ROLES = (
     "Member",
@@ -291,6 +291,19 @@ class SessionService:
                 return SessionView(ended, repo.attendance(db, session_id=session.id))
         except repo.DuplicateDelivery:
             return Duplicate()
+
+    def end_abandoned(self, session_id: int) -> SessionView | None:
+        """End a session nobody ended, as the bot (the daily purge, days after it started):
+        as `end` does, its message shown as ended; None if it had ended already."""
+        now = self.clock.now()
+        with self.db.transaction() as db:
+            if not repo.end_session(db, session_id=session_id, ended_by=BY_THE_BOT, now=now):
+                return None
+            ended = repo.get_session(db, session_id=session_id)
+            assert ended is not None
+            db.refresh(ended)
+            queue(db, effects.session_close(session_id), now=now)
+            return SessionView(ended, repo.attendance(db, session_id=session_id))
 
     def announce_end(self, session_id: int, *, reports: Sequence[EndReport]) -> None:
         """Queue "has ended", then the reports on the session (its summary), in one transaction."""

@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.parsing import UsageError, escape_mrkdwn
+from storage.models import BY_THE_BOT
 from storage.privacy.tables import ERASED_PREFIX, is_erased
 
 SECTION_TEXT_MAX = 3000
@@ -44,9 +45,11 @@ def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -
 
 
 def mention(user_id: str) -> str:
-    """A user mention; an erased person's token names nobody."""
+    """A user mention; an erased person's token names nobody, and the bot is "the bot"."""
     if is_erased(user_id):
         return ERASED_SHOWN
+    if user_id == BY_THE_BOT:
+        return "the bot"
     return f"<@{user_id}>"
 
 

@@ -55,7 +55,7 @@ from bot.views.common import (
     trim,
 )
 from bot.views.privacy import privacy_line
-from storage.models import ATTRIBUTE_MAX, TITLE_MAX, ListeningSession
+from storage.models import ATTRIBUTE_MAX, BY_THE_BOT, TITLE_MAX, ListeningSession
 
 # The session message checks people in with one or two clicks (contract: a benchmark clicks
 # these ids). Its actions block has the block_id `check_in:<session id>`, where the selects find
@@ -366,6 +366,8 @@ def render_session_ended(view: SessionView, min_group: int = 1) -> tuple[str, li
     roles = counted_lines(by_role)
     text = f"“{esc(session.title, TITLE_MAX)}” has ended. Thank you for taking part!"
     ended = f"Ended by {mention(session.ended_by or session.started_by)}"
+    if session.ended_by == BY_THE_BOT:
+        ended += ": nobody had ended it, and the time to keep its data had come"
     if any(isinstance(count, str) for _, count in by_role):
         ended += f" · {hidden_note(min_group)}"
     blocks: list[Block] = [

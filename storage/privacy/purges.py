@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import ListeningSession, Participant, SessionFacilitator
+from storage.models import BY_THE_BOT, ListeningSession, Participant, SessionFacilitator
 from storage.polls import Poll, PollVoter
 from storage.privacy.people import Person
 from storage.privacy.tables import ERASED_PREFIX, PollBreakdown, SessionPurge
@@ -51,7 +51,7 @@ def sessions_to_purge(db: Session, *, before: datetime) -> list[int]:
 
 
 def people_of_sessions(db: Session, *, session_ids: Collection[int]) -> Person:
-    """Every id and email stored in these sessions (erased tokens aside)."""
+    """Every id and email stored in these sessions (erased tokens and the bot aside)."""
     scope = list(session_ids)
     polls = select(Poll.id).where(col(Poll.session_id).in_(scope))
     rounds = select(BreakoutRound.id).where(col(BreakoutRound.session_id).in_(scope))
@@ -87,7 +87,7 @@ def people_of_sessions(db: Session, *, session_ids: Collection[int]) -> Person:
         if email
     }
     return Person(
-        user_ids=frozenset(i for i in ids if not i.startswith(ERASED_PREFIX)),
+        user_ids=frozenset(i for i in ids if not i.startswith(ERASED_PREFIX) and i != BY_THE_BOT),
         emails=frozenset(emails),
     )
 

@@ -13,6 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import func, select
 
 from bot.cli import main
+from bot.privacy.retention import Retention
 from bot.services import PURGE_AFTER_START
 from storage import outbox as outbox_store
 from storage.models import Participant
@@ -195,3 +196,41 @@ def test_serve_purges_old_sessions_daily(bot: RunningBot) -> None:
     assert retention.purge_due().sessions == 1
     # ... and once soon after start, not a day later.
     assert timedelta(0) < PURGE_AFTER_START <= timedelta(minutes=5)
+
+
+def test_the_daily_purge_ends_a_session_nobody_ended_then_purges_it(bot: RunningBot) -> None:
+    """A facilitator forgot `/session end`: once due, and 2 days after it started, the bot ends
+    it as `/session end` would (its open poll closed, "has ended" posted) and purges it."""
+    services = bot.services
+    session = start_session(bot)
+    users = people(3)
+    for user in users:
+        check_in(bot, user, place="Durham")
+    assert bot.command("/poll", '"Buses?" "More" "Fewer" --time 30m').text == ""
+    outbox_sent(bot)
+    # Kept for a day: a day and a half on, it is due but may still be running (a conference).
+    retention = Retention(
+        services.db,
+        bot.clock,
+        1,
+        min_group=5,
+        end_abandoned=services.ending.end_abandoned,
+    )
+    bot.clock.advance(timedelta(hours=36))
+    waited = retention.purge_due()
+    assert (waited.ended_by_bot, waited.sessions, waited.left_running) == ((), 0, (session.id,))
+
+    bot.clock.advance(timedelta(days=1))
+    done = retention.purge_due()
+    assert (done.ended_by_bot, done.sessions, done.left_running) == ((session.id,), 1, ())
+    outbox_sent(bot)
+    posted = all_text(channel_messages(bot))
+    assert "Ended by the bot: nobody had ended it" in posted
+    # Its poll, open when the bot ended it (its deadline passed while nobody ran the bot's
+    # deadlines here), closed by the end as `/session end` closes it.
+    assert "Closed at its deadline" in posted
+    with services.db.read() as s:
+        left = s.exec(select(Participant.user_id)).all()
+    assert left
+    assert all(is_erased(user) for user in left)
+    assert retention.purge_due().ended_by_bot == ()  # nothing more to end
