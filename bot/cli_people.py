@@ -119,6 +119,12 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
                 "still check in); a facilitator ends it with `/session end` in its channel, or "
                 "a bot running with DATA_RETENTION_DAYS ends it once it is 2 days old"
             )
+        if done.left_settling:
+            sessions = ", ".join(map(str, done.left_settling))
+            print(
+                f"left session {sessions} for a later purge: it ended less than an hour ago "
+                "(what its end sends, such as Zoom's poll answers, may still be on its way)"
+            )
         if done.left_open:
             sessions = ", ".join(map(str, done.left_open))
             print(
@@ -126,7 +132,7 @@ def run_purge(settings: Settings, before: datetime | None) -> None:
                 "erased voters could vote in it again"
             )
         if not done.sessions:
-            if not done.left_open and not done.left_running:
+            if not (done.left_open or done.left_running or done.left_settling):
                 print(f"nothing to purge: no session started before {before:%Y-%m-%d %H:%M} UTC")
             return
         print(

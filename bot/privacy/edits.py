@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.outbox import Effect, queue_all
-from bot.polls.effects import poll_edit
+from bot.polls.effects import poll_edit, poll_live
 from bot.rooms.effects import note_edit, report_channel_edit, report_thread_edit, room_refresh
 from bot.sessions.effects import session_ended_edit, session_refresh
 from bot.summaries.effects import summaries_shown_again
@@ -35,6 +35,8 @@ def erasure_edits(erased: privacy.Erased, *, change: str) -> list[Effect]:
         *(session_refresh(s, change=change) for s in sorted(erased.session_messages)),
         *(session_ended_edit(s, change=change) for s in sorted(erased.session_ends)),
         *(poll_edit(p, change=change) for p in sorted(erased.closed_polls)),
+        # An open poll's message is a live tally: shown again as one, not ahead of its tallies.
+        *(poll_live(p) for p in sorted(erased.open_polls)),
         *(
             report_channel_edit(r, room, change=change)
             for r, room in sorted(erased.channel_reports)

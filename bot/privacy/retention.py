@@ -40,6 +40,8 @@ SCRUB_RETRY_MINUTES = 10
 # A session still running this long after it started, once due for a purge, was left running
 # by mistake: the daily purge ends it (a meeting lasts hours; a conference a day or two).
 ABANDONED_AFTER = timedelta(days=2)
+# How long after its end a session waits for its purge (one the purge ended waits a day).
+SETTLE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -54,18 +56,27 @@ class Purged:
     scrubbed: bool = True
     left_open: tuple[int, ...] = ()  # sessions due but left for later: a poll is still open
     left_running: tuple[int, ...] = ()  # sessions due but left for later: not ended yet
+    # Sessions due but left for later: ended less than SETTLE ago (what the end queued, such as
+    # Zoom's poll answers and the facilitators' controls, may still be on its way).
+    left_settling: tuple[int, ...] = ()
     ended_by_bot: tuple[int, ...] = ()  # sessions nobody ended, ended by the daily purge first
 
 
 def _due(
-    s: Session, *, before: datetime, among: Collection[int] | None = None
-) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
+    s: Session, *, before: datetime, now: datetime, among: Collection[int] | None = None
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     """The sessions to purge now (of `among`, if given), and those due but left for later: not
-    ended, and with a poll still open."""
+    ended, with a poll still open, and ended less than SETTLE ago."""
     due = [i for i in privacy.sessions_to_purge(s, before=before) if among is None or i in among]
     running = tuple(privacy.not_ended(s, session_ids=due))
+    settling = tuple(
+        i
+        for i in privacy.not_ended(s, session_ids=due, ended_after=now - SETTLE)
+        if i not in running
+    )
     left_open = tuple(sorted({poll.session_id for poll in privacy.open_polls(s, session_ids=due)}))
-    return [i for i in due if i not in running and i not in left_open], running, left_open
+    later = {*running, *settling, *left_open}
+    return [i for i in due if i not in later], running, left_open, settling
 
 
 def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> Purged:
@@ -74,18 +85,19 @@ def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> P
     voters, erased, could vote again): a later purge takes them. Their breakdowns are stored
     first, small groups (of fewer than `min_group` people: REPORT_MIN_GROUP) merged."""
     with db.read() as s:
-        session_ids, running, left_open = _due(s, before=before)
+        session_ids, running, left_open, settling = _due(s, before=before, now=now)
+    left = Purged(0, 0, 0, left_open=left_open, left_running=running, left_settling=settling)
     if not session_ids:
-        return Purged(0, 0, 0, left_open=left_open, left_running=running)
+        return left
     # The breakdowns come from the report's own reading and tallying of these sessions.
     data = collect(db, SessionFilter(session_ids=tuple(session_ids)))
     rows = session_breakdowns(data, set(session_ids), min_group=min_group)
     with db.transaction() as s:
         # Again where it counts: another purge may have got here first (a bot's daily one and
         # the CLI); the ones left.
-        session_ids, _, _ = _due(s, before=before, among=set(session_ids))
+        session_ids, *_ = _due(s, before=before, now=now, among=set(session_ids))
         if not session_ids:
-            return Purged(0, 0, 0, left_open=left_open, left_running=running)
+            return left
         elsewhere = [
             StoredBreakdown(session_id, None, "", privacy.ELSEWHERE, "", count, others)
             for (session_id, others), count in privacy.counted_elsewhere(
@@ -126,8 +138,9 @@ def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> P
         erased=erased,
         edits=edits,
         scrubbed=scrub(db, erased.tables | set(PURGE_TABLES)),
-        left_open=left_open,
-        left_running=running,
+        left_open=left.left_open,
+        left_running=left.left_running,
+        left_settling=left.left_settling,
     )
 
 
@@ -165,15 +178,26 @@ class Retention:
             return ()
         with self.db.read() as s:
             running = privacy.not_ended(s, session_ids=privacy.sessions_to_purge(s, before=before))
-        ended = tuple(i for i in running if self.end_abandoned(i))
+        ended = tuple(i for i in running if self._end_one(i))
         if ended:
             logger.warning(
-                "retention: ended sessions %s, which nobody had ended and which are older than "
-                "%d days, as /session end would, so that they are purged",
+                "retention: ended sessions %s, which nobody had ended %s after they started, as "
+                "/session end would; they are purged from the next daily run",
                 ended,
-                self.days,
+                ABANDONED_AFTER,
             )
         return ended
+
+    def _end_one(self, session_id: int) -> bool:
+        """End one session nobody ended; a failure is logged and leaves it for the next day."""
+        assert self.end_abandoned is not None
+        try:
+            return self.end_abandoned(session_id)
+        except Exception:
+            logger.exception(
+                "retention: could not end session %s: tried again tomorrow", session_id
+            )
+            return False
 
     def scrub_pending(self) -> bool:
         """The scheduler's job every SCRUB_RETRY_MINUTES: scrub the history an earlier purge

@@ -8,6 +8,7 @@ owes in one transaction; each is safe to run twice (a crash between the call and
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,7 @@ from bot.zoom_polls.service import (
     RESULTS,
 )
 from storage import polls as poll_store
+from storage import privacy
 from storage import repository as repo
 from storage.db import Database
 from storage.polls import Poll
@@ -65,6 +67,8 @@ from storage.zoom import people as people_store
 from storage.zoom import polls as store
 from storage.zoom.meetings import DueTask, ZoomMeeting
 from storage.zoom.polls import ZoomPoll
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,11 @@ class ZoomPollTasks:
             creating = store.zoom_polls_of(
                 db, session_id=task.session_id, statuses=(store.CREATING,)
             )
+            purged = privacy.is_purged(db, session_id=task.session_id)
         if meeting is None or (not waiting and not creating):
+            return None
+        if purged:
+            self._purged(meeting, waiting, now=now)
             return None
         closed = [w for w in waiting if w.poll.closed_at is not None]
         # Counted once needs every Slack voter's email, checked in or not: a poll merges once
@@ -265,6 +273,15 @@ class ZoomPollTasks:
                 # The final summary is queued (or posted): show it again with Zoom's answers.
                 queue(db, summary_edit(meeting.session_id), now=now)
         return merged
+
+    def _purged(self, meeting: ZoomMeeting, waiting: list[_Waiting], *, now: datetime) -> None:
+        """The session was purged before Zoom gave its answers: they are not fetched, so no
+        name or email comes back into it; its polls stop waiting, untold (nobody runs it)."""
+        logger.info("Zoom answers for purged session %s are not fetched", meeting.session_id)
+        with self.db.transaction() as db:
+            for each in waiting:
+                if store.give_up_answers(db, poll_id=each.zoom.poll_id, now=now):
+                    self._delete_later(db, meeting, each.zoom, now=now)
 
     def _no_answers(self, meeting: ZoomMeeting, overdue: list[_Waiting], *, now: datetime) -> None:
         with self.db.transaction() as db:

@@ -57,6 +57,7 @@ class Erased:
     # Sessions whose posted "has ended" says "Ended by" them.
     session_ends: set[int] = field(default_factory=set)
     closed_polls: set[int] = field(default_factory=set)  # posted polls: "Closed by" them, a text
+    open_polls: set[int] = field(default_factory=set)  # open polls showing a rewritten text
     # (round id, room id): rooms whose compact channel post showed a rewritten text
     channel_reports: set[tuple[int, int]] = field(default_factory=set)
     summaries: set[int] = field(default_factory=set)  # sessions whose posted summaries did
@@ -82,6 +83,7 @@ class Erased:
         self.session_messages |= other.session_messages
         self.session_ends |= other.session_ends
         self.closed_polls |= other.closed_polls
+        self.open_polls |= other.open_polls
         self.channel_reports |= other.channel_reports
         self.summaries |= other.summaries
         self.tables |= other.tables

@@ -436,7 +436,7 @@ def _leftovers(
                     *(func.lower(column).contains(name.lower(), autoescape=True) for name in names)
                 )
             else:
-                where = scope & (column != "") & ~column.startswith(ERASED_PREFIX)
+                where = scope & (column != "") & ~column.like(ERASED_PREFIX + "_" * 16)
             changed = [
                 (*row[:-1], _rewrite(row[-1], found, names))
                 for row in conn.execute(select(*keys, column).where(where)).all()

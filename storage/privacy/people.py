@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -113,6 +114,7 @@ class NameFinder:
 
     def __init__(self, names: Collection[str]) -> None:
         self.by_lower = {name.lower(): name for name in names}
+        self.longest = max((len(name) for name in names), default=0)
         extra = {c for name in names for c in name if not re.match(f"[{_NAME_CHARS}]", c)}
         self.run = re.compile(f"[{_NAME_CHARS}{''.join(re.escape(c) for c in sorted(extra))}]+")
 
@@ -123,10 +125,14 @@ class NameFinder:
         for run in self.run.finditer(text):
             word = run.group(0)
             starts = [0, *(i for i in range(1, len(word)) if not _JOINS.match(word[i - 1]))]
-            ends = [len(word), *(i for i in range(1, len(word)) if self._may_end(word, i))]
+            ends = sorted({len(word), *(i for i in range(1, len(word)) if self._may_end(word, i))})
             for start in starts:
-                for stop in ends:
-                    if stop > start and (name := self.by_lower.get(word[start:stop].lower())):
+                # Only pieces no longer than the longest name: a long run of ":" and "@" (pasted
+                # text) costs its length times the names' length, not its length squared.
+                first = bisect.bisect_right(ends, start)
+                last = bisect.bisect_right(ends, start + self.longest)
+                for stop in ends[first:last]:
+                    if name := self.by_lower.get(word[start:stop].lower()):
                         found.add(name)
         return found
 

@@ -130,13 +130,12 @@ def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erase
         erased.channel_reports.update((int(r[0]), int(r[1])) for r in rows)
     poll_ids = {*changed.get(poll.name, ()), *changed.get(table_of(PollOption).name, ())}
     if poll_ids:  # open or closed: each shows its question and options
-        erased.closed_polls.update(
-            conn.execute(
-                select(poll.c.id).where(
-                    poll.c.id.in_(list(poll_ids)), poll.c.message_ts.is_not(None)
-                )
-            ).scalars()
-        )
+        for poll_id, closed_at in conn.execute(
+            select(poll.c.id, poll.c.closed_at).where(
+                poll.c.id.in_(list(poll_ids)), poll.c.message_ts.is_not(None)
+            )
+        ).all():
+            (erased.closed_polls if closed_at else erased.open_polls).add(int(poll_id))
     rounds = list(changed.get(table_of(BreakoutRound).name, ()))
     if rounds:  # a round's prompt: on each of its rooms' messages
         erased.rooms.update(

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import BY_THE_BOT, ListeningSession, Participant, SessionFacilitator
@@ -189,6 +189,11 @@ def stored_breakdowns(db: Session, *, session_ids: Collection[int]) -> list[Stor
     ]
 
 
+def is_purged(db: Session, *, session_id: int) -> bool:
+    """Whether a purge erased this session's people (nothing naming anyone may join it now)."""
+    return db.get(SessionPurge, session_id) is not None
+
+
 def purged_count(db: Session) -> int:
     """How many sessions have been purged."""
     return int(db.exec(select(func.count()).select_from(SessionPurge)).one())
@@ -227,14 +232,20 @@ def open_polls(
     ]
 
 
-def not_ended(db: Session, *, session_ids: Collection[int]) -> list[int]:
-    """Which of these sessions have not ended (people may still check in and vote)."""
+def not_ended(
+    db: Session, *, session_ids: Collection[int], ended_after: datetime | None = None
+) -> list[int]:
+    """Which of these sessions have not ended (people may still check in and vote), or, with
+    `ended_after`, not ended or ended after it."""
+    ended = col(ListeningSession.ended_at)
+    open_then = (
+        ended.is_(None) if ended_after is None else or_(ended.is_(None), ended > ended_after)
+    )
     return [
         int(session_id)
         for session_id in db.exec(
             select(ListeningSession.id).where(
-                col(ListeningSession.id).in_(list(session_ids)),
-                col(ListeningSession.ended_at).is_(None),
+                col(ListeningSession.id).in_(list(session_ids)), open_then
             )
         ).all()
         if session_id is not None

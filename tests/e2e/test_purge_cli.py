@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -259,6 +259,17 @@ def test_a_session_not_ended_is_left_for_a_later_purge(
         assert facilitators  # the running session's facilitators keep their rights
         assert s.exec(select(Participant).where(col(Participant.user_id) == PERSON)).first()
 
+    # Ended just now: what its end sends may still be on its way, so it waits an hour.
+    with db.transaction() as s:
+        s.execute(
+            update(ListeningSession)
+            .where(col(ListeningSession.id) == first)
+            .values(ended_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    assert _run("purge", "--before", "2026-06-01") == 0
+    out = capsys.readouterr().out
+    assert f"left session {first} for a later purge: it ended less than an hour ago" in out
+    assert "nothing to purge" not in out
     with db.transaction() as s:
         s.execute(
             update(ListeningSession)

@@ -28,7 +28,7 @@ from bot.zoom_polls.service import (
     queue_results,
 )
 from bot.zoom_polls.tasks import ZoomPollTasks
-from storage import outbox
+from storage import outbox, privacy
 from storage import polls as poll_store
 from storage import repository as repo
 from storage.db import Database
@@ -310,6 +310,34 @@ def test_answers_are_merged_once_counting_a_slack_voter_once(
     assert tasks.fetch_results(zoom.api, _results_task(session_id, clock)) is None
     assert _effects(sqlite_database) == effects
     assert len(zoom.calls) == 1
+
+
+def test_answers_for_a_purged_session_are_not_kept(
+    sqlite_database: Database, clock: FixedClock
+) -> None:
+    """Zoom's answers were still awaited when the session was purged: they are not fetched,
+    so no name or email comes back into it, and the polls stop waiting."""
+    session_id = zoom_session(sqlite_database, clock)
+    poll = _zoom_poll(sqlite_database, clock, session_id)
+    _created(sqlite_database, poll)
+    with sqlite_database.transaction() as s:
+        repo.end_session(s, session_id=session_id, ended_by="U1", now=clock.now())
+    _close(sqlite_database, clock, poll)
+    with sqlite_database.transaction() as s:
+        privacy.mark_purged(s, session_ids=[session_id], now=clock.now())
+    zoom = StubZoom()
+    zoom.answer("GET", PAST_POLLS, {"questions": [_respondent("zo@example.org", "Agree")]})
+    tasks = ZoomPollTasks(sqlite_database, clock)
+    before = _effects(sqlite_database)
+    assert tasks.fetch_results(zoom.api, _results_task(session_id, clock)) is None
+    row = _row(sqlite_database, poll)
+    assert row.status != store.MERGED
+    assert row.answers_added == 0
+    with sqlite_database.read() as s:
+        assert store.zoom_tally(s, poll_id=poll.id or 0, option_count=2) is None
+    assert _effects(sqlite_database) == before  # nothing posted about it
+    assert tasks.fetch_results(zoom.api, _results_task(session_id, clock)) is None
+    assert zoom.calls == []  # not even asked
 
 
 def test_a_fetch_reads_the_answers_of_the_instance_it_was_queued_for(
