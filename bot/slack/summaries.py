@@ -107,6 +107,8 @@ class SlackSummaryPoster:
                 continue  # not posted there (yet): when it is, it is posted as it is now
             for (text, blocks), ts in zip(messages, earlier, strict=False):
                 self._edit(channel, ts, text, blocks)
+            for ts in earlier[len(messages) :]:  # no longer needed: emptied, as a withdrawal does
+                self._edit(channel, ts, *render_summary_part_emptied())
             for part, (text, blocks) in enumerate(messages[len(earlier) :], len(earlier) + 1):
                 answer = self.client.chat_postMessage(
                     channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False

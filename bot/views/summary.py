@@ -158,9 +158,9 @@ def render_summary(summary: SessionSummary) -> list[tuple[str, list[Block]]]:
 
 
 def render_summary_part_emptied() -> tuple[str, list[Block]]:
-    """A message of a summary that is no longer needed: without a withdrawn quote, the summary
-    fits in fewer messages."""
-    text = "This part of the summary is no longer needed: a quote in it was withdrawn."
+    """A message of a summary that is no longer needed: shown again (without a withdrawn quote,
+    say), the summary fits in fewer messages."""
+    text = "This part of the summary is no longer needed: the summary now fits in fewer messages."
     return text, [context(f"_{text}_")]
 
 
