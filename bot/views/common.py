@@ -11,29 +11,25 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.parsing import UsageError, escape_mrkdwn
 from storage.models import BY_THE_BOT
-from storage.privacy.tables import ERASED_PREFIX, is_erased
+from storage.privacy.tables import ERASED_SHOWN, TOKEN_IN_TEXT, is_erased
 
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
 ELLIPSIS = "…"
 # The tail of an escape such as &amp; cut in half.
 _PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
-ERASED_SHOWN = "someone (erased)"
-# An erased person's token where their id or email was typed into a text (a report-back, a
-# quote, a role): shown as the mentions of erased people are.
-_TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
 
 
 def trim(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with a visible "…" when it was cut (an erased
     person's token in it reads as their mentions do)."""
-    text = _TOKEN_IN_TEXT.sub(ERASED_SHOWN, text)
+    text = TOKEN_IN_TEXT.sub(ERASED_SHOWN, text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
 def esc(text: str | None, limit: int | None = None) -> str:
     """User text made safe for mrkdwn (no pings, no fake links), optionally trimmed first."""
-    value = _TOKEN_IN_TEXT.sub(ERASED_SHOWN, text or "")
+    value = TOKEN_IN_TEXT.sub(ERASED_SHOWN, text or "")
     return escape_mrkdwn(trim(value, limit) if limit else value)
 
 

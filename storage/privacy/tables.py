@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,12 @@ def table_of(model: Any) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+# An erased person's token where their id or email was typed into a text (a report-back, a
+# quote, a role): outputs show it as they show an erased person's mention.
+TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
+ERASED_SHOWN = "someone (erased)"  # how every output shows an erased person
 
 
 def erased_token() -> str:

@@ -5,6 +5,7 @@ summary in both channels; `purge` rewrites such text in the sessions it purges o
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.harness.waiting import eventually
 
 NAMED = "U0NAMED01"  # checked in, and named in another person's report-back
 SAID = f"Ask {NAMED} about the buses."
+QUOTED = f"{NAMED} knows the timetable by heart"  # a quote naming them, by someone else
 
 
 @pytest.fixture
@@ -59,7 +61,8 @@ def _session_with_named_report(bot: RunningBot) -> int:
     round_id = started.id
     reporter = next(u for room in members(bot, round_id).values() for u in room if u != NAMED)
     view = open_report(bot, reporter)
-    assert submit_report(bot, reporter, view, form_values(SAID)).text == ""
+    values = form_values(SAID, quotes=[(QUOTED, "Member", "Durham", True)])
+    assert submit_report(bot, reporter, view, values).text == ""
     eventually(lambda: bool(reports(bot)) and bool(reports(bot)[-1].thread_ts), what="report")
     assert bot.command("/session", "end").text == ""
     eventually(
@@ -72,7 +75,7 @@ def _session_with_named_report(bot: RunningBot) -> int:
 
 
 def test_forget_edits_the_posts_whose_text_named_them(
-    bot: RunningBot, monkeypatch: pytest.MonkeyPatch
+    bot: RunningBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     _session_with_named_report(bot)
     report = reports(bot)[-1]
@@ -96,6 +99,14 @@ def test_forget_edits_the_posts_whose_text_named_them(
     assert stored is not None
     assert NAMED not in stored.summary
     assert stored.summary.startswith("Ask erased-")
+    # The tour report (its quotes), in both formats, reads as Slack does.
+    for name in ("report.md", "report.html"):
+        out = tmp_path / name
+        assert main(["--env-file", "/nonexistent/.env", "report", "--out", str(out)]) == 0
+        text = out.read_text()
+        assert "someone (erased) knows the timetable by heart" in text
+        assert NAMED not in text
+        assert "erased-" not in text
 
 
 def test_purge_rewrites_typed_ids_in_the_purged_sessions_only(
