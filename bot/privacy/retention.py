@@ -131,16 +131,14 @@ def purge(db: Database, *, before: datetime, now: datetime, min_group: int) -> P
             )
             erased.update(rest)
         edits = queue_erasure_edits(s, erased, now=now)
-    return Purged(
+    return replace(
+        left,
         sessions=len(session_ids),
         people=len(people.user_ids),
         breakdowns=stored,
         erased=erased,
         edits=edits,
         scrubbed=scrub(db, erased.tables | set(PURGE_TABLES)),
-        left_open=left.left_open,
-        left_running=left.left_running,
-        left_settling=left.left_settling,
     )
 
 

@@ -99,10 +99,10 @@ def _stored(data: ReportInput) -> dict[tuple[int, str], list[BreakdownRow]]:
     return stored
 
 
-def _merged(row: BreakdownRow, index: Sequence[int], width: int) -> list[int]:
-    """A row's counts (in its poll's own option order) in the key's merged options."""
+def _merged(counts: Sequence[int], index: Sequence[int], width: int) -> list[int]:
+    """Counts in a poll's own option order, in the key's merged options."""
     merged = [0] * width
-    for option, count in enumerate(row.counts[: len(index)]):
+    for option, count in enumerate(counts[: len(index)]):
         merged[index[option]] += count
     return merged
 
@@ -155,9 +155,7 @@ def aggregate_polls(data: ReportInput, *, min_group: int = 1) -> list[PollAggreg
                     if answers is None:
                         continue
                     zoom_here = zoom_here or source == ZOOM
-                    merged = [0] * width
-                    for option, count in enumerate(answers.counts):
-                        merged[index[option]] += count
+                    merged = _merged(answers.counts, index, width)
                     for tally in (overall, per_session[session.id], source_tally):
                         tally.add_totals(answers.voters, merged)
                     anonymous_answers += answers.voters
@@ -190,7 +188,9 @@ def aggregate_polls(data: ReportInput, *, min_group: int = 1) -> list[PollAggreg
             # A poll's Slack and Zoom rows are shown apart when some answers came from Zoom.
             rows += merge_small(sources, min_group=min_group if zoom_here else 1)
             for row in rows:
-                counts = row.counts if row.dimension == SOURCE else _merged(row, index, width)
+                counts = (
+                    row.counts if row.dimension == SOURCE else _merged(row.counts, index, width)
+                )
                 if row.dimension in slices:
                     slices[row.dimension][row.value].add_totals(row.people, counts)
         aggregates.append(

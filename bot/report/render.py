@@ -10,7 +10,7 @@ from datetime import datetime
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from bot.report.model import PollAggregate, Result, TourReport
-from storage.privacy.tables import ERASED_SHOWN, TOKEN_IN_TEXT
+from storage.privacy.tables import shown_erased
 
 # A chart renderer takes a poll aggregate and returns PNG bytes.
 ChartRenderer = Callable[[PollAggregate], bytes]
@@ -30,7 +30,7 @@ def _date(moment: datetime | None) -> str:
 
 def _shown(value: object) -> object:
     """What a template prints: an erased person's token in a text reads as in Slack."""
-    return TOKEN_IN_TEXT.sub(ERASED_SHOWN, value) if isinstance(value, str) else value
+    return shown_erased(value) if isinstance(value, str) else value
 
 
 def _environment() -> Environment:

@@ -137,10 +137,11 @@ def fewer_than(min_group: int) -> str:
     return f"fewer than {min_group}"
 
 
-def hidden_as(count: int, min_group: int) -> str:
+def hidden_as(count: int, min_group: int, name: str = "") -> str:
     """What a hidden row reads: "fewer than 5" for a small group, "not shown" for a larger
-    row hidden with it (so that the small one cannot be worked out by subtraction)."""
-    return fewer_than(min_group) if count < min_group else NOT_SHOWN
+    row hidden with it (so that the small one cannot be worked out by subtraction) and for the
+    `SMALL_GROUPS` row (named `name`), whatever it holds."""
+    return fewer_than(min_group) if count < min_group and name != SMALL_GROUPS else NOT_SHOWN
 
 
 def hidden_note(min_group: int) -> str:
@@ -155,10 +156,8 @@ def shown_name(name: str) -> str:
 
 def hidden_result(result: Result, min_group: int) -> Result:
     """A row with its name and what it reads only: no n, no counts, no percentages."""
-    if result.name == SMALL_GROUPS:
-        return Result(name=IN_SMALL_GROUPS, n=0, shares=(), hidden=True, hidden_label=NOT_SHOWN)
-    label = hidden_as(result.n, min_group)
-    return Result(name=result.name, n=0, shares=(), hidden=True, hidden_label=label)
+    label = hidden_as(result.n, min_group, result.name)
+    return Result(name=shown_name(result.name), n=0, shares=(), hidden=True, hidden_label=label)
 
 
 def suppress_results(results: Sequence[Result], *, min_group: int) -> tuple[Result, ...]:
@@ -181,16 +180,11 @@ def suppress_counts(
     """(name, count) rows of a head count, a hidden row's count replaced by what it reads (the
     `SMALL_GROUPS` row always hidden, named `IN_SMALL_GROUPS`)."""
     counts = [count if isinstance(count, int) else 0 for _, count in rows]
-    merged = merged_index([name for name, _ in rows])
-    hide = rows_to_hide(counts, min_group=min_group, merged=merged)
-
-    def hidden(index: int, name: str) -> tuple[str, int | str]:
-        if index == merged:
-            return IN_SMALL_GROUPS, NOT_SHOWN
-        return name, hidden_as(counts[index], min_group)
-
+    hide = rows_to_hide(counts, min_group=min_group, merged=merged_index([n for n, _ in rows]))
     return tuple(
-        hidden(index, name) if index in hide else (name, count)
+        (shown_name(name), hidden_as(counts[index], min_group, name))
+        if index in hide
+        else (name, count)
         for index, (name, count) in enumerate(rows)
     )
 

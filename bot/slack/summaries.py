@@ -109,13 +109,8 @@ class SlackSummaryPoster:
                 self._edit(channel, ts, text, blocks)
             for ts in earlier[len(messages) :]:  # no longer needed: emptied, as a withdrawal does
                 self._edit(channel, ts, *render_summary_part_emptied())
-            for part, (text, blocks) in enumerate(messages[len(earlier) :], len(earlier) + 1):
-                answer = self.client.chat_postMessage(
-                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
-                )
-                self.summaries.record_post(
-                    summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
-                )
+            for part, message in enumerate(messages[len(earlier) :], len(earlier) + 1):
+                self._post_part(summary, key, channel, part, message)
             progress.done(_done(channel))
             sent = True
         return sent
@@ -183,16 +178,28 @@ class SlackSummaryPoster:
                 step = f"{key}:{channel}:{part}"
                 if progress.get(step):
                     continue
-                text, blocks = messages[part - 1]
-                answer = self.client.chat_postMessage(
-                    channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
-                )
-                self.summaries.record_post(
-                    summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
-                )
+                self._post_part(summary, key, channel, part, messages[part - 1])
                 progress.done(step)
                 sent = True
         return sent
+
+    def _post_part(
+        self,
+        summary: SessionSummary,
+        key: str,
+        channel: str,
+        part: int,
+        message: tuple[str, list[Block]],
+    ) -> None:
+        """Post part `part` of the summary queued under `key` in `channel`, after those posted
+        (a rebuilt summary needing more), and record it as `_post_to` records its parts."""
+        text, blocks = message
+        answer = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=as_dicts(blocks), unfurl_links=False
+        )
+        self.summaries.record_post(
+            summary, key=key, channel=channel, part=part, ts=str(answer["ts"])
+        )
 
     def _edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> None:
         """Edit one message of a summary; one Slack no longer lets us edit is left as it is."""

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from bot.parsing import UsageError, escape_mrkdwn
 from storage.models import BY_THE_BOT
-from storage.privacy.tables import ERASED_SHOWN, TOKEN_IN_TEXT, is_erased
+from storage.privacy.tables import ERASED_SHOWN, is_erased, shown_erased
 
 SECTION_TEXT_MAX = 3000
 MAX_BLOCKS = 50
@@ -23,14 +23,14 @@ _PARTIAL_ESCAPE = re.compile(r"&[a-z]{0,3}$")
 def trim(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with a visible "…" when it was cut (an erased
     person's token in it reads as their mentions do)."""
-    text = TOKEN_IN_TEXT.sub(ERASED_SHOWN, text)
+    text = shown_erased(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
 def esc(text: str | None, limit: int | None = None) -> str:
     """User text made safe for mrkdwn (no pings, no fake links), optionally trimmed first."""
-    value = TOKEN_IN_TEXT.sub(ERASED_SHOWN, text or "")
-    return escape_mrkdwn(trim(value, limit) if limit else value)
+    value = text or ""
+    return escape_mrkdwn(trim(value, limit) if limit else shown_erased(value))
 
 
 def slack_date(moment: datetime, token: str = "{date_short_pretty} at {time}") -> str:

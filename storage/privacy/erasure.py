@@ -21,10 +21,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
     String,
-    Table,
     bindparam,
     delete,
     func,
@@ -58,12 +56,13 @@ from storage.privacy.erased import (
     ZOOM_VISITS,
     Erased,
 )
-from storage.privacy.people import NameFinder, Person, in_sessions, matcher, names_in
+from storage.privacy.people import NameFinder, Person, in_sessions, matcher
 from storage.privacy.posted import (
     posted_by_facilitators,
     posted_notes,
     posted_reports,
     posted_texts,
+    session_of,
 )
 from storage.privacy.tables import ERASED_PREFIX, erased_token, table_of
 from storage.rooms import BreakoutRoom, BreakoutRound, ReportBack, RoomMember, RoomNote
@@ -348,13 +347,13 @@ def _zoom(
         erased.add(ZOOM_VISITS, visits.name, int(gone.rowcount or 0))
         conn.execute(delete(people).where(people.c.id.in_([row.id for row in found])))
         erased.add(ZOOM_PEOPLE, people.name, len(found))
-    names = set(tokens)
+    find = NameFinder(tokens)
     for row in conn.execute(
         select(tasks.c.id, tasks.c.key, tasks.c.args, tasks.c.done_at).where(
             in_sessions(tasks.c.session_id, session_ids)
         )
     ).all():
-        hits = names_in(row.key, names) | names_in(row.args, names)
+        hits = find(row.key) | find(row.args)
         if not hits:
             continue
         if row.done_at is None:
@@ -380,15 +379,13 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
         )
     )
     erased.add(EMAILS, emails.name, int(result.rowcount or 0))
-    names = set(tokens)
+    find = NameFinder(tokens)  # once: a purge's last sessions name thousands
     outbox = table_of(OutboxRow)
     texts = ("key", "target", "args", "progress", "last_error")
     for row in conn.execute(
         select(outbox.c.id, outbox.c.sent_at, outbox.c.failed, *(outbox.c[t] for t in texts))
     ).all():
-        hits: set[str] = set()
-        for name in texts:
-            hits |= names_in(getattr(row, name), names)
+        hits = set().union(*(find(getattr(row, name)) for name in texts))
         if not hits:
             continue
         if row.sent_at is None and row.failed is None:
@@ -402,7 +399,7 @@ def _unscoped(conn: Connection, person: Person, tokens: Mapping[str, str], erase
         )
         erased.add(OUTBOX_REWRITTEN, outbox.name, 1)
     delivery = table_of(Delivery)
-    keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if names_in(key, names)]
+    keys = [key for key in conn.execute(select(delivery.c.key)).scalars() if find(key)]
     if keys:
         conn.execute(delete(delivery).where(delivery.c.key.in_(keys)))
         erased.add(DELIVERIES, delivery.name, len(keys))
@@ -424,7 +421,8 @@ def _leftovers(
     find = NameFinder(names)  # once: a purge's names are thousands (matched here, not in SQL)
     for table in SQLModel.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
-        scope = None if session_ids is None else _of_sessions(table, session_ids)
+        session = session_of(table)
+        scope = None if session_ids is None or session is None else session.in_(list(session_ids))
         if not keys or (session_ids is not None and scope is None):
             continue
         for column in table.columns:
@@ -447,28 +445,6 @@ def _leftovers(
                 rewritten.setdefault(table.name, set()).update(row[0] for row in changed)
             erased.add(OTHER, table.name, len(changed))
     posted_texts(conn, rewritten, erased)
-
-
-def _of_sessions(table: Table, session_ids: Collection[int]) -> ColumnElement[bool] | None:
-    """Which rows of `table` belong to the sessions given; None for a table of no session."""
-    ids = list(session_ids)
-    session, poll = table_of(ListeningSession), table_of(Poll)
-    rounds, room, report = table_of(BreakoutRound), table_of(BreakoutRoom), table_of(ReportBack)
-    if table is session:
-        return session.c.id.in_(ids)
-    if "session_id" in table.c:
-        return table.c.session_id.in_(ids)
-    in_rounds = select(rounds.c.id).where(rounds.c.session_id.in_(ids))
-    if "round_id" in table.c:
-        return table.c.round_id.in_(in_rounds)
-    in_rooms = select(room.c.id).where(room.c.round_id.in_(in_rounds))
-    if "room_id" in table.c:
-        return table.c.room_id.in_(in_rooms)
-    if "report_id" in table.c:
-        return table.c.report_id.in_(select(report.c.id).where(report.c.room_id.in_(in_rooms)))
-    if "poll_id" in table.c:
-        return table.c.poll_id.in_(select(poll.c.id).where(poll.c.session_id.in_(ids)))
-    return None
 
 
 def scrub_history(database: Database, tables: Collection[str]) -> bool:

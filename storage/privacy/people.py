@@ -97,8 +97,10 @@ def matcher(names: frozenset[str]) -> tuple[re.Pattern[str], dict[str, str]]:
 
 
 _NAME_CHARS = r"\w.+@\-"  # what `_BEFORE` and `_AFTER` look at around a name
+_NAME_CHAR = re.compile(f"[{_NAME_CHARS}]")
 _WORD = re.compile(r"\w")
 _JOINS = re.compile(r"[\w.+-]")  # a name cannot start just after one of these
+_ENDS_BEFORE = re.compile(r"[\w@+-]")  # nor end just before one of these (nor ".\w")
 
 
 class NameFinder:
@@ -115,7 +117,7 @@ class NameFinder:
     def __init__(self, names: Collection[str]) -> None:
         self.by_lower = {name.lower(): name for name in names}
         self.longest = max((len(name) for name in names), default=0)
-        extra = {c for name in names for c in name if not re.match(f"[{_NAME_CHARS}]", c)}
+        extra = {c for name in names for c in name if not _NAME_CHAR.match(c)}
         self.run = re.compile(f"[{_NAME_CHARS}{''.join(re.escape(c) for c in sorted(extra))}]+")
 
     def __call__(self, text: str | None) -> set[str]:
@@ -142,12 +144,7 @@ class NameFinder:
         c = word[i]
         if c == ".":
             return i + 1 == len(word) or not _WORD.match(word[i + 1])
-        return not re.match(r"[\w@+-]", c)
-
-
-def names_in(text: str | None, names: Collection[str]) -> set[str]:
-    """Which of `names` occur in `text` standing alone (ids inside keys, targets and JSON)."""
-    return NameFinder(names)(text)
+        return not _ENDS_BEFORE.match(c)
 
 
 def in_sessions(column: Any, session_ids: Collection[int] | None) -> ColumnElement[bool]:
@@ -403,6 +400,7 @@ def person_record(db: Session, *, person: Person) -> dict[str, Any]:
         ],
     }
 
+    find = NameFinder(person.names())
     named = [
         row
         for row in db.exec(
@@ -417,7 +415,7 @@ def person_record(db: Session, *, person: Person) -> dict[str, Any]:
         ).all()
         # The query finds the names inside longer ones too ("U1" in "U12"): keep only the rows
         # naming them standing alone, as erasure rewrites them.
-        if names_in(row.target, person.names()) or names_in(row.args, person.names())
+        if find(row.target) or find(row.args)
     ]
     record["messages"] = [
         {

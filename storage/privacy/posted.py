@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 from sqlmodel import SQLModel
 
 from storage.models import ListeningSession
@@ -112,7 +112,6 @@ def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erase
     """
     session, poll, room = table_of(ListeningSession), table_of(Poll), table_of(BreakoutRoom)
     report, quote = table_of(ReportBack), table_of(ReportQuote)
-    sessions: set[int] = set()
     report_ids = set(changed.get(report.name, ()))
     if changed.get(quote.name):
         report_ids.update(
@@ -162,10 +161,7 @@ def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erase
                 )
             ).scalars()
         )
-    for name, keys in changed.items():
-        sessions.update(_sessions_of(conn, name, keys))
-    sessions.update(_sessions_of(conn, report.name, report_ids))
-    sessions.update(_sessions_of(conn, poll.name, poll_ids))
+    sessions = {s for name, keys in changed.items() for s in _sessions_of(conn, name, keys)}
     if sessions:
         posts = table_of(SummaryPost)
         erased.summaries.update(
@@ -177,32 +173,37 @@ def posted_texts(conn: Connection, changed: Mapping[str, Collection[Any]], erase
         )
 
 
+def session_of(table: Table) -> ColumnElement[Any] | None:
+    """The session a row of `table` belongs to, as SQL: its own column, or a lookup through the
+    round, room, report-back or poll it belongs to; None for a table of no session."""
+    session, poll = table_of(ListeningSession), table_of(Poll)
+    rounds, room, report = table_of(BreakoutRound), table_of(BreakoutRoom), table_of(ReportBack)
+    if table is session:
+        return session.c.id
+    if "session_id" in table.c:
+        return table.c.session_id
+    in_room = select(rounds.c.session_id).join_from(room, rounds, room.c.round_id == rounds.c.id)
+    if "round_id" in table.c:
+        return select(rounds.c.session_id).where(rounds.c.id == table.c.round_id).scalar_subquery()
+    if "room_id" in table.c:
+        return in_room.where(room.c.id == table.c.room_id).scalar_subquery()
+    if "report_id" in table.c:
+        return (
+            in_room.join(report, report.c.room_id == room.c.id)
+            .where(report.c.id == table.c.report_id)
+            .scalar_subquery()
+        )
+    if "poll_id" in table.c:
+        return select(poll.c.session_id).where(poll.c.id == table.c.poll_id).scalar_subquery()
+    return None
+
+
 def _sessions_of(conn: Connection, name: str, keys: Collection[Any]) -> set[int]:
     """The sessions rows of table `name` belong to (by their first primary-key value)."""
-    if not keys:
+    table = SQLModel.metadata.tables[name]
+    session = session_of(table)
+    if not keys or session is None:
         return set()
-    tables = SQLModel.metadata.tables
-    table = tables[name]
     key = next(iter(table.primary_key.columns))
-    if name == table_of(ListeningSession).name:
-        return {int(k) for k in keys}
-    if "session_id" in table.c:
-        query = select(table.c.session_id).where(key.in_(list(keys)))
-    elif "round_id" in table.c:
-        rounds = tables[table_of(BreakoutRound).name]
-        query = (
-            select(rounds.c.session_id)
-            .join_from(table, rounds, table.c.round_id == rounds.c.id)
-            .where(key.in_(list(keys)))
-        )
-    elif name == table_of(ReportBack).name:
-        room, rounds = table_of(BreakoutRoom), table_of(BreakoutRound)
-        query = (
-            select(rounds.c.session_id)
-            .join_from(table, room, table.c.room_id == room.c.id)
-            .join(rounds, room.c.round_id == rounds.c.id)
-            .where(key.in_(list(keys)))
-        )
-    else:
-        return set()
+    query = select(session).where(key.in_(list(keys)))
     return {int(s) for s in conn.execute(query).scalars() if s is not None}

@@ -40,8 +40,13 @@ def table_of(model: Any) -> Table:
 
 # An erased person's token where their id or email was typed into a text (a report-back, a
 # quote, a role): outputs show it as they show an erased person's mention.
-TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
+_TOKEN_IN_TEXT = re.compile(re.escape(ERASED_PREFIX) + r"[0-9a-f]{16}\b")
 ERASED_SHOWN = "someone (erased)"  # how every output shows an erased person
+
+
+def shown_erased(text: str) -> str:
+    """`text` with each erased person's token in it as outputs show them (ERASED_SHOWN)."""
+    return _TOKEN_IN_TEXT.sub(ERASED_SHOWN, text) if ERASED_PREFIX in text else text
 
 
 def erased_token() -> str:

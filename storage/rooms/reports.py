@@ -6,6 +6,7 @@ Report-backs are versioned: a new submission adds a version and never changes an
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -328,18 +329,15 @@ def same_quote_in_versions(db: Session, *, quote: ReportQuote) -> list[ReportQuo
     if report is None:
         return [quote]
     rows = _room_quotes(db, room_id=report.room_id)
-    linked: dict[int, set[int]] = {}
-    by_text: dict[str, set[int]] = {}
+    texts = {row.id: " ".join(row.text.split()) for row in rows}
+    linked: dict[int | None, set[int | None]] = defaultdict(set)
+    by_text: dict[str, set[int | None]] = defaultdict(set)
     for row in rows:
-        assert row.id is not None
-        linked.setdefault(row.id, set())
         if row.copied_from is not None:
             linked[row.id].add(row.copied_from)
-            linked.setdefault(row.copied_from, set()).add(row.id)
-        words = " ".join(row.text.split())
-        if words:  # a withdrawn quote has no text left to match
-            by_text.setdefault(words, set()).add(row.id)
-    texts = {row.id: " ".join(row.text.split()) for row in rows}
+            linked[row.copied_from].add(row.id)
+        if texts[row.id]:  # a withdrawn quote has no text left to match
+            by_text[texts[row.id]].add(row.id)
     family: set[int] = set()
     waiting = [quote.id]
     while waiting:
