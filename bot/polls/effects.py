@@ -97,8 +97,8 @@ def poll_final(poll_id: int, *, target: str | None = None) -> Effect:
 
 
 def poll_edit(poll_id: int, *, change: str) -> Effect:
-    """Show a poll's message again as it is now, after `change` (unique per change: who closed
-    it was erased, or a text it shows was rewritten). Neither the chart nor the thread's
+    """Show a closed poll's message again as it is now, after `change` (unique per change: who
+    closed it was erased, or a text it shows was rewritten). Neither the chart nor the thread's
     results are posted again."""
     return Effect(
         key=f"{poll_keys(poll_id)}{change}:edit",

@@ -142,12 +142,12 @@ class PollMessages:
         return True
 
     def edit(self, row: Pending, progress: Progress) -> bool:
-        """Show a poll's message again as it is now (who closed it was erased, or a text it
-        shows was rewritten): the message only; the chart and the thread's results are not
-        posted again."""
+        """Show a closed poll's message again as it is now (who closed it was erased, or a text
+        it shows was rewritten): the message only; the chart and the thread's results are not
+        posted again. An open poll's is its live tally's (bot.privacy.edits queues one)."""
         state = self.polls.state(row.int_arg("poll_id"))
-        if state is None or not state.poll.message_ts:
-            return False  # an unposted one shows it when it is sent
+        if state is None or not state.closed or not state.poll.message_ts:
+            return False  # open polls show their closer nobody; unposted ones show it when sent
         text, blocks = render_poll_message(state)
         return edit_in_place(
             self.client,

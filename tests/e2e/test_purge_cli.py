@@ -48,6 +48,19 @@ def _reports(tmp_path: Path, name: str) -> tuple[str, str]:
     return md.read_text(), html.read_text()
 
 
+def _chosen_reports(
+    tmp_path: Path, name: str, choices: list[tuple[int, ...]]
+) -> dict[tuple[int, ...], str]:
+    """The tour report as Markdown for each choice of sessions (`--session`; () for all)."""
+    written = {}
+    for choice in choices:
+        out = tmp_path / f"{name}-{'-'.join(map(str, choice)) or 'all'}.md"
+        args = [arg for session in choice for arg in ("--session", str(session))]
+        assert _run("report", *args, "--out", str(out)) == 0
+        written[choice] = out.read_text()
+    return written
+
+
 def _purged(db: Database) -> int:
     with db.read() as s:
         return int(s.exec(select(func.count()).select_from(SessionPurge)).one())
@@ -160,13 +173,7 @@ def test_any_choice_of_sessions_counts_each_person_once_after_purges(
     choices += [(a, b) for n, a in enumerate(ids) for b in ids[n + 1 :]]
 
     def reports(name: str) -> dict[tuple[int, ...], str]:
-        written = {}
-        for choice in choices:
-            out = tmp_path / f"{name}-{'-'.join(map(str, choice))}.md"
-            args = [arg for session in choice for arg in ("--session", str(session))]
-            assert _run("report", *args, "--out", str(out)) == 0
-            written[choice] = out.read_text()
-        return written
+        return _chosen_reports(tmp_path, name, choices)
 
     before = reports("before")
     # The first two sessions' twelve people each, and the person at both.
@@ -338,14 +345,7 @@ def test_small_groups_are_merged_per_session_before_a_purge_stores_them(
     _add_mayors(db, second, 5)
 
     def reports(name: str) -> dict[tuple[int, ...], str]:
-        written: dict[tuple[int, ...], str] = {}
-        choices: list[tuple[int, ...]] = [(), (first,), (second,), (first, second)]
-        for choice in choices:
-            out = tmp_path / f"{name}-{'-'.join(map(str, choice)) or 'all'}.md"
-            args = [arg for session in choice for arg in ("--session", str(session))]
-            assert _run("report", *args, "--out", str(out)) == 0
-            written[choice] = out.read_text()
-        return written
+        return _chosen_reports(tmp_path, name, [(), (first,), (second,), (first, second)])
 
     before = reports("before")
     assert _run("report", "--out", str(tmp_path / "before.html")) == 0
